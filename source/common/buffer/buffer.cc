@@ -1,0 +1,97 @@
+#include "source/common/buffer/buffer.h"
+
+#include <event2/buffer.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace modgate::buffer {
+
+Buffer::Buffer() : buffer_(evbuffer_new()), owned_(true) {
+  if (buffer_ == nullptr) abort();
+}
+
+Buffer::Buffer(evbuffer* raw, Borrowed) : buffer_(raw), owned_(false) {}
+
+Buffer Buffer::borrow(evbuffer* raw) { return Buffer(raw, Borrowed{}); }
+
+Buffer::~Buffer() {
+  if (owned_ && buffer_ != nullptr) evbuffer_free(buffer_);
+}
+
+Buffer::Buffer(Buffer&& other) noexcept : buffer_(other.buffer_), owned_(other.owned_) {
+  other.buffer_ = nullptr;
+  other.owned_ = false;
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    if (owned_ && buffer_ != nullptr) evbuffer_free(buffer_);
+    buffer_ = other.buffer_;
+    owned_ = other.owned_;
+    other.buffer_ = nullptr;
+    other.owned_ = false;
+  }
+  return *this;
+}
+
+void Buffer::add(std::string_view data) { evbuffer_add(buffer_, data.data(), data.size()); }
+
+void Buffer::add(const void* data, size_t length) { evbuffer_add(buffer_, data, length); }
+
+void Buffer::addShared(std::shared_ptr<const std::string> keepalive) {
+  if (keepalive->empty()) return;
+  auto* holder = new std::shared_ptr<const std::string>(std::move(keepalive));
+  evbuffer_add_reference(
+      buffer_, (*holder)->data(), (*holder)->size(),
+      [](const void*, size_t, void* arg) {
+        delete static_cast<std::shared_ptr<const std::string>*>(arg);
+      },
+      holder);
+}
+
+bool Buffer::addFile(int fd, off_t offset, size_t length) {
+  if (length == 0) {
+    ::close(fd);
+    return true;
+  }
+  return evbuffer_add_file(buffer_, fd, offset, static_cast<ev_off_t>(length)) == 0;
+}
+
+void Buffer::move(Buffer& other) { evbuffer_add_buffer(buffer_, other.buffer_); }
+
+void Buffer::move(Buffer& other, size_t length) {
+  evbuffer_remove_buffer(other.buffer_, buffer_, length);
+}
+
+size_t Buffer::length() const { return evbuffer_get_length(buffer_); }
+
+void Buffer::drain(size_t length) { evbuffer_drain(buffer_, length); }
+
+size_t Buffer::copyOut(void* out, size_t length) const {
+  ev_ssize_t n = evbuffer_copyout(buffer_, out, length);
+  return n < 0 ? 0 : static_cast<size_t>(n);
+}
+
+const uint8_t* Buffer::linearize(size_t length) {
+  return evbuffer_pullup(buffer_, static_cast<ev_ssize_t>(length));
+}
+
+int Buffer::peek(iovec* vecs, int max, size_t length) const {
+  static_assert(sizeof(iovec) == sizeof(evbuffer_iovec));
+  return evbuffer_peek(buffer_, static_cast<ev_ssize_t>(length), nullptr,
+                       reinterpret_cast<evbuffer_iovec*>(vecs), max);
+}
+
+ssize_t Buffer::search(std::string_view needle) const {
+  evbuffer_ptr p = evbuffer_search(buffer_, needle.data(), needle.size(), nullptr);
+  return p.pos;
+}
+
+std::string Buffer::toString() const {
+  std::string out(length(), '\0');
+  evbuffer_copyout(buffer_, out.data(), out.size());
+  return out;
+}
+
+}  // namespace modgate::buffer

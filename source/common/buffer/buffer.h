@@ -1,0 +1,70 @@
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct evbuffer;
+
+namespace modgate::buffer {
+
+// A byte queue over libevent's evbuffer: a chain of slices, so moving data
+// between buffers (socket -> codec -> stream -> socket) relinks slices
+// instead of copying bytes, file ranges go out with sendfile, and shared
+// immutable blobs are referenced rather than copied.
+class Buffer {
+ public:
+  Buffer();
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  // Borrows an evbuffer owned elsewhere (a bufferevent's input queue).
+  static Buffer borrow(evbuffer* raw);
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+
+  void add(std::string_view data);
+  void add(const void* data, size_t length);
+  // Appends a view of memory kept alive by `keepalive` until the bytes have
+  // been written or drained: zero-copy for hot cached objects.
+  void addShared(std::shared_ptr<const std::string> keepalive);
+  // Appends `length` bytes of file `fd` from `offset`; takes ownership of
+  // `fd`. Written to a plain socket this becomes sendfile().
+  bool addFile(int fd, off_t offset, size_t length);
+
+  // Moves all of `other` to the end of this buffer (relinks, no copy).
+  void move(Buffer& other);
+  // Moves the first `length` bytes of `other`.
+  void move(Buffer& other, size_t length);
+
+  size_t length() const;
+  void drain(size_t length);
+  // Copies up to `length` bytes from the front without draining.
+  size_t copyOut(void* out, size_t length) const;
+  // Returns a pointer to the first `length` bytes, made contiguous.
+  const uint8_t* linearize(size_t length);
+  // Fills up to `max` iovecs describing the first bytes (no copy).
+  int peek(iovec* vecs, int max, size_t length) const;
+  // Finds `needle` from the start; returns its offset or -1.
+  ssize_t search(std::string_view needle) const;
+
+  std::string toString() const;
+
+  evbuffer* raw() { return buffer_; }
+
+ private:
+  struct Borrowed {};
+  Buffer(evbuffer* raw, Borrowed);
+
+  evbuffer* buffer_;
+  bool owned_;
+};
+
+}  // namespace modgate::buffer

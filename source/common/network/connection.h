@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "source/common/buffer/buffer.h"
+#include "source/common/event/dispatcher.h"
+
+namespace modgate::network {
+
+enum class ConnectionEvent {
+  kConnected,    // client connections: the connect (and TLS handshake) finished
+  kRemoteClose,  // the peer closed or the socket failed
+  kLocalClose,   // close() was called and the connection is now closed
+};
+
+// Receives what happens on a connection. Called on the connection's
+// dispatcher only.
+class ConnectionCallbacks {
+ public:
+  virtual ~ConnectionCallbacks() = default;
+  // Bytes arrived (already decrypted for TLS). The callee drains what it
+  // consumed; the rest stays for the next call.
+  virtual void onData(buffer::Buffer& data) = 0;
+  virtual void onEvent(ConnectionEvent event) = 0;
+  // Pending output rose above the high watermark: stop producing.
+  virtual void onAboveWriteBufferHighWatermark() {}
+  // Pending output fell to the low watermark: produce more.
+  virtual void onBelowWriteBufferLowWatermark() {}
+};
+
+enum class CloseType {
+  kFlushWrite,  // send what is queued, then close
+  kNoFlush,     // close now, discarding queued output
+};
+
+// A byte stream over a socket, plain or TLS. Owned by one dispatcher.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  virtual void setCallbacks(ConnectionCallbacks& callbacks) = 0;
+  // Queues all of `data` for writing (drains `data`).
+  virtual void write(buffer::Buffer& data) = 0;
+  virtual size_t bufferedWriteBytes() const = 0;
+  // Output watermarks that drive onAbove/onBelow callbacks.
+  virtual void setWriteBufferWatermarks(size_t low, size_t high) = 0;
+  // Stops/resumes reading from the socket (back-pressure on the peer).
+  virtual void readDisable(bool disable) = 0;
+  virtual void close(CloseType type) = 0;
+  virtual bool isOpen() const = 0;
+
+  // "ip:port" of the peer.
+  virtual const std::string& remoteAddress() const = 0;
+  // ALPN result ("h2", "http/1.1") or empty.
+  virtual std::string_view negotiatedProtocol() const = 0;
+  // True if bytes written from files may go out with sendfile().
+  virtual bool supportsSendfile() const = 0;
+  virtual event::Dispatcher& dispatcher() = 0;
+  virtual uint64_t id() const = 0;
+};
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+}  // namespace modgate::network
