@@ -40,6 +40,9 @@ class StreamFilterCallbacks {
   virtual void sendLocalReply(int status, std::string_view reason) = 0;
   virtual void encodeHeaders(ResponseHeaders& headers, bool end_stream) = 0;
   virtual void encodeData(buffer::Buffer& data, bool end_stream) = 0;
+  // Abandons the response mid-body (HTTP/2 RST_STREAM, HTTP/1.1 close):
+  // the only honest signal once headers are out and the body cannot finish.
+  virtual void resetStream() = 0;
   // True after the client went away; nothing more should be encoded.
   virtual bool streamReset() const = 0;
 };

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace modgate::stats {
+
+// Every metric modgate exports, created once at start-up. Children for the
+// fixed label values are resolved here too, so the request path only does
+// atomic increments (prometheus-cpp locks when a new label set is added).
+class Stats {
+ public:
+  Stats();
+
+  prometheus::Registry& registry() { return *registry_; }
+  // The Prometheus text exposition of everything.
+  std::string renderPrometheus() const;
+
+  // modgate_downstream_rq_total{code_class="2xx"...}
+  prometheus::Counter& downstreamResponses(int status);
+  prometheus::Counter* downstream_cx_total;
+  prometheus::Gauge* downstream_cx_active;
+  prometheus::Counter* downstream_rq_total;
+  prometheus::Histogram* downstream_rq_duration_seconds;
+
+  // modgate_cache_requests_total{result="hit|miss|stale"}
+  prometheus::Counter* cache_hit;
+  prometheus::Counter* cache_miss;
+  prometheus::Counter* cache_stale;
+  prometheus::Gauge* cache_bytes;
+  prometheus::Gauge* cache_entries;
+  prometheus::Counter* cache_evictions;
+
+  // modgate_upstream_rq_total{code_class}, failures by reason
+  prometheus::Counter& upstreamResponses(int status);
+  prometheus::Counter* upstream_rq_failed;
+  prometheus::Counter* upstream_bytes_received;
+  prometheus::Counter* singleflight_joined;
+
+  prometheus::Counter* config_reload_success;
+  prometheus::Counter* config_reload_failure;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Counter* downstream_by_class_[6];
+  prometheus::Counter* upstream_by_class_[6];
+};
+
+}  // namespace modgate::stats
