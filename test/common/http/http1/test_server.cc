@@ -1,0 +1,451 @@
+#include "test/common/http/http1/test_server.h"
+
+#include <netinet/in.h>
+
+#include <cstdlib>
+#include <future>
+#include <set>
+
+#include "source/common/http/http1/server_connection.h"
+#include "source/common/network/socket_connection.h"
+
+namespace modgate::http::http1::testing {
+
+// --- EventLog ---------------------------------------------------------------
+
+void EventLog::record(std::string event) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  events_.push_back(std::move(event));
+  changed_.notify_all();
+}
+
+bool EventLog::waitFor(std::string_view event, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    for (const std::string& e : events_) {
+      if (e == event) return true;
+    }
+    return false;
+  });
+}
+
+std::string EventLog::waitForPrefix(std::string_view prefix, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::string found;
+  changed_.wait_for(lock, timeout, [&] {
+    for (const std::string& e : events_) {
+      if (std::string_view(e).substr(0, prefix.size()) == prefix) {
+        found = e;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
+int EventLog::count(std::string_view prefix) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  int n = 0;
+  for (const std::string& e : events_) {
+    if (std::string_view(e).substr(0, prefix.size()) == prefix) ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> EventLog::snapshot() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return events_;
+}
+
+// --- Streams ----------------------------------------------------------------
+
+namespace {
+
+constexpr size_t kBigBodySize = 5 * 1024 * 1024;
+constexpr size_t kBigChunkSize = 256 * 1024;
+
+const char* resetReasonName(StreamResetReason reason) {
+  switch (reason) {
+    case StreamResetReason::kRemoteReset:
+      return "remote";
+    case StreamResetReason::kConnectionTermination:
+      return "termination";
+    case StreamResetReason::kLocalReset:
+      return "local";
+    case StreamResetReason::kProtocolError:
+      return "protocol";
+  }
+  return "?";
+}
+
+}  // namespace
+
+class TestStream;
+
+// One accepted connection: the socket, the codec, and the owner duties the
+// connection manager has in production (close on error / wantsToClose,
+// forward watermarks and close events).
+class TestConnection : public network::ConnectionCallbacks, public ServerConnectionCallbacks {
+ public:
+  TestConnection(TestServer& server, int fd, std::string remote_address);
+  ~TestConnection() override;
+
+  // network::ConnectionCallbacks
+  void onData(buffer::Buffer& data) override;
+  void onEvent(network::ConnectionEvent event) override;
+  void onAboveWriteBufferHighWatermark() override {
+    if (codec_ != nullptr) codec_->onUnderlyingConnectionAboveWriteBufferHighWatermark();
+  }
+  void onBelowWriteBufferLowWatermark() override {
+    if (codec_ != nullptr) codec_->onUnderlyingConnectionBelowWriteBufferLowWatermark();
+  }
+
+  // ServerConnectionCallbacks
+  RequestDecoder& newStream(ResponseEncoder& encoder) override;
+  void onUpgradeToH2c(std::unique_ptr<RequestHeaders> request, std::string http2_settings,
+                      buffer::Buffer& rest) override;
+
+  void onStreamDone(TestStream& stream);
+  void shutdownNotice();
+  void closeNow() { connection_->close(network::CloseType::kNoFlush); }
+  TestServer& server() { return server_; }
+
+ private:
+  void closeIfDone();
+  void closeFlush();
+
+  TestServer& server_;
+  std::unique_ptr<network::SocketConnection> connection_;
+  std::unique_ptr<ServerConnectionImpl> codec_;
+  std::unique_ptr<ServerConnectionImpl> retired_codec_;
+  std::set<TestStream*> streams_;
+  bool closed_ = false;
+  bool closing_ = false;
+};
+
+// A stream that answers from the path table.
+class TestStream : public RequestDecoder, public StreamCallbacks, public event::DeferredDeletable {
+ public:
+  TestStream(TestConnection& parent, ResponseEncoder& encoder)
+      : parent_(parent), encoder_(encoder), events_(parent.server().events()) {
+    encoder_.setStreamCallbacks(*this);
+  }
+
+  void decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool end_stream) override {
+    request_ = std::move(headers);
+    std::string event = "request:" + request_->method + " " + request_->path + " " +
+                        request_->authority + " " + request_->scheme;
+    for (const HeaderMap::Entry& entry : request_->headers.entries()) {
+      event += " " + entry.name + "=" + entry.value;
+    }
+    events_.record(event);
+    // Like the real filters, answer from the headers alone unless the body
+    // is wanted; the codec then drops the rest of the body.
+    if (end_stream || request_->path != "/echo") route();
+  }
+
+  void decodeData(buffer::Buffer& data, bool end_stream) override {
+    body_ += data.toString();
+    data.drain(data.length());
+    if (end_stream) {
+      events_.record("body:" + request_->path + ":" + std::to_string(body_.size()));
+      if (request_->path == "/echo") route();
+    }
+  }
+
+  void onResetStream(StreamResetReason reason) override {
+    if (done_) return;
+    events_.record("reset:" + request_->path + ":" + resetReasonName(reason));
+    finish();
+  }
+
+  void onAboveWriteBufferHighWatermark() override {
+    events_.record("above:" + request_->path);
+    paused_ = true;
+  }
+
+  void onBelowWriteBufferLowWatermark() override {
+    events_.record("below:" + request_->path);
+    paused_ = false;
+    if (big_sent_ < kBigBodySize && big_started_) produceBig();
+  }
+
+ private:
+  void route() {
+    const std::string& path = request_->path;
+    const std::string& method = request_->method;
+    if (method != "GET" && method != "HEAD" && !(method == "POST" && path == "/echo")) {
+      respond(405, "method not allowed");
+    } else if (path == "/hello") {
+      respond(200, "hello");
+    } else if (path.rfind("/p/", 0) == 0) {
+      respond(200, path);
+    } else if (path.rfind("/slow/", 0) == 0) {
+      later(std::chrono::milliseconds(20), [this] { respond(200, request_->path); });
+    } else if (path == "/slower") {
+      later(std::chrono::milliseconds(300), [this] { respond(200, "slower"); });
+    } else if (path == "/echo") {
+      respond(200, body_);
+    } else if (path == "/empty") {
+      ResponseHeaders headers;
+      encoder_.encodeHeaders(headers, true);
+      complete();
+    } else if (path == "/nocontent") {
+      ResponseHeaders headers;
+      headers.status = 204;
+      encoder_.encodeHeaders(headers, true);
+      complete();
+    } else if (path == "/chunked") {
+      ResponseHeaders headers;
+      headers.headers.add("content-type", "text/plain");
+      encoder_.encodeHeaders(headers, false);
+      buffer::Buffer first;
+      first.add("abc");
+      encoder_.encodeData(first, false);
+      later(std::chrono::milliseconds(10), [this] {
+        buffer::Buffer second;
+        second.add("defgh");
+        encoder_.encodeData(second, true);
+        complete();
+      });
+    } else if (path == "/big") {
+      ResponseHeaders headers;
+      headers.headers.add("content-length", std::to_string(kBigBodySize));
+      encoder_.encodeHeaders(headers, false);
+      big_started_ = true;
+      produceBig();
+    } else if (path == "/hang") {
+      ResponseHeaders headers;
+      headers.headers.add("content-length", "1000");
+      encoder_.encodeHeaders(headers, false);
+      buffer::Buffer part;
+      part.add("partial");
+      encoder_.encodeData(part, false);
+    } else if (path == "/reset") {
+      ResponseHeaders headers;
+      headers.headers.add("content-length", "1000");
+      encoder_.encodeHeaders(headers, false);
+      encoder_.resetStream();
+    } else {
+      respond(404, "not found");
+    }
+  }
+
+  void respond(int status, const std::string& body) {
+    ResponseHeaders headers;
+    headers.status = status;
+    headers.headers.add("content-type", "text/plain");
+    headers.headers.add("content-length", std::to_string(body.size()));
+    encoder_.encodeHeaders(headers, false);
+    buffer::Buffer data;
+    data.add(body);
+    encoder_.encodeData(data, true);
+    complete();
+  }
+
+  // Produces the /big body in chunks until the connection pushes back.
+  void produceBig() {
+    // A fixed pattern the client can verify without keeping a copy.
+    static const std::shared_ptr<const std::string> chunk = [] {
+      auto s = std::make_shared<std::string>(kBigChunkSize, '\0');
+      for (size_t i = 0; i < kBigChunkSize; ++i) (*s)[i] = static_cast<char>('a' + i % 26);
+      return std::shared_ptr<const std::string>(std::move(s));
+    }();
+    while (!paused_ && !done_ && big_sent_ < kBigBodySize) {
+      buffer::Buffer data;
+      data.addShared(chunk);
+      big_sent_ += kBigChunkSize;
+      const bool last = big_sent_ >= kBigBodySize;
+      encoder_.encodeData(data, last);
+      if (last) {
+        complete();
+        return;
+      }
+    }
+  }
+
+  void later(std::chrono::milliseconds delay, std::function<void()> cb) {
+    timer_ = parent_.server().dispatcher().createTimer([this, cb = std::move(cb)] {
+      if (!done_) cb();
+    });
+    timer_->enableTimer(delay);
+  }
+
+  void complete() {
+    if (done_) return;
+    events_.record("complete:" + request_->path);
+    finish();
+  }
+
+  void finish() {
+    done_ = true;
+    if (timer_) timer_->disableTimer();
+    parent_.onStreamDone(*this);
+  }
+
+  TestConnection& parent_;
+  ResponseEncoder& encoder_;
+  EventLog& events_;
+  std::unique_ptr<RequestHeaders> request_ = std::make_unique<RequestHeaders>();
+  std::string body_;
+  event::TimerPtr timer_;
+  bool done_ = false;
+  bool paused_ = false;
+  bool big_started_ = false;
+  size_t big_sent_ = 0;
+};
+
+// --- TestConnection -----------------------------------------------------------
+
+TestConnection::TestConnection(TestServer& server, int fd, std::string remote_address)
+    : server_(server),
+      connection_(std::make_unique<network::SocketConnection>(server.dispatcher(), fd,
+                                                              std::move(remote_address))) {
+  connection_->setCallbacks(*this);
+  codec_ = std::make_unique<ServerConnectionImpl>(*connection_, *this, server.settings());
+}
+
+TestConnection::~TestConnection() {
+  for (TestStream* stream : streams_) delete stream;
+}
+
+void TestConnection::onData(buffer::Buffer& data) {
+  if (closed_ || codec_ == nullptr) {
+    data.drain(data.length());
+    return;
+  }
+  absl::Status status = codec_->dispatch(data);
+  if (closed_) return;
+  if (!status.ok()) {
+    server_.events().record("dispatch_error:" + std::string(status.message()));
+    closeFlush();
+    return;
+  }
+  closeIfDone();
+}
+
+void TestConnection::onEvent(network::ConnectionEvent event) {
+  if (event == network::ConnectionEvent::kConnected || closed_) return;
+  closed_ = true;
+  if (codec_ != nullptr) codec_->onConnectionClosed();
+  server_.events().record(event == network::ConnectionEvent::kRemoteClose ? "conn:remote_close"
+                                                                          : "conn:local_close");
+  server_.onConnectionClosed(*this);
+}
+
+RequestDecoder& TestConnection::newStream(ResponseEncoder& encoder) {
+  auto* stream = new TestStream(*this, encoder);
+  streams_.insert(stream);
+  return *stream;
+}
+
+void TestConnection::onUpgradeToH2c(std::unique_ptr<RequestHeaders> request,
+                                    std::string http2_settings, buffer::Buffer& rest) {
+  server_.events().record(
+      "upgrade:" + request->method + " " + request->path + " " + request->authority +
+      " settings=" + http2_settings + " rest=" + rest.toString() +
+      " has_upgrade_header=" + (request->headers.get("upgrade") != nullptr ? "yes" : "no"));
+  rest.drain(rest.length());
+  // The HTTP/1.1 codec is on the stack: keep it alive until we return.
+  retired_codec_ = std::move(codec_);
+}
+
+void TestConnection::onStreamDone(TestStream& stream) {
+  streams_.erase(&stream);
+  server_.dispatcher().deferredDelete(event::DeferredDeletablePtr(&stream));
+  closeIfDone();
+}
+
+void TestConnection::closeIfDone() {
+  if (!closed_ && streams_.empty() && codec_ != nullptr && codec_->wantsToClose()) {
+    closeFlush();
+  }
+}
+
+void TestConnection::closeFlush() {
+  // SocketConnection::close(kFlushWrite) on a connection that is already
+  // flushing closes at once and drops the output: only ask once.
+  if (closing_ || closed_) return;
+  closing_ = true;
+  connection_->close(network::CloseType::kFlushWrite);
+}
+
+void TestConnection::shutdownNotice() {
+  if (codec_ == nullptr || closed_) return;
+  codec_->shutdownNotice();
+  closeIfDone();
+}
+
+// --- TestServer ---------------------------------------------------------------
+
+namespace {
+// Lets TestConnection go through deferredDelete().
+struct DeferredConnection : event::DeferredDeletable {
+  std::unique_ptr<TestConnection> connection;
+};
+}  // namespace
+
+TestServer::TestServer(const CodecSettings& settings)
+    : settings_(settings), dispatcher_("http1-test") {
+  auto address = network::parseAddress("127.0.0.1:0");
+  if (!address.ok()) abort();
+  auto listener = network::Listener::create(
+      dispatcher_, *address,
+      [this](int fd, std::string remote_address) { onAccept(fd, std::move(remote_address)); });
+  if (!listener.ok()) abort();
+  listener_ = std::move(*listener);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(listener_->localAddress().sockAddr());
+  port_ = ntohs(in->sin_port);
+  listener_->enable();
+  thread_ = std::thread([this] { dispatcher_.run(); });
+}
+
+TestServer::~TestServer() {
+  runOnDispatcher([this] {
+    std::vector<TestConnection*> open;
+    for (auto& [raw, owned] : connections_) open.push_back(raw);
+    for (TestConnection* connection : open) connection->closeNow();
+    listener_.reset();
+  });
+  dispatcher_.exit();
+  thread_.join();
+  connections_.clear();
+}
+
+void TestServer::onAccept(int fd, std::string remote_address) {
+  accepted_++;
+  auto connection = std::make_unique<TestConnection>(*this, fd, std::move(remote_address));
+  TestConnection* raw = connection.get();
+  connections_[raw] = std::move(connection);
+}
+
+void TestServer::onConnectionClosed(TestConnection& connection) {
+  auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
+  auto deferred = std::make_unique<DeferredConnection>();
+  deferred->connection = std::move(it->second);
+  connections_.erase(it);
+  dispatcher_.deferredDelete(std::move(deferred));
+}
+
+void TestServer::runOnDispatcher(std::function<void()> cb) {
+  // Shared so a timed-out wait cannot leave the callback a dangling promise.
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  dispatcher_.post([cb = std::move(cb), done] {
+    cb();
+    done->set_value();
+  });
+  finished.wait_for(std::chrono::seconds(10));
+}
+
+void TestServer::shutdownNoticeAll() {
+  runOnDispatcher([this] {
+    std::vector<TestConnection*> open;
+    for (auto& [raw, owned] : connections_) open.push_back(raw);
+    for (TestConnection* connection : open) connection->shutdownNotice();
+  });
+}
+
+}  // namespace modgate::http::http1::testing
