@@ -1,0 +1,191 @@
+#include "source/config/command_line.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "source/config/default_config.h"
+#include "source/config/defaults.h"
+#include "source/config/error_list.h"
+#include "source/config/host_port.h"
+#include "source/config/loader.h"
+#include "source/config/proxy_list.h"
+#include "source/config/validator.h"
+
+namespace modgate::config {
+namespace {
+
+constexpr absl::string_view kUsage =
+    R"(Usage:
+  modgate [-c FILE] [flags]      run the proxy
+  modgate validate -c FILE       check a config file and print the effective config
+
+Flags:
+  -c, --config FILE        YAML (.yaml/.yml) or JSON (.json) config file;
+                           default: built-in config proxying https://proxy.golang.org
+  --listen ADDR            serve on ADDR (host:port) instead of the configured listeners
+  --admin ADDR             admin endpoint address (default 127.0.0.1:9901)
+  --upstream LIST          upstream proxies in GOPROXY syntax, replacing the configured
+                           clusters and routes: "URL1,URL2|URL3" (',' falls through on
+                           404/410 only, '|' on any error)
+  --cache-dir DIR          cache directory (default $XDG_CACHE_HOME/modgate or ~/.cache/modgate)
+  --cache-max-bytes N      disk cache size limit in bytes (0 = unlimited; default 10 GiB)
+  --concurrency N          worker threads (0 = one per core)
+  --log-level LEVEL        trace, debug, info, warn, error or off (default info)
+  --version                print the version and exit
+  -h, --help               print this help and exit
+
+Flags accept both "--flag value" and "--flag=value".
+)";
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(message, "\n\n", kUsage));
+}
+
+// Checks and stores the value of a flag that takes one.
+absl::Status SetFlag(absl::string_view name, const std::string& value, CommandLine& cl) {
+  auto bad = [name](absl::string_view why) { return UsageError(absl::StrCat(name, ": ", why)); };
+  if (name == "-c" || name == "--config") {
+    if (value.empty()) return bad("empty file name");
+    cl.config_path = value;
+  } else if (name == "--listen" || name == "--admin") {
+    absl::StatusOr<HostPort> address = ParseHostPort(value);
+    if (!address.ok()) return bad(address.status().message());
+    (name == "--listen" ? cl.listen : cl.admin) = value;
+  } else if (name == "--upstream") {
+    absl::StatusOr<std::vector<ProxyListEntry>> entries = ParseProxyList(value);
+    if (!entries.ok()) return bad(entries.status().message());
+    cl.upstream = value;
+  } else if (name == "--cache-dir") {
+    if (value.empty()) return bad("empty directory name");
+    cl.cache_dir = value;
+  } else if (name == "--cache-max-bytes") {
+    uint64_t bytes = 0;
+    if (absl::StartsWith(value, "-") || !absl::SimpleAtoi(value, &bytes)) {
+      return bad(absl::StrCat("expected a number of bytes, got \"", value, "\""));
+    }
+    cl.cache_max_bytes = bytes;
+  } else if (name == "--concurrency") {
+    uint32_t threads = 0;
+    if (absl::StartsWith(value, "-") || !absl::SimpleAtoi(value, &threads)) {
+      return bad(absl::StrCat("expected a non-negative integer, got \"", value, "\""));
+    }
+    cl.concurrency = threads;
+  } else if (name == "--log-level") {
+    if (!IsValidLogLevel(value)) {
+      return bad(absl::StrCat("invalid level \"", value,
+                              "\" (expected trace, debug, info, warn, error or off)"));
+    }
+    cl.log_level = value;
+  }
+  return absl::OkStatus();
+}
+
+bool TakesValue(absl::string_view name) {
+  return name == "-c" || name == "--config" || name == "--listen" || name == "--admin" ||
+         name == "--upstream" || name == "--cache-dir" || name == "--cache-max-bytes" ||
+         name == "--concurrency" || name == "--log-level";
+}
+
+bool IsSwitch(absl::string_view name) {
+  return name == "-h" || name == "--help" || name == "--version";
+}
+
+}  // namespace
+
+absl::string_view UsageText() { return kUsage; }
+
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[]) {
+  return ParseCommandLine(std::vector<std::string>(argv, argv + argc));
+}
+
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+  CommandLine cl;
+  // Scan for --help/--version first: "modgate --bogus --help" should help,
+  // not complain.
+  bool help = false;
+  bool version = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    help = help || args[i] == "-h" || args[i] == "--help";
+    version = version || args[i] == "--version";
+  }
+  if (help) {
+    cl.mode = CommandLine::Mode::kHelp;
+    return cl;
+  }
+  if (version) {
+    cl.mode = CommandLine::Mode::kVersion;
+    return cl;
+  }
+
+  size_t i = 1;
+  if (i < args.size() && args[i] == "validate") {
+    cl.mode = CommandLine::Mode::kValidate;
+    ++i;
+  }
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!absl::StartsWith(arg, "-") || arg == "-") {
+      if (arg == "validate") return UsageError("\"validate\" must come first");
+      return UsageError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    size_t equals = arg.find('=');
+    std::string name = arg.substr(0, equals);
+    if (IsSwitch(name)) {
+      return UsageError(absl::StrCat(name, " does not take a value"));
+    }
+    if (!TakesValue(name)) return UsageError(absl::StrCat("unknown flag \"", name, "\""));
+    std::string value;
+    if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return UsageError(absl::StrCat(name, " requires a value"));
+    }
+    if (absl::Status status = SetFlag(name, value, cl); !status.ok()) return status;
+  }
+  if (cl.mode == CommandLine::Mode::kValidate && cl.config_path.empty()) {
+    return UsageError("validate requires -c FILE");
+  }
+  return cl;
+}
+
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl) {
+  const std::string source =
+      cl.config_path.empty() ? std::string("<built-in config>") : cl.config_path;
+  absl::StatusOr<v1::Bootstrap> loaded;
+  if (cl.config_path.empty()) {
+    loaded = LoadYaml(DefaultConfigYaml());
+    if (!loaded.ok()) return PrefixLines(loaded.status(), source);
+  } else {
+    loaded = LoadFile(cl.config_path);  // Already prefixes its errors.
+    if (!loaded.ok()) return loaded.status();
+  }
+  v1::Bootstrap bootstrap = *std::move(loaded);
+
+  if (cl.listen) {
+    bootstrap.clear_listeners();
+    v1::Listener* listener = bootstrap.add_listeners();
+    listener->set_name(std::string(kDefaultListenerName));
+    listener->set_address(*cl.listen);
+  }
+  if (cl.admin) bootstrap.mutable_admin()->set_address(*cl.admin);
+  if (cl.upstream) {
+    absl::StatusOr<std::vector<ProxyListEntry>> entries = ParseProxyList(*cl.upstream);
+    if (!entries.ok()) return PrefixLines(entries.status(), "--upstream");
+    ApplyProxyList(*entries, bootstrap);
+  }
+  if (cl.cache_dir) bootstrap.mutable_cache()->set_dir(*cl.cache_dir);
+  if (cl.cache_max_bytes)
+    bootstrap.mutable_cache()->mutable_max_bytes()->set_value(*cl.cache_max_bytes);
+  if (cl.concurrency) bootstrap.set_concurrency(*cl.concurrency);
+  if (cl.log_level) bootstrap.set_log_level(*cl.log_level);
+
+  ApplyDefaults(bootstrap);
+  if (absl::Status status = Validate(bootstrap); !status.ok()) {
+    return PrefixLines(status, source);
+  }
+  return bootstrap;
+}
+
+}  // namespace modgate::config

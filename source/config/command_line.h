@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/modgate/config/v1/bootstrap.pb.h"
+
+namespace modgate::config {
+
+// The parsed command line. Flag values are checked for syntax while
+// parsing, so that a typo is blamed on the flag rather than on the config
+// field it overrides.
+struct CommandLine {
+  enum class Mode {
+    kRun,       // modgate [flags]
+    kValidate,  // modgate validate -c FILE [flags]: check, print, exit
+    kVersion,   // --version
+    kHelp,      // --help / -h
+  };
+  Mode mode = Mode::kRun;
+  // -c / --config; "" = the embedded default config.
+  std::string config_path;
+  // Overrides, applied on top of the config in BuildBootstrap().
+  std::optional<std::string> listen;    // --listen: the only listener
+  std::optional<std::string> admin;     // --admin: admin.address
+  std::optional<std::string> upstream;  // --upstream: GOPROXY list syntax
+  std::optional<std::string> cache_dir;
+  std::optional<uint64_t> cache_max_bytes;
+  std::optional<uint32_t> concurrency;
+  std::optional<std::string> log_level;
+};
+
+// The --help text.
+absl::string_view UsageText();
+
+// Parses argv (argv[0] is the program name). Flags take "--flag=value" or
+// "--flag value"; the last occurrence of a flag wins. --help and --version
+// win over everything else. Errors are InvalidArgument whose message is the
+// problem, a blank line, and UsageText().
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const argv[]);
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+
+// The effective config: the file (or DefaultConfigYaml()), then the
+// command-line overrides, then ApplyDefaults(), then Validate(). Error lines
+// are prefixed with the config file's path.
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& command_line);
+
+}  // namespace modgate::config

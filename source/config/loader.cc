@@ -1,0 +1,106 @@
+#include "source/config/loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "source/config/error_list.h"
+#include "source/config/yaml_to_json.h"
+#include "yaml-cpp/yaml.h"
+
+namespace modgate::config {
+namespace {
+
+absl::StatusOr<v1::Bootstrap> FromJson(std::string_view json) {
+  v1::Bootstrap bootstrap;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &bootstrap, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(std::string(status.message()));
+  }
+  return bootstrap;
+}
+
+absl::StatusOr<YAML::Node> ParseYaml(std::string_view text) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    // e.what() repeats the position in yaml-cpp's own words; build ours.
+    if (e.mark.is_null()) return absl::InvalidArgumentError(e.msg);
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
+  }
+}
+
+absl::StatusOr<v1::Bootstrap> FromTree(const YAML::Node& root) {
+  ErrorList errors;
+  std::string json;
+  try {
+    json = YamlToProtoJson(root, *v1::Bootstrap::descriptor(), errors);
+  } catch (const YAML::Exception& e) {
+    // Not expected once parsing succeeded, but yaml-cpp throws from
+    // accessors; never let that escape the Status API.
+    return absl::InvalidArgumentError(e.what());
+  }
+  if (!errors.empty()) return errors.ToStatus();
+  // The walk above has checked everything JsonStringToMessage checks, so a
+  // failure here is a converter bug; report it anyway rather than crash.
+  return FromJson(json);
+}
+
+bool StartsLikeJson(absl::string_view text) {
+  text = absl::StripLeadingAsciiWhitespace(text);
+  return !text.empty() && text.front() == '{';
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Bootstrap> LoadYaml(std::string_view text) {
+  absl::StatusOr<YAML::Node> root = ParseYaml(text);
+  if (!root.ok()) return root.status();
+  return FromTree(*root);
+}
+
+absl::StatusOr<v1::Bootstrap> LoadJson(std::string_view text) {
+  // yaml-cpp parses JSON too and gives the schema walk its line numbers, but
+  // it would also accept YAML; a strict JSON parse first keeps .json files
+  // JSON.
+  google::protobuf::Value syntax_check;
+  auto syntax = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(text.data(), text.size()), &syntax_check);
+  if (!syntax.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", syntax.message().as_string()));
+  }
+  absl::StatusOr<YAML::Node> root = ParseYaml(text);
+  if (!root.ok()) {
+    // Valid JSON that yaml-cpp cannot read (rare corner cases): parse it
+    // directly, with protobuf's less precise errors.
+    return FromJson(text);
+  }
+  return FromTree(*root);
+}
+
+absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  if (file.bad()) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  const std::string text = buffer.str();
+
+  std::string lower = absl::AsciiStrToLower(path);
+  bool json =
+      absl::EndsWith(lower, ".json") ||
+      (!absl::EndsWith(lower, ".yaml") && !absl::EndsWith(lower, ".yml") && StartsLikeJson(text));
+  absl::StatusOr<v1::Bootstrap> bootstrap = json ? LoadJson(text) : LoadYaml(text);
+  if (!bootstrap.ok()) return PrefixLines(bootstrap.status(), path);
+  return bootstrap;
+}
+
+}  // namespace modgate::config
