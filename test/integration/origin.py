@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""A static GOPROXY origin for modgate's integration tests.
+
+Serves a fixture directory in GOPROXY layout (the tree that
+/work/shared/fixtures/make-origin.sh writes) over plain HTTP/1.1 with
+keep-alive and Content-Length, the way a simple static file server or a
+CDN in front of a module mirror would:
+
+  /<escaped module>/@v/list|<v>.info|<v>.mod|<v>.zip, /<module>/@latest,
+  /sumdb/<name>/{supported,latest,lookup/...,tile/...}
+
+Percent-escapes are decoded once (so %21 becomes '!'), '+' is kept as is.
+Anything that is not a regular file under the root is a 404 with a
+text/plain body; methods other than GET and HEAD are a 405.
+
+Knobs the tests use:
+  --log FILE        one line per request: "METHOD RAW-PATH STATUS BYTES"
+                    (RAW-PATH exactly as received), flushed at once, so a
+                    test can count how often the proxy asked for a path
+  --delay-ms N      sleep N ms before answering each request
+  --rate B          send bodies at about B bytes per second
+  --fail-status S   answer every request (or those matching --fail-regex,
+                    or only while --fail-file exists) with status S
+  --port 0 --port-file F   bind a free port and write it to F (atomically)
+
+Python 3 standard library only. Exits 0 on SIGTERM or SIGINT.
+"""
+
+import argparse
+import email.utils
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def content_type_for(rel):
+    name = rel.rsplit("/", 1)[-1]
+    if rel.startswith("sumdb/"):
+        if "/tile/" in rel:
+            return "application/octet-stream"
+        return "text/plain; charset=utf-8"
+    if name.endswith(".info") or name == "@latest":
+        return "application/json"
+    if name.endswith(".zip"):
+        return "application/zip"
+    return "text/plain; charset=utf-8"
+
+
+class OriginServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    # The default backlog of 5 drops connections when a test opens dozens at once.
+    request_queue_size = 256
+
+    def __init__(self, addr, handler, opts):
+        self.opts = opts
+        self.root = os.path.realpath(opts.root)
+        self.log_lock = threading.Lock()
+        self.log_file = open(opts.log, "a", buffering=1) if opts.log else None
+        self.fail_regex = re.compile(opts.fail_regex) if opts.fail_regex else None
+        super().__init__(addr, handler)
+
+    def log_request_line(self, method, raw_path, status, nbytes):
+        if not self.log_file:
+            return
+        with self.log_lock:
+            self.log_file.write("%s %s %d %d\n" % (method, raw_path, status, nbytes))
+            self.log_file.flush()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fixture-origin/1"
+    # Idle keep-alive connections are closed after this many seconds.
+    timeout = 120
+
+    # Quiet by default: the request log file is the record.
+    def log_message(self, fmt, *args):
+        if self.server.opts.verbose:
+            sys.stderr.write("origin: %s\n" % (fmt % args))
+
+    # ---- helpers -------------------------------------------------------
+    def _send_text(self, status, text, extra_headers=()):
+        body = (text.rstrip("\n") + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        sent = 0
+        if self.command != "HEAD":
+            self.wfile.write(body)
+            sent = len(body)
+        self.server.log_request_line(self.command, self.path, status, sent)
+
+    def _resolve(self, raw_path):
+        """Map a request path to a file under the root, or None."""
+        path = raw_path.split("?", 1)[0].split("#", 1)[0]
+        try:
+            path = urllib.parse.unquote(path, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not path.startswith("/") or "\x00" in path:
+            return None
+        parts = path[1:].split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            return None
+        rel = "/".join(parts)
+        full = os.path.realpath(os.path.join(self.server.root, rel))
+        if not full.startswith(self.server.root + os.sep):
+            return None
+        if not os.path.isfile(full):
+            return None
+        return rel, full
+
+    def _should_fail(self):
+        o = self.server.opts
+        if not o.fail_status:
+            return False
+        if o.fail_file and not os.path.exists(o.fail_file):
+            return False
+        if self.server.fail_regex and not self.server.fail_regex.search(self.path):
+            return False
+        return True
+
+    def _send_body(self, f, size):
+        rate = self.server.opts.rate
+        chunk = 64 * 1024
+        if rate > 0:
+            chunk = max(1024, min(chunk, rate // 20))
+        start = time.monotonic()
+        sent = 0
+        while sent < size:
+            data = f.read(min(chunk, size - sent))
+            if not data:
+                break
+            self.wfile.write(data)
+            sent += len(data)
+            if rate > 0:
+                ahead = sent / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        return sent
+
+    # ---- methods -------------------------------------------------------
+    def do_GET(self):
+        o = self.server.opts
+        if o.delay_ms > 0:
+            time.sleep(o.delay_ms / 1000.0)
+        if self._should_fail():
+            self._send_text(o.fail_status, "origin: failing on purpose (--fail-status %d)" % o.fail_status)
+            return
+        found = self._resolve(self.path)
+        if found is None:
+            self._send_text(404, "not found: %s" % self.path.split("?", 1)[0])
+            return
+        rel, full = found
+        st = os.stat(full)
+        etag = '"%x-%x"' % (st.st_size, int(st.st_mtime_ns))
+        last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.server.log_request_line(self.command, self.path, 304, 0)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type_for(rel))
+        self.send_header("Content-Length", str(st.st_size))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_modified)
+        self.end_headers()
+        sent = 0
+        if self.command != "HEAD":
+            with open(full, "rb") as f:
+                sent = self._send_body(f, st.st_size)
+        self.server.log_request_line(self.command, self.path, 200, sent)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def _method_not_allowed(self):
+        # Drain a request body so the connection stays usable.
+        n = int(self.headers.get("Content-Length") or 0)
+        if 0 < n <= 1 << 20:
+            self.rfile.read(n)
+        self._send_text(405, "method %s not allowed: the origin serves GET and HEAD" % self.command,
+                        [("Allow", "GET, HEAD")])
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            self.close_connection = True
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--root", required=True, help="fixture directory in GOPROXY layout")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--port-file", help="write the bound port here")
+    p.add_argument("--log", help="append one line per request here")
+    p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--rate", type=int, default=0, help="body bytes per second (0: unlimited)")
+    p.add_argument("--fail-status", type=int, default=0)
+    p.add_argument("--fail-regex", help="with --fail-status: only paths matching this regex")
+    p.add_argument("--fail-file", help="with --fail-status: only while this file exists")
+    p.add_argument("--verbose", action="store_true", help="log requests to stderr too")
+    opts = p.parse_args()
+
+    if not os.path.isdir(opts.root):
+        p.error("--root %s is not a directory" % opts.root)
+
+    server = OriginServer((opts.host, opts.port), Handler, opts)
+    port = server.server_address[1]
+    if opts.port_file:
+        tmp = opts.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, opts.port_file)
+
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stderr.write("origin: serving %s on http://%s:%d\n" % (opts.root, opts.host, port))
+    sys.stderr.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
