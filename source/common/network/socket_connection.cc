@@ -101,6 +101,8 @@ void SocketConnection::readDisable(bool disable) {
 
 void SocketConnection::close(CloseType type) {
   if (state_ == State::kClosed) return;
+  // Already flushing: a second flush-close must not discard the output.
+  if (state_ == State::kClosing && type == CloseType::kFlushWrite) return;
   if (type == CloseType::kFlushWrite && state_ == State::kOpen && bufferedWriteBytes() > 0) {
     // onWrite finishes the close once the output drained.
     state_ = State::kClosing;
