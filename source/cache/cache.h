@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "source/cache/entry.h"
+#include "source/cache/entry_writer.h"
+#include "source/common/event/dispatcher.h"
+
+namespace modgate::cache {
+
+struct CacheStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // sum of entry file sizes, what the size cap limits
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t hot_entries = 0;
+  uint64_t hot_bytes = 0;  // bodies held in memory
+};
+
+// Called on the `reply_to` dispatcher of openBody(): `fd` (owned by the
+// callee, positioned at the body) or -1 and why.
+using OpenBodyCallback = std::function<void(int fd, std::string error)>;
+
+// The process-wide response cache, shared by all workers. Every method is
+// thread-safe and none blocks on disk: lookups use an in-memory index, file
+// work runs on the thread pool.
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  // The entry for `key`, or nullptr. In-memory only; marks the entry as
+  // recently used and may start loading a small body into memory for next
+  // time. Freshness is the caller's call: Entry::fresh(now).
+  virtual std::shared_ptr<const Entry> lookup(std::string_view key) = 0;
+
+  // Opens `entry`'s file on the thread pool and posts the fd, positioned at
+  // entry->body_offset, to `reply_to`. When the file is gone (evicted,
+  // deleted by hand) the callback gets -1 and the entry leaves the index;
+  // when a newer version replaced it, -1 too ("replaced"): look up again.
+  virtual void openBody(std::shared_ptr<const Entry> entry, event::Dispatcher& reply_to,
+                        OpenBodyCallback cb) = 0;
+
+  // A writer for a new version of `key`, or nullptr if `key` is not a valid
+  // cache key. The entry becomes visible on commit.
+  virtual EntryWriterPtr beginWrite(std::string_view key) = 0;
+
+  // Stores a small body (list, @latest, negative answer) through the same
+  // atomic path as beginWrite(); the body is kept in memory when it fits.
+  // `done` runs on a thread-pool thread.
+  virtual void insertSmall(std::string_view key, EntryMeta meta, std::string body,
+                           CommitCallback done) = 0;
+
+  // Forgets `key` now and deletes its file on the thread pool.
+  virtual void remove(std::string_view key) = 0;
+
+  virtual CacheStats stats() const = 0;
+};
+using CachePtr = std::unique_ptr<Cache>;
+
+}  // namespace modgate::cache

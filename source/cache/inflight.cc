@@ -1,0 +1,352 @@
+#include "source/cache/inflight.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace modgate::cache {
+
+Subscription::~Subscription() {
+  alive_->store(false);
+  inflight_->unsubscribe(id_);
+}
+
+Inflight::Inflight(std::string key) : key_(std::move(key)) {}
+
+Inflight::~Inflight() {
+  if (read_fd_ >= 0) ::close(read_fd_);
+  // A fetcher that let go without ending the fetch: the writer's destructor
+  // aborts it and deletes the temp file.
+}
+
+void Inflight::setDoneCallback(std::function<void()> cb) {
+  absl::MutexLock lock(&mu_);
+  done_cb_ = std::move(cb);
+}
+
+void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer) {
+  if (writer == nullptr) {
+    fail("no cache writer for " + key_);
+    return;
+  }
+  std::shared_ptr<EntryWriter> shared(std::move(writer));
+  // Weak: the writer's queued work must not keep an abandoned fetch alive.
+  std::weak_ptr<Inflight> weak = weak_from_this();
+  shared->setProgressCallback([weak](const absl::Status& status, uint64_t bytes_written) {
+    if (auto self = weak.lock()) self->onWriteProgress(status, bytes_written);
+  });
+  std::vector<Wakeup> wakeups;
+  {
+    absl::MutexLock lock(&mu_);
+    if (phase_ != Phase::kWaiting) return;  // `shared` aborts on destruction
+    phase_ = Phase::kStreaming;
+    headers_ = std::move(headers_meta);
+    body_offset_ = shared->bodyOffset();
+    writer_ = std::move(shared);
+    wakeAllLocked(wakeups);
+  }
+  post(wakeups);
+}
+
+void Inflight::append(buffer::Buffer& data) {
+  std::shared_ptr<EntryWriter> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    if (phase_ == Phase::kStreaming) writer = writer_;
+  }
+  if (writer != nullptr) {
+    writer->append(data);
+  } else {
+    data.drain(data.length());
+  }
+}
+
+void Inflight::finish(EntryMeta final_meta) {
+  std::shared_ptr<EntryWriter> writer;
+  bool commit = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (phase_ == Phase::kStreaming) {
+      phase_ = Phase::kCommitting;
+      writer = writer_;
+      commit = true;
+      if (final_meta.status == 0) final_meta.status = headers_.status;
+      if (final_meta.content_type.empty()) final_meta.content_type = headers_.content_type;
+    } else if (phase_ == Phase::kFailed) {
+      // Failed under the fetcher (e.g. a full disk): drop the temp file.
+      writer = std::move(writer_);
+    }
+  }
+  if (writer == nullptr) return;
+  if (!commit) {
+    writer->abort();
+    return;
+  }
+  writer->commit(final_meta, [self = shared_from_this(),
+                              final_meta](absl::StatusOr<std::shared_ptr<const Entry>> result) {
+    self->onCommitted(std::move(result), final_meta);
+  });
+}
+
+void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,
+                           EntryMeta final_meta) {
+  std::vector<Wakeup> wakeups;
+  std::shared_ptr<EntryWriter> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    // A write error failed the fetch while the commit was queued.
+    if (phase_ != Phase::kCommitting) return;
+    if (result.ok()) {
+      entry_ = *std::move(result);
+    } else {
+      // Not cached, but every byte is in the file behind read_fd_ (progress
+      // reports all precede the commit): waiters can finish their responses.
+      auto entry = std::make_shared<Entry>();
+      entry->key = key_;
+      entry->meta = std::move(final_meta);
+      entry->meta.body_size = available_;
+      entry->body_offset = body_offset_;
+      entry_ = std::move(entry);
+    }
+    available_ = entry_->meta.body_size;
+    phase_ = Phase::kComplete;
+    writer = std::move(writer_);
+    wakeAllLocked(wakeups);
+  }
+  runDone();
+  post(wakeups);
+}
+
+void Inflight::fail(std::string reason) {
+  std::vector<Wakeup> wakeups;
+  std::shared_ptr<EntryWriter> writer;
+  bool ended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    // Too late once the commit is queued: the body is complete.
+    if (phase_ == Phase::kCommitting) return;
+    writer = std::move(writer_);
+    ended = failLocked(std::move(reason));
+    if (ended) wakeAllLocked(wakeups);
+  }
+  if (writer != nullptr) writer->abort();
+  if (!ended) return;
+  runDone();
+  post(wakeups);
+}
+
+bool Inflight::failLocked(std::string reason) {
+  if (phase_ == Phase::kComplete || phase_ == Phase::kFailed) return false;
+  phase_ = Phase::kFailed;
+  failure_ = std::move(reason);
+  return true;
+}
+
+void Inflight::failWithResponse(int status, std::string body) {
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    started = phase_ != Phase::kWaiting;
+  }
+  if (started) {
+    fail(std::move(body));
+    return;
+  }
+  EntryMeta meta;
+  meta.status = status;
+  meta.content_type = "text/plain; charset=utf-8";
+  completeInMemory(std::move(meta), std::move(body));
+}
+
+void Inflight::completeInMemory(EntryMeta meta, std::string body) {
+  std::vector<Wakeup> wakeups;
+  bool started = false;
+  {
+    absl::MutexLock lock(&mu_);
+    started = phase_ != Phase::kWaiting;
+  }
+  if (started) {
+    fail("answer from memory after the body started streaming");
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    meta.body_size = body.size();
+    if (meta.stored_at_unix_ms == 0) meta.stored_at_unix_ms = absl::ToUnixMillis(absl::Now());
+    auto entry = std::make_shared<Entry>();
+    entry->key = key_;
+    entry->meta = meta;
+    entry->hot_body = std::make_shared<const std::string>(std::move(body));
+    headers_ = std::move(meta);
+    entry_ = std::move(entry);
+    available_ = entry_->meta.body_size;
+    in_memory_ = true;
+    phase_ = Phase::kComplete;
+    wakeAllLocked(wakeups);
+  }
+  runDone();
+  post(wakeups);
+}
+
+size_t Inflight::pendingWriteBytes() const {
+  std::shared_ptr<EntryWriter> writer;
+  {
+    absl::MutexLock lock(&mu_);
+    writer = writer_;
+  }
+  return writer == nullptr ? 0 : writer->pendingWriteBytes();
+}
+
+bool Inflight::terminated() const {
+  absl::MutexLock lock(&mu_);
+  return phase_ == Phase::kComplete || phase_ == Phase::kFailed;
+}
+
+void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_written) {
+  std::vector<Wakeup> wakeups;
+  std::shared_ptr<EntryWriter> writer;
+  bool ended = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (phase_ != Phase::kStreaming && phase_ != Phase::kCommitting) return;
+    if (!status.ok()) {
+      // The bytes cannot reach the waiters. The writer stays with the
+      // fetcher's calls (finish/fail abort it); only the waiters hear now.
+      ended = failLocked("cache write failed: " + status.ToString());
+      wakeAllLocked(wakeups);
+    } else {
+      if (read_fd_ < 0) writer = writer_;
+      available_ = bytes_written;
+      if (read_fd_ >= 0) wakeAllLocked(wakeups);
+    }
+  }
+  if (writer != nullptr) {
+    // First bytes: keep our own read fd, valid after rename or abort. dup()
+    // is not disk I/O; the writer is called without mu_ held.
+    int fd = writer->dupReadFd();
+    absl::MutexLock lock(&mu_);
+    if (read_fd_ < 0) {
+      read_fd_ = fd;
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+    if (phase_ == Phase::kStreaming || phase_ == Phase::kCommitting) wakeAllLocked(wakeups);
+  }
+  if (ended) runDone();
+  post(wakeups);
+}
+
+void Inflight::runDone() {
+  std::function<void()> cb;
+  {
+    absl::MutexLock lock(&mu_);
+    cb = std::move(done_cb_);
+    done_cb_ = nullptr;
+  }
+  if (cb) cb();
+}
+
+void Inflight::wakeAllLocked(std::vector<Wakeup>& out) {
+  for (auto& [id, sub] : subscribers_) {
+    if (sub.post_pending) continue;  // that post will see the latest state
+    sub.post_pending = true;
+    out.push_back(Wakeup{sub.dispatcher, id});
+  }
+}
+
+void Inflight::post(const std::vector<Wakeup>& wakeups) {
+  if (wakeups.empty()) return;
+  std::shared_ptr<Inflight> self = shared_from_this();
+  for (const Wakeup& w : wakeups) {
+    w.dispatcher->post([self, id = w.id] { self->deliver(id); });
+  }
+}
+
+std::unique_ptr<Subscription> Inflight::subscribe(event::Dispatcher& dispatcher,
+                                                  InflightCallbacks& callbacks) {
+  auto alive = std::make_shared<std::atomic<bool>>(true);
+  std::vector<Wakeup> wakeups;
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    Subscriber& sub = subscribers_[id];
+    sub.dispatcher = &dispatcher;
+    sub.callbacks = &callbacks;
+    sub.alive = alive;
+    // A late subscriber catches up from a post, never from inside this call.
+    if (phase_ != Phase::kWaiting) {
+      sub.post_pending = true;
+      wakeups.push_back(Wakeup{&dispatcher, id});
+    }
+  }
+  post(wakeups);
+  return std::unique_ptr<Subscription>(new Subscription(shared_from_this(), id, alive));
+}
+
+void Inflight::unsubscribe(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  subscribers_.erase(id);
+}
+
+void Inflight::deliver(uint64_t id) {
+  bool headers = false, bytes = false, complete = false, failed = false;
+  EntryMeta meta;
+  uint64_t available = 0;
+  std::shared_ptr<const Entry> entry;
+  std::string reason;
+  InflightCallbacks* callbacks;
+  std::shared_ptr<std::atomic<bool>> alive;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) return;
+    Subscriber& sub = it->second;
+    sub.post_pending = false;
+    if (sub.outcome_sent) return;
+    callbacks = sub.callbacks;
+    alive = sub.alive;
+    if (phase_ == Phase::kFailed) {
+      failed = true;
+      reason = failure_;
+      sub.outcome_sent = true;
+    } else if (phase_ != Phase::kWaiting) {
+      if (!sub.headers_sent) {
+        headers = true;
+        meta = headers_;
+        sub.headers_sent = true;
+      }
+      // Bytes are only announced once there is an fd to read them from.
+      if (!in_memory_ && read_fd_ >= 0 && available_ > sub.bytes_sent) {
+        bytes = true;
+        available = available_;
+        sub.bytes_sent = available_;
+      }
+      if (phase_ == Phase::kComplete) {
+        complete = true;
+        entry = entry_;
+        sub.outcome_sent = true;
+      }
+    }
+  }
+  // Each callback may destroy the subscription; `alive` says so.
+  if (headers && alive->load()) callbacks->onHeaders(meta);
+  if (bytes && alive->load()) callbacks->onBytesAvailable(available);
+  if (complete && alive->load()) callbacks->onComplete(std::move(entry));
+  if (failed && alive->load()) callbacks->onFailed(reason);
+}
+
+int Inflight::dupReadFd() const {
+  absl::MutexLock lock(&mu_);
+  if (read_fd_ < 0) return -1;
+  return ::fcntl(read_fd_, F_DUPFD_CLOEXEC, 0);
+}
+
+uint64_t Inflight::bodyOffset() const {
+  absl::MutexLock lock(&mu_);
+  return body_offset_;
+}
+
+}  // namespace modgate::cache
