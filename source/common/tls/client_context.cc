@@ -1,0 +1,84 @@
+#include "source/common/tls/client_context.h"
+
+#include <arpa/inet.h>
+
+#include "absl/strings/str_cat.h"
+#include "source/common/tls/boringssl.h"
+
+namespace modgate::tls {
+namespace {
+
+std::string lastError() {
+  uint32_t code = ERR_get_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  ERR_clear_error();
+  return text;
+}
+
+bool isIpLiteral(const std::string& host) {
+  in6_addr v6;
+  in_addr v4;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
+    const ClientContextConfig& config) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
+  if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + lastError());
+  if (!SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION)) {
+    return absl::InternalError("SSL_CTX_set_min_proto_version: " + lastError());
+  }
+  if (config.verify) {
+    if (!SSL_CTX_load_verify_locations(ctx.get(), config.ca_file.c_str(), nullptr)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load CA file ", config.ca_file, ": ", lastError()));
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  }
+  if (!config.alpn.empty()) {
+    std::string wire;
+    for (const std::string& protocol : config.alpn) {
+      if (protocol.empty() || protocol.size() > 255) {
+        return absl::InvalidArgumentError("bad ALPN protocol name");
+      }
+      wire.push_back(static_cast<char>(protocol.size()));
+      wire += protocol;
+    }
+    // Unlike most of the API, 0 means success here.
+    if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const uint8_t*>(wire.data()),
+                                wire.size()) != 0) {
+      return absl::InternalError("SSL_CTX_set_alpn_protos: " + lastError());
+    }
+  }
+  return std::unique_ptr<ClientContext>(
+      new ClientContext(std::move(ctx), config.verify, config.alpn));
+}
+
+absl::StatusOr<SslPtr> ClientContext::newSsl(std::string_view server_name) const {
+  ERR_clear_error();
+  SslPtr ssl(SSL_new(ctx_.get()));
+  if (ssl == nullptr) return absl::InternalError("SSL_new: " + lastError());
+  SSL_set_connect_state(ssl.get());
+  std::string name(server_name);
+  const bool ip = isIpLiteral(name);
+  // RFC 6066: no SNI for IP literals.
+  if (!ip && !name.empty() && !SSL_set_tlsext_host_name(ssl.get(), name.c_str())) {
+    return absl::InvalidArgumentError("bad TLS server name: " + lastError());
+  }
+  if (verify_) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+    int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                : X509_VERIFY_PARAM_set1_host(param, name.data(), name.size());
+    if (!ok) return absl::InvalidArgumentError("cannot check TLS name " + name);
+  }
+  return ssl;
+}
+
+}  // namespace modgate::tls

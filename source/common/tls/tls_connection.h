@@ -1,0 +1,92 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "source/common/buffer/buffer.h"
+#include "source/common/event/dispatcher.h"
+#include "source/common/network/connection.h"
+#include "source/common/tls/ssl_ptr.h"
+
+struct bio_st;
+
+namespace modgate::tls {
+
+// TLS over another Connection (the transport, normally a plain TCP
+// SocketConnection). BoringSSL never touches the socket: ciphertext moves
+// between the transport and a pair of memory BIOs, and SSL_do_handshake /
+// SSL_read / SSL_write are pumped from the transport's callbacks, which
+// libevent drives.
+//
+// Client role: the handshake starts when the transport connects (or at once
+// if it already is connected), and kConnected reaches the callbacks only after
+// the handshake (and certificate verification) succeeded. A failed handshake
+// closes the transport and reports kRemoteClose; handshakeError() then says
+// why.
+class TlsConnection : public network::Connection, private network::ConnectionCallbacks {
+ public:
+  // `transport_connected`: the transport already reported kConnected.
+  TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool transport_connected = false);
+  ~TlsConnection() override;
+
+  // True once the transport connected (so a close before kConnected is a TLS
+  // failure rather than a TCP one).
+  bool transportConnected() const { return transport_connected_; }
+  bool handshakeComplete() const { return state_ == State::kOpen || handshake_done_; }
+  // Why the handshake failed (certificate verification, protocol alert), or
+  // empty.
+  const std::string& handshakeError() const { return handshake_error_; }
+
+  // network::Connection
+  void setCallbacks(network::ConnectionCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  void write(buffer::Buffer& data) override;
+  size_t bufferedWriteBytes() const override;
+  void setWriteBufferWatermarks(size_t low, size_t high) override;
+  void readDisable(bool disable) override;
+  void close(network::CloseType type) override;
+  bool isOpen() const override { return state_ != State::kClosed; }
+  const std::string& remoteAddress() const override { return transport_->remoteAddress(); }
+  std::string_view negotiatedProtocol() const override;
+  bool supportsSendfile() const override { return false; }
+  event::Dispatcher& dispatcher() override { return transport_->dispatcher(); }
+  uint64_t id() const override { return transport_->id(); }
+
+ private:
+  enum class State { kConnecting, kHandshaking, kOpen, kClosing, kClosed };
+
+  // network::ConnectionCallbacks (from the transport)
+  void onData(buffer::Buffer& data) override;
+  void onEvent(network::ConnectionEvent event) override;
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+
+  void doHandshake();
+  // Decrypts what the read BIO holds and hands it to the callbacks.
+  void readPlaintext();
+  // Encrypts queued plaintext.
+  void encryptPending();
+  // Moves ciphertext from the write BIO to the transport.
+  void flushCiphertext();
+  void fail(std::string detail);
+  void closeTransport(network::CloseType type);
+  void finishClose(network::ConnectionEvent event);
+
+  SslPtr ssl_;
+  bio_st* network_in_ = nullptr;   // ciphertext from the peer (owned by ssl_)
+  bio_st* network_out_ = nullptr;  // ciphertext to the peer (owned by ssl_)
+  network::ConnectionPtr transport_;
+  network::ConnectionCallbacks* callbacks_ = nullptr;
+  State state_ = State::kConnecting;
+  bool transport_connected_ = false;
+  bool handshake_done_ = false;
+  bool read_disabled_ = false;
+  bool peer_closed_ = false;  // close_notify or transport EOF seen
+  bool transport_close_requested_ = false;
+  buffer::Buffer plaintext_in_;
+  buffer::Buffer plaintext_out_;  // queued until the handshake finishes
+  std::string handshake_error_;
+  // Re-delivers already decrypted/buffered input after readDisable(false).
+  event::TimerPtr resume_timer_;
+};
+
+}  // namespace modgate::tls

@@ -1,0 +1,287 @@
+#include "source/upstream/upstream_request_impl.h"
+
+#include "absl/strings/str_cat.h"
+#include "source/upstream/deferred_delete.h"
+#include "source/upstream/http1_client_connection.h"
+#include "source/upstream/http_client_impl.h"
+#include "source/upstream/string_view_compat.h"
+
+namespace modgate::upstream {
+namespace {
+
+bool validHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) ||
+          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool validHeaderValue(std::string_view value) {
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool validTarget(std::string_view target) {
+  if (target.empty() || target.front() != '/') return false;
+  for (char c : target) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+UpstreamRequestImpl::UpstreamRequestImpl(HttpClientImpl& client, Origin origin, std::string target,
+                                         const http::HeaderMap& extra_headers,
+                                         ResponseCallbacks& callbacks,
+                                         const RequestOptions& options)
+    : client_(client),
+      dispatcher_(client.dispatcher()),
+      origin_(std::move(origin)),
+      target_(std::move(target)),
+      extra_headers_(extra_headers),
+      callbacks_(callbacks),
+      options_(options) {
+  start_timer_ = dispatcher_.createTimer([this] {
+    if (state_ != State::kIdle) return;
+    if (!validTarget(target_)) {
+      fail(FailureReason::kProtocolError, "request path must start with '/' and have no spaces");
+      return;
+    }
+    if (options_.method != "GET" && options_.method != "HEAD") {
+      fail(FailureReason::kProtocolError, "only GET and HEAD are supported");
+      return;
+    }
+    for (const auto& entry : extra_headers_.entries()) {
+      if (!validHeaderName(entry.name) || !validHeaderValue(entry.value)) {
+        fail(FailureReason::kProtocolError, "invalid request header " + entry.name);
+        return;
+      }
+    }
+    beginHop();
+  });
+  response_timer_ = dispatcher_.createTimer([this] { onResponseTimeout(); });
+  idle_timer_ = dispatcher_.createTimer([this] { onIdleTimeout(); });
+}
+
+UpstreamRequestImpl::~UpstreamRequestImpl() {
+  if (connector_ != nullptr) connector_->cancel();
+  if (connection_ != nullptr) {
+    connection_->setCloseCallback(nullptr);
+    connection_->resetStream();
+  }
+}
+
+void UpstreamRequestImpl::start() { start_timer_->enableTimer(std::chrono::milliseconds(0)); }
+
+void UpstreamRequestImpl::beginHop() {
+  state_ = State::kConnecting;
+  if (!retried_) {
+    ClientConnectionPtr pooled = client_.pool(origin_).acquire();
+    if (pooled != nullptr) {
+      sendOn(std::move(pooled), true);
+      return;
+    }
+  }
+  connector_ = client_.newConnector(origin_, options_.connect_timeout, *this);
+  // May fail at once (and so finish this request) before returning.
+  connector_->start();
+}
+
+void UpstreamRequestImpl::onConnected(network::ConnectionPtr connection) {
+  dropConnector();
+  client_.noteConnectionOpened();
+  sendOn(std::make_unique<Http1ClientConnection>(std::move(connection)), false);
+}
+
+void UpstreamRequestImpl::onConnectFailure(FailureReason reason, std::string_view detail) {
+  dropConnector();
+  fail(reason, detail);
+}
+
+void UpstreamRequestImpl::sendOn(ClientConnectionPtr connection, bool reused) {
+  reused_ = reused;
+  connection_ = std::move(connection);
+  state_ = State::kAwaitingHeaders;
+  response_timer_->enableTimer(options_.response_timeout);
+  RequestHead head;
+  head.method = options_.method;
+  head.target = target_;
+  head.authority = origin_.authority();
+  head.extra_headers = &extra_headers_;
+  connection_->sendRequest(head, *this);
+}
+
+void UpstreamRequestImpl::decodeHeaders(std::unique_ptr<http::ResponseHeaders> headers,
+                                        bool end_stream) {
+  response_timer_->disableTimer();
+  const std::string* location = headers->headers.get("location");
+  if (isRedirectStatus(headers->status) && location != nullptr) {
+    if (redirects_ >= options_.max_redirects) {
+      fail(FailureReason::kTooManyRedirects, absl::StrCat("more than ", options_.max_redirects,
+                                                          " redirects (last to ", *location, ")"));
+      return;
+    }
+    absl::StatusOr<RedirectTarget> next = resolveRedirect(origin_, target_, *location);
+    if (!next.ok()) {
+      fail(FailureReason::kProtocolError, absl::StrCat("bad redirect: ", next.status().message()));
+      return;
+    }
+    if (origin_.tls() && !next->origin.tls()) {
+      fail(FailureReason::kProtocolError,
+           absl::StrCat("refusing redirect from https to http: ", *location));
+      return;
+    }
+    ++redirects_;
+    pending_redirect_ = std::move(*next);
+    if (end_stream) {
+      followRedirect();
+      return;
+    }
+    // The redirect's body is read and dropped, keeping the connection.
+    state_ = State::kRedirectBody;
+    idle_timer_->enableTimer(options_.idle_timeout);
+    return;
+  }
+
+  if (end_stream) {
+    finish();
+    releaseConnection();
+    callbacks_.onResponseHeaders(std::move(headers), true);
+    client_.requestDone(this);
+    return;
+  }
+  state_ = State::kBody;
+  idle_timer_->enableTimer(options_.idle_timeout);
+  callbacks_.onResponseHeaders(std::move(headers), false);
+  // The caller may have asked for back-pressure before or during the call.
+  if (state_ == State::kBody && user_read_disabled_ && connection_ != nullptr) {
+    connection_->readDisable(true);
+    idle_timer_->disableTimer();
+  }
+}
+
+void UpstreamRequestImpl::decodeData(buffer::Buffer& data, bool end_stream) {
+  if (state_ == State::kRedirectBody) {
+    data.drain(data.length());
+    if (end_stream) {
+      followRedirect();
+    } else {
+      idle_timer_->enableTimer(options_.idle_timeout);
+    }
+    return;
+  }
+  if (state_ != State::kBody) return;
+  if (end_stream) {
+    finish();
+    releaseConnection();
+    callbacks_.onResponseData(data, true);
+    client_.requestDone(this);
+    return;
+  }
+  if (!user_read_disabled_) idle_timer_->enableTimer(options_.idle_timeout);
+  callbacks_.onResponseData(data, false);
+}
+
+void UpstreamRequestImpl::onStreamFailure(FailureReason reason, std::string_view detail,
+                                          bool response_started) {
+  dropConnection();
+  if (state_ == State::kAwaitingHeaders && reused_ && !retried_ && !response_started) {
+    // The pooled connection was stale (closed by the origin while idle).
+    // Safe to repeat: GET/HEAD, and nothing of a response arrived.
+    retried_ = true;
+    response_timer_->disableTimer();
+    beginHop();
+    return;
+  }
+  fail(reason, absl::StrCat(toAbsl(detail), " (", origin_.key(), ")"));
+}
+
+void UpstreamRequestImpl::followRedirect() {
+  releaseConnection();
+  idle_timer_->disableTimer();
+  RedirectTarget next = std::move(*pending_redirect_);
+  pending_redirect_.reset();
+  if (!(next.origin == origin_)) {
+    // Credentials are for the origin they were given for.
+    extra_headers_.remove("authorization");
+  }
+  origin_ = std::move(next.origin);
+  target_ = std::move(next.target);
+  retried_ = false;
+  beginHop();
+}
+
+void UpstreamRequestImpl::cancel() {
+  if (state_ == State::kDone) return;
+  finish();
+  dropConnector();
+  dropConnection();
+  client_.requestDone(this);
+}
+
+void UpstreamRequestImpl::readDisable(bool disable) {
+  if (state_ == State::kDone || user_read_disabled_ == disable) return;
+  user_read_disabled_ = disable;
+  if (state_ != State::kBody || connection_ == nullptr) return;
+  connection_->readDisable(disable);
+  if (disable) {
+    idle_timer_->disableTimer();
+  } else {
+    idle_timer_->enableTimer(options_.idle_timeout);
+  }
+}
+
+void UpstreamRequestImpl::onResponseTimeout() {
+  fail(FailureReason::kTimeout, absl::StrCat("no response headers from ", origin_.key(), " within ",
+                                             options_.response_timeout.count(), " ms"));
+}
+
+void UpstreamRequestImpl::onIdleTimeout() {
+  fail(FailureReason::kTimeout, absl::StrCat("no response body bytes from ", origin_.key(), " for ",
+                                             options_.idle_timeout.count(), " ms"));
+}
+
+void UpstreamRequestImpl::releaseConnection() {
+  if (connection_ == nullptr) return;
+  client_.pool(origin_).release(std::move(connection_));
+}
+
+void UpstreamRequestImpl::dropConnection() {
+  if (connection_ == nullptr) return;
+  connection_->setCloseCallback(nullptr);
+  if (connection_->isOpen()) connection_->resetStream();
+  deferDelete(dispatcher_, std::move(connection_));
+}
+
+void UpstreamRequestImpl::dropConnector() {
+  if (connector_ == nullptr) return;
+  connector_->cancel();
+  deferDelete(dispatcher_, std::move(connector_));
+}
+
+void UpstreamRequestImpl::finish() {
+  state_ = State::kDone;
+  start_timer_->disableTimer();
+  response_timer_->disableTimer();
+  idle_timer_->disableTimer();
+}
+
+void UpstreamRequestImpl::fail(FailureReason reason, std::string_view detail) {
+  if (state_ == State::kDone) return;
+  finish();
+  dropConnector();
+  dropConnection();
+  callbacks_.onFailure(reason, detail);
+  client_.requestDone(this);
+}
+
+}  // namespace modgate::upstream
