@@ -94,7 +94,7 @@ struct ClientSettings {
   bool verify = true;
   uint32_t max_idle_connections_per_host = 16;
   std::chrono::milliseconds pool_idle_timeout{60000};
-  bool http2 = false;  // offer h2 by ALPN
+  bool http2 = false;  // reserved: HTTP/2 upstream is not implemented yet (ignored)
 };
 
 // Never fails: if the TLS context cannot be built (unreadable CA file), plain

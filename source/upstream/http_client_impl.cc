@@ -68,8 +68,9 @@ absl::StatusOr<std::unique_ptr<HttpClient>> createHttpClientOrError(
   tls::ClientContextConfig config;
   config.ca_file = settings.ca_file;
   config.verify = settings.verify;
-  // h2 is offered only when asked for; ALPN then picks per connection.
-  if (settings.http2) config.alpn.push_back("h2");
+  // Only http/1.1 is offered: there is no HTTP/2 client codec yet, so
+  // settings.http2 is accepted but has no effect (offering h2 without
+  // speaking it would break against origins that pick it).
   config.alpn.push_back("http/1.1");
   absl::StatusOr<std::unique_ptr<tls::ClientContext>> tls = tls::ClientContext::create(config);
   if (!tls.ok()) return tls.status();

@@ -2,14 +2,18 @@
 
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "gtest/gtest.h"
 
 namespace modgate::upstream::testing {
 namespace {
@@ -160,6 +164,68 @@ std::string Collector::header(std::string_view name) const {
 
 bool processMapsLibrary(std::string_view needle) {
   return readFile("/proc/self/maps").find(needle) != std::string::npos;
+}
+
+// Streams 50 MiB to a consumer that takes at most 1 MiB at a time and then
+// stops reading until a timer "writes it out": nothing may pile up.
+void streamWithBackPressure(event::DispatcherImpl& dispatcher, HttpClient& client, const Url& base,
+                            const std::string& path, size_t size) {
+  Collector c;
+  size_t pending = 0;  // taken but not yet "written"
+  size_t received = 0;
+  size_t max_offered = 0;
+  size_t max_pending = 0;
+  int pauses = 0;
+  bool pattern_ok = true;
+  UpstreamRequest* request = client.send(base, path, {}, c, {});
+  event::TimerPtr writer;
+  writer = dispatcher.createTimer([&] {
+    pending = pending > 256 * 1024 ? pending - 256 * 1024 : 0;
+    if (pending < 256 * 1024) {
+      request->readDisable(false);
+    } else {
+      writer->enableTimer(std::chrono::milliseconds(1));
+    }
+  });
+  c.on_data = [&](buffer::Buffer& data) {
+    max_offered = std::max(max_offered, data.length());
+    while (data.length() > 0 && pattern_ok) {
+      iovec vec;
+      data.peek(&vec, 1, data.length());
+      const auto* bytes = static_cast<const uint8_t*>(vec.iov_base);
+      for (size_t i = 0; i < vec.iov_len; ++i) {
+        if (bytes[i] != (received + i) % 251) {
+          pattern_ok = false;
+          break;
+        }
+      }
+      received += vec.iov_len;
+      pending += vec.iov_len;
+      data.drain(vec.iov_len);
+    }
+    max_pending = std::max(max_pending, pending);
+    if (pending >= 1024 * 1024 && !c.complete) {
+      ++pauses;
+      request->readDisable(true);
+      writer->enableTimer(std::chrono::milliseconds(1));
+    }
+  };
+  rusage before;
+  getrusage(RUSAGE_SELF, &before);
+  ASSERT_TRUE(runUntil(
+      dispatcher, [&] { return c.done(); }, std::chrono::seconds(120)));
+  rusage after;
+  getrusage(RUSAGE_SELF, &after);
+  ASSERT_TRUE(c.complete) << c.detail;
+  EXPECT_TRUE(pattern_ok);
+  EXPECT_EQ(received, size);
+  EXPECT_GT(pauses, 10);
+  // What the client hands over in one call stays small, and the consumer
+  // never held more than its 1 MiB plus one delivery.
+  EXPECT_LT(max_offered, 2u * 1024 * 1024);
+  EXPECT_LT(max_pending, 3u * 1024 * 1024);
+  // Peak RSS grew by far less than the body.
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 16 * 1024) << "KiB";
 }
 
 }  // namespace modgate::upstream::testing

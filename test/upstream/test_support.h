@@ -82,4 +82,11 @@ class Collector : public ResponseCallbacks {
 // True if a library matching `needle` is mapped into this process.
 bool processMapsLibrary(std::string_view needle);
 
+// Streams `size` bytes of test_origin.py's pattern from `path` to a consumer
+// that takes at most 1 MiB, then stops reading (readDisable) until a timer
+// has "written" it out; checks the pattern and that nothing piles up
+// (gtest expectations).
+void streamWithBackPressure(event::DispatcherImpl& dispatcher, HttpClient& client, const Url& base,
+                            const std::string& path, size_t size);
+
 }  // namespace modgate::upstream::testing
