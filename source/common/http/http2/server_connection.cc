@@ -1,0 +1,661 @@
+#include "source/common/http/http2/server_connection.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "source/common/http/http1/http_date.h"
+
+namespace modgate::http::http2 {
+namespace {
+
+// Opaque data of the PING that follows a shutdown notice.
+constexpr uint8_t kDrainPing[8] = {'m', 'g', '-', 'd', 'r', 'a', 'i', 'n'};
+// iovecs fed to nghttp2 per peek of the input buffer.
+constexpr int kMaxInputSlices = 16;
+// Bound on flush rounds caused by producers answering watermark callbacks.
+constexpr int kMaxFlushRounds = 64;
+
+bool isConnectionSpecific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
+         name == "upgrade" || name == "proxy-connection" || name == "te";
+}
+
+std::string lowerCase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+ServerConnectionImpl* self(void* user_data) {
+  return static_cast<ServerConnectionImpl*>(user_data);
+}
+
+}  // namespace
+
+ServerConnectionImpl::ServerConnectionImpl(network::Connection& connection,
+                                           ServerConnectionCallbacks& callbacks,
+                                           const CodecSettings& settings, UpgradeTag)
+    : connection_(connection), callbacks_(callbacks), settings_(settings) {}
+
+ServerConnectionImpl::ServerConnectionImpl(network::Connection& connection,
+                                           ServerConnectionCallbacks& callbacks,
+                                           const CodecSettings& settings)
+    : ServerConnectionImpl(connection, callbacks, settings, UpgradeTag{}) {
+  if (!initSession(false, {}, false)) {
+    failed_ = true;
+    failure_ = "http2: cannot create the session";
+    return;
+  }
+  flush();
+}
+
+ServerConnectionImpl::~ServerConnectionImpl() {
+  if (session_ != nullptr) nghttp2_session_del(session_);
+}
+
+std::unique_ptr<ServerConnectionImpl> ServerConnectionImpl::createUpgraded(
+    network::Connection& connection, ServerConnectionCallbacks& callbacks,
+    const CodecSettings& settings, std::string_view http2_settings_base64url,
+    std::unique_ptr<RequestHeaders> request) {
+  if (request == nullptr) return nullptr;
+  std::string payload;
+  // base64url; the padding is optional.
+  if (!absl::WebSafeBase64Unescape(
+          absl::string_view(http2_settings_base64url.data(), http2_settings_base64url.size()),
+          &payload)) {
+    return nullptr;
+  }
+  // A settings payload is a sequence of 6-byte entries.
+  if (payload.size() % 6 != 0) return nullptr;
+  const bool head = request->method == "HEAD";
+  std::unique_ptr<ServerConnectionImpl> codec(
+      new ServerConnectionImpl(connection, callbacks, settings, UpgradeTag{}));
+  if (!codec->initSession(true, payload, head)) return nullptr;
+
+  // Stream 1 carries the upgraded request; its request side is complete.
+  auto stream = std::make_unique<ResponseEncoderImpl>(*codec, 1);
+  ResponseEncoderImpl& raw = *stream;
+  raw.remote_end_ = true;
+  request->headers.remove("connection");
+  request->headers.remove("upgrade");
+  request->headers.remove("http2-settings");
+  raw.request_ = std::move(request);
+  codec->streams_.emplace(1, std::move(stream));
+  codec->open_streams_++;
+
+  // Batch whatever the layer above answers right away with the SETTINGS.
+  codec->session_depth_++;
+  codec->startRequest(raw, true);
+  codec->session_depth_--;
+  codec->flush();
+  return codec;
+}
+
+bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_payload,
+                                       bool head_request) {
+  nghttp2_session_callbacks* callbacks;
+  if (nghttp2_session_callbacks_new(&callbacks) != 0) return false;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &onBeginHeadersCb);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, &onHeaderCb);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &onFrameRecvCb);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &onDataChunkRecvCb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &onFrameSendCb);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &onStreamCloseCb);
+  nghttp2_session_callbacks_set_send_data_callback(callbacks, &sendDataCb);
+
+  nghttp2_option* options;
+  if (nghttp2_option_new(&options) != 0) {
+    nghttp2_session_callbacks_del(callbacks);
+    return false;
+  }
+  // Received DATA is consumed as soon as it is read (request bodies are
+  // small and limited), so nghttp2 may send WINDOW_UPDATEs by itself.
+  nghttp2_option_set_no_auto_window_update(options, 0);
+
+  int rv = nghttp2_session_server_new2(&session_, callbacks, this, options);
+  nghttp2_option_del(options);
+  nghttp2_session_callbacks_del(callbacks);
+  if (rv != 0) {
+    session_ = nullptr;
+    return false;
+  }
+
+  if (upgrade) {
+    rv = nghttp2_session_upgrade2(session_,
+                                  reinterpret_cast<const uint8_t*>(settings_payload.data()),
+                                  settings_payload.size(), head_request ? 1 : 0, nullptr);
+    if (rv != 0) return false;
+  }
+
+  const nghttp2_settings_entry entries[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings_.initial_stream_window_size},
+      // Advisory: the real limit is enforced per request in onHeader().
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+       settings_.max_request_headers_kb * 1024 + 32 * (settings_.max_headers_count + 4)},
+  };
+  rv = nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries,
+                               sizeof(entries) / sizeof(entries[0]));
+  if (rv != 0) return false;
+  if (settings_.initial_connection_window_size > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    rv = nghttp2_session_set_local_window_size(
+        session_, NGHTTP2_FLAG_NONE, 0,
+        static_cast<int32_t>(
+            std::min<uint32_t>(settings_.initial_connection_window_size, NGHTTP2_MAX_WINDOW_SIZE)));
+    if (rv != 0) return false;
+  }
+  return true;
+}
+
+// --- ServerConnection ----------------------------------------------------------
+
+absl::Status ServerConnectionImpl::dispatch(buffer::Buffer& data) {
+  if (closed_ || failed_ || session_ == nullptr) {
+    data.drain(data.length());
+    if (failed_) return absl::InvalidArgumentError(failure_);
+    return absl::OkStatus();
+  }
+  iovec slices[kMaxInputSlices];
+  while (data.length() > 0 && !failed_ && !closed_) {
+    const int count = std::min(data.peek(slices, kMaxInputSlices, data.length()), kMaxInputSlices);
+    if (count <= 0) break;
+    size_t consumed = 0;
+    for (int i = 0; i < count && !failed_ && !closed_; ++i) {
+      session_depth_++;
+      const ssize_t rv = nghttp2_session_mem_recv(
+          session_, static_cast<const uint8_t*>(slices[i].iov_base), slices[i].iov_len);
+      session_depth_--;
+      if (rv < 0) {
+        fail(NGHTTP2_PROTOCOL_ERROR,
+             absl::StrCat("http2: ", nghttp2_strerror(static_cast<int>(rv))));
+        break;
+      }
+      consumed += static_cast<size_t>(rv);
+    }
+    if (failed_ || closed_) {
+      data.drain(data.length());
+      break;
+    }
+    data.drain(consumed);
+  }
+  flush();
+  if (failed_) return absl::InvalidArgumentError(failure_);
+  if (goaway_error_sent_ != NGHTTP2_NO_ERROR) {
+    // nghttp2 found a connection error and sent GOAWAY itself.
+    failed_ = true;
+    failure_ = absl::StrCat("http2: connection error ", nghttp2_http2_strerror(goaway_error_sent_));
+    return absl::InvalidArgumentError(failure_);
+  }
+  return absl::OkStatus();
+}
+
+void ServerConnectionImpl::shutdownNotice() {
+  if (closed_ || failed_ || draining_ || session_ == nullptr) return;
+  draining_ = true;
+  nghttp2_submit_shutdown_notice(session_);
+  nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kDrainPing);
+  flush();
+}
+
+bool ServerConnectionImpl::wantsToClose() const {
+  if (failed_ || closed_ || session_ == nullptr) return true;
+  return nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0;
+}
+
+void ServerConnectionImpl::onUnderlyingConnectionAboveWriteBufferHighWatermark() {
+  output_blocked_ = true;
+}
+
+void ServerConnectionImpl::onUnderlyingConnectionBelowWriteBufferLowWatermark() {
+  if (!output_blocked_) return;
+  output_blocked_ = false;
+  flush();
+}
+
+void ServerConnectionImpl::onConnectionClosed() {
+  if (closed_) return;
+  closed_ = true;
+  output_.drain(output_.length());
+  std::vector<int32_t> ids;
+  for (const auto& [id, stream] : streams_) {
+    if (stream->attached()) ids.push_back(id);
+  }
+  // A callback may reset or finish other streams: look each one up again.
+  for (int32_t id : ids) {
+    ResponseEncoderImpl* stream = findStream(id);
+    if (stream != nullptr) stream->notifyReset(StreamResetReason::kConnectionTermination);
+  }
+}
+
+// --- Output ----------------------------------------------------------------------
+
+void ServerConnectionImpl::flush() {
+  if (session_depth_ > 0 || flushing_) {
+    flush_pending_ = true;
+    return;
+  }
+  if (closed_ || session_ == nullptr) return;
+  flushing_ = true;
+  for (int round = 0; round < kMaxFlushRounds && !closed_; ++round) {
+    flush_pending_ = false;
+    if (!output_blocked_) {
+      session_depth_++;
+      for (;;) {
+        const uint8_t* bytes = nullptr;
+        const ssize_t n = nghttp2_session_mem_send(session_, &bytes);
+        if (n < 0) {
+          fail(NGHTTP2_INTERNAL_ERROR,
+               absl::StrCat("http2: ", nghttp2_strerror(static_cast<int>(n))));
+          break;
+        }
+        if (n == 0) break;
+        output_.add(bytes, static_cast<size_t>(n));
+      }
+      session_depth_--;
+    }
+    // Producers resumed by a watermark run with nghttp2 off the stack.
+    if (!below_watermark_.empty()) {
+      std::vector<int32_t> ids;
+      ids.swap(below_watermark_);
+      for (int32_t id : ids) {
+        ResponseEncoderImpl* stream = findStream(id);
+        if (stream != nullptr && stream->attached() && !stream->above_high_watermark_ &&
+            stream->stream_callbacks_ != nullptr) {
+          stream->stream_callbacks_->onBelowWriteBufferLowWatermark();
+        }
+      }
+    }
+    if (!flush_pending_ || output_blocked_) break;
+  }
+  flushing_ = false;
+  if (output_.length() == 0) return;
+  if (closed_ || !connection_.isOpen()) {
+    output_.drain(output_.length());
+    return;
+  }
+  connection_.write(output_);
+}
+
+void ServerConnectionImpl::fail(uint32_t error_code, std::string reason) {
+  if (failed_) return;
+  failed_ = true;
+  failure_ = std::move(reason);
+  if (session_ != nullptr) nghttp2_session_terminate_session(session_, error_code);
+}
+
+void ServerConnectionImpl::maybeSendFinalGoaway() {
+  if (!draining_ || !drain_ping_acked_ || final_goaway_submitted_ || open_streams_ > 0) return;
+  if (closed_ || session_ == nullptr) return;
+  final_goaway_submitted_ = true;
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  flush();
+}
+
+void ServerConnectionImpl::maybeRetire(ResponseEncoderImpl& stream) {
+  if (!stream.closed_ || stream.attached()) return;
+  auto it = streams_.find(stream.stream_id_);
+  if (it == streams_.end()) return;
+  std::unique_ptr<ResponseEncoderImpl> owned = std::move(it->second);
+  streams_.erase(it);
+  connection_.dispatcher().deferredDelete(std::move(owned));
+}
+
+ResponseEncoderImpl* ServerConnectionImpl::findStream(int32_t stream_id) {
+  auto it = streams_.find(stream_id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+// --- Requests --------------------------------------------------------------------
+
+void ServerConnectionImpl::startRequest(ResponseEncoderImpl& stream, bool end_stream) {
+  RequestHeaders& request = *stream.request_;
+  if (request.authority.empty()) request.authority = std::move(stream.host_);
+  stream.is_head_ = request.method == "HEAD";
+  stream.decoder_ = &callbacks_.newStream(stream);
+  if (!stream.attached()) return;
+  stream.decoder_->decodeHeaders(std::move(stream.request_), end_stream);
+}
+
+void ServerConnectionImpl::rejectRequest(ResponseEncoderImpl& stream, int status) {
+  // The layer above never sees this stream.
+  stream.local_end_ = true;
+  stream.headers_sent_ = true;
+  ResponseHeaders headers;
+  headers.status = status;
+  headers.headers.add("content-length", "0");
+  // If the client is still sending, onFrameSend() follows up with
+  // RST_STREAM(NO_ERROR) once the response is out.
+  submitResponse(stream, headers, true);
+}
+
+int ServerConnectionImpl::onBeginHeaders(const nghttp2_frame& frame) {
+  if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  const int32_t id = frame.hd.stream_id;
+  if (streams_.count(id) != 0) return 0;
+  streams_.emplace(id, std::make_unique<ResponseEncoderImpl>(*this, id));
+  open_streams_++;
+  return 0;
+}
+
+int ServerConnectionImpl::onHeader(const nghttp2_frame& frame, std::string_view name,
+                                   std::string_view value) {
+  if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0;  // trailers are ignored
+  }
+  ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+  if (stream == nullptr || stream->reject_status_ != 0 || stream->request_ == nullptr) return 0;
+  const bool pseudo = !name.empty() && name[0] == ':';
+  stream->header_bytes_ += name.size() + value.size();
+  if (!pseudo) stream->header_count_++;
+  if (stream->header_bytes_ > static_cast<size_t>(settings_.max_request_headers_kb) * 1024 ||
+      stream->header_count_ > settings_.max_headers_count) {
+    stream->reject_status_ = 431;
+    stream->request_->headers = HeaderMap();
+    return 0;
+  }
+  RequestHeaders& request = *stream->request_;
+  if (pseudo) {
+    if (name == ":method") {
+      request.method = std::string(value);
+    } else if (name == ":path") {
+      request.path = std::string(value);
+    } else if (name == ":authority") {
+      request.authority = std::string(value);
+    } else if (name == ":scheme") {
+      request.scheme = std::string(value);
+    }
+    return 0;
+  }
+  std::string lowered = lowerCase(name);
+  if (lowered == "host") {
+    stream->host_ = std::string(value);
+    return 0;
+  }
+  if (lowered == "cookie") {
+    // HTTP/2 may split cookies into several fields (RFC 9113 8.2.3).
+    const std::string* existing = request.headers.get("cookie");
+    if (existing != nullptr) {
+      std::string joined = *existing + "; " + std::string(value);
+      request.headers.set("cookie", std::move(joined));
+      return 0;
+    }
+  }
+  request.headers.add(std::move(lowered), std::string(value));
+  return 0;
+}
+
+int ServerConnectionImpl::onFrameRecv(const nghttp2_frame& frame) {
+  switch (frame.hd.type) {
+    case NGHTTP2_HEADERS: {
+      ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+      if (stream == nullptr) return 0;
+      const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+      if (end_stream) stream->remote_end_ = true;
+      if (frame.headers.cat == NGHTTP2_HCAT_REQUEST) {
+        if (stream->reject_status_ != 0) {
+          rejectRequest(*stream, stream->reject_status_);
+        } else {
+          startRequest(*stream, end_stream);
+        }
+      } else if (end_stream && stream->attached() && stream->decoder_ != nullptr) {
+        // Trailers end the request.
+        buffer::Buffer empty;
+        stream->decoder_->decodeData(empty, true);
+      }
+      return 0;
+    }
+    case NGHTTP2_DATA: {
+      ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+      if (stream == nullptr) return 0;
+      const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+      if (end_stream) stream->remote_end_ = true;
+      if (stream->attached() && stream->decoder_ != nullptr) {
+        if (stream->body_.length() > 0 || end_stream) {
+          stream->decoder_->decodeData(stream->body_, end_stream);
+        }
+      }
+      stream->body_.drain(stream->body_.length());
+      return 0;
+    }
+    case NGHTTP2_RST_STREAM: {
+      ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+      if (stream != nullptr) stream->remote_reset_ = true;
+      return 0;
+    }
+    case NGHTTP2_PING:
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0 && draining_ &&
+          memcmp(frame.ping.opaque_data, kDrainPing, sizeof(kDrainPing)) == 0) {
+        drain_ping_acked_ = true;
+        maybeSendFinalGoaway();
+      }
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+int ServerConnectionImpl::onDataChunkRecv(int32_t stream_id, const uint8_t* data, size_t length) {
+  ResponseEncoderImpl* stream = findStream(stream_id);
+  if (stream == nullptr || !stream->attached()) return 0;
+  stream->body_bytes_ += length;
+  if (stream->body_bytes_ > settings_.max_request_body_bytes) {
+    stream->body_.drain(stream->body_.length());
+    if (!stream->headers_sent_) {
+      stream->headers_sent_ = true;
+      ResponseHeaders headers;
+      headers.status = 413;
+      headers.headers.add("content-length", "0");
+      // onFrameSend() follows up with RST_STREAM(NO_ERROR).
+      submitResponse(*stream, headers, true);
+    } else {
+      resetStream(*stream, NGHTTP2_CANCEL);
+    }
+    stream->notifyReset(StreamResetReason::kLocalReset);
+    return 0;
+  }
+  stream->body_.add(data, length);
+  return 0;
+}
+
+// --- Responses -------------------------------------------------------------------
+
+void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
+                                          const ResponseHeaders& headers, bool end_stream) {
+  // Storage for the lower-cased names; nghttp2 copies everything on submit.
+  std::vector<std::string> names;
+  names.reserve(headers.headers.size() + 1);
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(headers.headers.size() + 2);
+  static const std::string kStatus = ":status";
+  static const std::string kDate = "date";
+  const std::string status = std::to_string(headers.status);
+  nva.push_back(makeNv(kStatus, status));
+  bool has_date = false;
+  for (const HeaderMap::Entry& entry : headers.headers.entries()) {
+    names.push_back(lowerCase(entry.name));
+    const std::string& name = names.back();
+    if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) {
+      names.pop_back();
+      continue;
+    }
+    if (name == "date") has_date = true;
+    nva.push_back(makeNv(name, entry.value));
+  }
+  std::string date;
+  if (!has_date) {
+    std::string_view now = http1::cachedHttpDate();
+    date.assign(now.data(), now.size());
+    nva.push_back(makeNv(kDate, date));
+  }
+
+  int rv;
+  if (end_stream) {
+    stream.end_stream_submitted_ = true;
+    rv = nghttp2_submit_response(session_, stream.stream_id_, nva.data(), nva.size(), nullptr);
+  } else {
+    nghttp2_data_provider provider;
+    provider.source.ptr = &stream;
+    provider.read_callback = &readDataCb;
+    stream.has_data_provider_ = true;
+    rv = nghttp2_submit_response(session_, stream.stream_id_, nva.data(), nva.size(), &provider);
+  }
+  if (rv != 0) {
+    // The stream is gone from nghttp2's view (closed meanwhile).
+    stream.has_data_provider_ = false;
+    stream.notifyReset(StreamResetReason::kLocalReset);
+  }
+}
+
+void ServerConnectionImpl::resumeData(ResponseEncoderImpl& stream) {
+  if (!stream.has_data_provider_ || !stream.data_deferred_ || stream.closed_) return;
+  stream.data_deferred_ = false;
+  nghttp2_session_resume_data(session_, stream.stream_id_);
+}
+
+void ServerConnectionImpl::resetStream(ResponseEncoderImpl& stream, uint32_t error_code) {
+  if (stream.closed_ || session_ == nullptr) return;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.stream_id_, error_code);
+}
+
+ssize_t ServerConnectionImpl::readData(int32_t stream_id, size_t length, uint32_t* data_flags) {
+  ResponseEncoderImpl* stream = findStream(stream_id);
+  if (stream == nullptr || stream->reset_notified_) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  const size_t available = stream->pending_.length();
+  const size_t n = std::min(length, available);
+  if (n == 0 && !stream->local_end_) {
+    stream->data_deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (stream->local_end_ && n == available) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    stream->end_stream_submitted_ = true;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+int ServerConnectionImpl::sendData(nghttp2_frame& frame, const uint8_t* framehd, size_t length) {
+  ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+  if (stream == nullptr || stream->pending_.length() < length) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  output_.add(framehd, 9);
+  const size_t padlen = frame.data.padlen;
+  if (padlen > 0) {
+    const uint8_t pad_length = static_cast<uint8_t>(padlen - 1);
+    output_.add(&pad_length, 1);
+  }
+  output_.move(stream->pending_, length);
+  if (padlen > 1) {
+    static const uint8_t kZeros[256] = {};
+    output_.add(kZeros, padlen - 1);
+  }
+  if (stream->above_high_watermark_ &&
+      stream->pending_.length() <= settings_.stream_write_buffer_high_watermark / 2) {
+    stream->above_high_watermark_ = false;
+    below_watermark_.push_back(stream->stream_id_);
+  }
+  return 0;
+}
+
+int ServerConnectionImpl::onFrameSend(const nghttp2_frame& frame) {
+  if ((frame.hd.type == NGHTTP2_HEADERS || frame.hd.type == NGHTTP2_DATA) &&
+      (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+    // The response is complete but the client is still sending: ask it to
+    // stop without error (RFC 9113 8.1).
+    if (stream != nullptr && !stream->remote_end_ && !stream->closed_) {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame.hd.stream_id, NGHTTP2_NO_ERROR);
+    }
+  } else if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR) {
+    goaway_error_sent_ = frame.goaway.error_code;
+  }
+  return 0;
+}
+
+int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) {
+  ResponseEncoderImpl* stream = findStream(stream_id);
+  if (stream == nullptr) return 0;
+  stream->closed_ = true;
+  if (open_streams_ > 0) open_streams_--;
+  stream->pending_.drain(stream->pending_.length());
+  if (stream->attached()) {
+    if (stream->decoder_ == nullptr) {
+      // Never surfaced (refused or reset before its headers completed).
+      stream->reset_notified_ = true;
+    } else if (stream->end_stream_submitted_ && !stream->remote_reset_ &&
+               error_code == NGHTTP2_NO_ERROR) {
+      // A HEAD response went out complete while its producer still runs:
+      // keep the encoder until it says end_stream.
+    } else {
+      StreamResetReason reason = StreamResetReason::kRemoteReset;
+      if (!stream->remote_reset_ && error_code != NGHTTP2_NO_ERROR &&
+          error_code != NGHTTP2_CANCEL) {
+        reason = StreamResetReason::kProtocolError;
+      }
+      stream->notifyReset(reason);
+    }
+  }
+  maybeRetire(*stream);
+  maybeSendFinalGoaway();
+  return 0;
+}
+
+// --- nghttp2 trampolines -----------------------------------------------------------
+
+int ServerConnectionImpl::onBeginHeadersCb(nghttp2_session*, const nghttp2_frame* frame,
+                                           void* user_data) {
+  return self(user_data)->onBeginHeaders(*frame);
+}
+
+int ServerConnectionImpl::onHeaderCb(nghttp2_session*, const nghttp2_frame* frame,
+                                     const uint8_t* name, size_t name_length, const uint8_t* value,
+                                     size_t value_length, uint8_t, void* user_data) {
+  return self(user_data)->onHeader(
+      *frame, std::string_view(reinterpret_cast<const char*>(name), name_length),
+      std::string_view(reinterpret_cast<const char*>(value), value_length));
+}
+
+int ServerConnectionImpl::onFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame,
+                                        void* user_data) {
+  return self(user_data)->onFrameRecv(*frame);
+}
+
+int ServerConnectionImpl::onDataChunkRecvCb(nghttp2_session*, uint8_t, int32_t stream_id,
+                                            const uint8_t* data, size_t length, void* user_data) {
+  return self(user_data)->onDataChunkRecv(stream_id, data, length);
+}
+
+int ServerConnectionImpl::onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame,
+                                        void* user_data) {
+  return self(user_data)->onFrameSend(*frame);
+}
+
+int ServerConnectionImpl::onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code,
+                                          void* user_data) {
+  return self(user_data)->onStreamClose(stream_id, error_code);
+}
+
+int ServerConnectionImpl::sendDataCb(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd,
+                                     size_t length, nghttp2_data_source*, void* user_data) {
+  return self(user_data)->sendData(*frame, framehd, length);
+}
+
+ssize_t ServerConnectionImpl::readDataCb(nghttp2_session*, int32_t stream_id, uint8_t*,
+                                         size_t length, uint32_t* data_flags, nghttp2_data_source*,
+                                         void* user_data) {
+  return self(user_data)->readData(stream_id, length, data_flags);
+}
+
+}  // namespace modgate::http::http2

@@ -1,0 +1,560 @@
+#include "test/common/http/http2/test_server.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <set>
+
+#include "source/common/http/http2/server_connection.h"
+#include "source/common/network/socket_connection.h"
+
+namespace modgate::http::http2::testing {
+
+// --- EventLog ---------------------------------------------------------------
+
+void EventLog::record(std::string event) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  events_.push_back(std::move(event));
+  changed_.notify_all();
+}
+
+bool EventLog::waitFor(std::string_view event, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    for (const std::string& e : events_) {
+      if (e == event) return true;
+    }
+    return false;
+  });
+}
+
+std::string EventLog::waitForPrefix(std::string_view prefix, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::string found;
+  changed_.wait_for(lock, timeout, [&] {
+    for (const std::string& e : events_) {
+      if (std::string_view(e).substr(0, prefix.size()) == prefix) {
+        found = e;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
+int EventLog::count(std::string_view prefix) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  int n = 0;
+  for (const std::string& e : events_) {
+    if (std::string_view(e).substr(0, prefix.size()) == prefix) ++n;
+  }
+  return n;
+}
+
+std::vector<std::string> EventLog::snapshot() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return events_;
+}
+
+// --- Streams ----------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+const char* resetReasonName(StreamResetReason reason) {
+  switch (reason) {
+    case StreamResetReason::kRemoteReset:
+      return "remote";
+    case StreamResetReason::kConnectionTermination:
+      return "termination";
+    case StreamResetReason::kLocalReset:
+      return "local";
+    case StreamResetReason::kProtocolError:
+      return "protocol";
+  }
+  return "?";
+}
+
+// The /big body as shared immutable chunks: encodeData() references them.
+const std::vector<std::shared_ptr<const std::string>>& bigChunks() {
+  static const auto* chunks = [] {
+    auto* out = new std::vector<std::shared_ptr<const std::string>>();
+    for (size_t offset = 0; offset < kBigBodySize; offset += kBigChunkSize) {
+      auto chunk = std::make_shared<std::string>(kBigChunkSize, '\0');
+      for (size_t i = 0; i < kBigChunkSize; ++i) (*chunk)[i] = bigBodyByte(offset + i);
+      out->push_back(std::move(chunk));
+    }
+    return out;
+  }();
+  return *chunks;
+}
+
+}  // namespace
+
+class TestStream;
+
+// The network connection as the codec sees it: forwards to the socket and
+// counts write() calls, so tests can check that frames are batched.
+class CountingConnection : public network::Connection {
+ public:
+  CountingConnection(network::Connection& inner, std::atomic<int>& writes)
+      : inner_(inner), writes_(writes) {}
+  void setCallbacks(network::ConnectionCallbacks& callbacks) override {
+    inner_.setCallbacks(callbacks);
+  }
+  void write(buffer::Buffer& data) override {
+    writes_++;
+    inner_.write(data);
+  }
+  size_t bufferedWriteBytes() const override { return inner_.bufferedWriteBytes(); }
+  void setWriteBufferWatermarks(size_t low, size_t high) override {
+    inner_.setWriteBufferWatermarks(low, high);
+  }
+  void readDisable(bool disable) override { inner_.readDisable(disable); }
+  void close(network::CloseType type) override { inner_.close(type); }
+  bool isOpen() const override { return inner_.isOpen(); }
+  const std::string& remoteAddress() const override { return inner_.remoteAddress(); }
+  std::string_view negotiatedProtocol() const override { return inner_.negotiatedProtocol(); }
+  bool supportsSendfile() const override { return inner_.supportsSendfile(); }
+  event::Dispatcher& dispatcher() override { return inner_.dispatcher(); }
+  uint64_t id() const override { return inner_.id(); }
+
+ private:
+  network::Connection& inner_;
+  std::atomic<int>& writes_;
+};
+
+// One accepted connection: the socket, the protocol detection / h2c upgrade
+// driver, the codec, and the owner duties the connection manager has in
+// production (close on error / wantsToClose, forward watermarks and close
+// events).
+class TestConnection : public network::ConnectionCallbacks, public ServerConnectionCallbacks {
+ public:
+  TestConnection(TestServer& server, int fd, std::string remote_address);
+  ~TestConnection() override;
+
+  // network::ConnectionCallbacks
+  void onData(buffer::Buffer& data) override;
+  void onEvent(network::ConnectionEvent event) override;
+  void onAboveWriteBufferHighWatermark() override {
+    server_.events().record("conn:above");
+    if (codec_ != nullptr) codec_->onUnderlyingConnectionAboveWriteBufferHighWatermark();
+  }
+  void onBelowWriteBufferLowWatermark() override {
+    server_.events().record("conn:below");
+    if (codec_ != nullptr) codec_->onUnderlyingConnectionBelowWriteBufferLowWatermark();
+  }
+
+  // ServerConnectionCallbacks
+  RequestDecoder& newStream(ResponseEncoder& encoder) override;
+  void onUpgradeToH2c(std::unique_ptr<RequestHeaders>, std::string, buffer::Buffer&) override {}
+
+  void onStreamDone(TestStream& stream);
+  void shutdownNotice();
+  void closeNow() { connection_->close(network::CloseType::kNoFlush); }
+  TestServer& server() { return server_; }
+
+ private:
+  // Before the codec exists: prior knowledge or an h2c upgrade request.
+  // Returns false when more bytes are needed.
+  bool detectProtocol(buffer::Buffer& data);
+  bool upgrade(buffer::Buffer& data, size_t head_length);
+  void closeIfDone();
+
+  TestServer& server_;
+  std::unique_ptr<network::SocketConnection> connection_;
+  CountingConnection counting_;
+  std::unique_ptr<ServerConnectionImpl> codec_;
+  std::set<TestStream*> streams_;
+  bool closed_ = false;
+};
+
+// A stream that answers from the path table.
+class TestStream : public RequestDecoder, public StreamCallbacks, public event::DeferredDeletable {
+ public:
+  TestStream(TestConnection& parent, ResponseEncoder& encoder)
+      : parent_(parent), encoder_(encoder), events_(parent.server().events()) {
+    encoder_.setStreamCallbacks(*this);
+  }
+
+  void decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool end_stream) override {
+    request_ = std::move(headers);
+    std::string event = "request:" + request_->method + " " + request_->path + " " +
+                        request_->authority + " " + request_->scheme;
+    for (const HeaderMap::Entry& entry : request_->headers.entries()) {
+      event += " " + entry.name + "=" + entry.value;
+    }
+    events_.record(event);
+    if (end_stream) route();
+  }
+
+  void decodeData(buffer::Buffer& data, bool end_stream) override {
+    body_ += data.toString();
+    data.drain(data.length());
+    if (end_stream) {
+      events_.record("body:" + request_->path + ":" + std::to_string(body_.size()));
+      route();
+    }
+  }
+
+  void onResetStream(StreamResetReason reason) override {
+    if (done_) return;
+    events_.record("reset:" + request_->path + ":" + resetReasonName(reason));
+    finish();
+  }
+
+  void onAboveWriteBufferHighWatermark() override {
+    events_.record("above:" + request_->path);
+    paused_ = true;
+  }
+
+  void onBelowWriteBufferLowWatermark() override {
+    events_.record("below:" + request_->path);
+    paused_ = false;
+    if (big_started_ && !done_) scheduleBig();
+  }
+
+ private:
+  void route() {
+    const std::string& path = request_->path;
+    if (path == "/hello") {
+      respond(200, "hello");
+    } else if (path.rfind("/p/", 0) == 0) {
+      respond(200, path);
+    } else if (path == "/slow") {
+      later(std::chrono::milliseconds(50), [this] { respond(200, "slow"); });
+    } else if (path == "/slower") {
+      later(std::chrono::milliseconds(500), [this] { respond(200, "slower"); });
+    } else if (path == "/echo") {
+      respond(200, body_);
+    } else if (path == "/empty") {
+      ResponseHeaders headers;
+      headers.status = 204;
+      encoder_.encodeHeaders(headers, true);
+      complete();
+    } else if (path == "/big") {
+      ResponseHeaders headers;
+      headers.headers.add("content-type", "application/octet-stream");
+      headers.headers.add("content-length", std::to_string(kBigBodySize));
+      // Dropped by the codec: HTTP/2 has no connection-specific headers.
+      headers.headers.add("connection", "keep-alive");
+      headers.headers.add("transfer-encoding", "chunked");
+      encoder_.encodeHeaders(headers, false);
+      big_started_ = true;
+      scheduleBig();
+    } else if (path == "/hang") {
+      ResponseHeaders headers;
+      headers.headers.add("content-length", "100000");
+      encoder_.encodeHeaders(headers, false);
+      buffer::Buffer part;
+      part.add("partial");
+      encoder_.encodeData(part, false);
+    } else if (path == "/reset") {
+      ResponseHeaders headers;
+      headers.headers.add("content-length", "1000");
+      encoder_.encodeHeaders(headers, false);
+      encoder_.resetStream();
+    } else {
+      respond(404, "not found");
+    }
+  }
+
+  void respond(int status, const std::string& body) {
+    ResponseHeaders headers;
+    headers.status = status;
+    headers.headers.add("content-type", "text/plain");
+    headers.headers.add("content-length", std::to_string(body.size()));
+    encoder_.encodeHeaders(headers, false);
+    buffer::Buffer data;
+    data.add(body);
+    encoder_.encodeData(data, true);
+    complete();
+  }
+
+  // The /big body goes out one chunk per timer tick, so the response is
+  // produced while earlier chunks are still waiting for flow control.
+  void scheduleBig() {
+    if (paused_ || done_) return;
+    later(std::chrono::milliseconds(1), [this] { produceBig(); });
+  }
+
+  void produceBig() {
+    if (paused_ || done_ || big_next_ >= bigChunks().size()) return;
+    buffer::Buffer data;
+    data.addShared(bigChunks()[big_next_++]);
+    const bool last = big_next_ == bigChunks().size();
+    encoder_.encodeData(data, last);
+    if (last) {
+      complete();
+      return;
+    }
+    scheduleBig();
+  }
+
+  void later(std::chrono::milliseconds delay, std::function<void()> cb) {
+    timer_ = parent_.server().dispatcher().createTimer([this, cb = std::move(cb)] {
+      if (!done_) cb();
+    });
+    timer_->enableTimer(delay);
+  }
+
+  void complete() {
+    if (done_) return;
+    events_.record("complete:" + request_->method + ":" + request_->path);
+    finish();
+  }
+
+  void finish() {
+    done_ = true;
+    if (timer_) timer_->disableTimer();
+    parent_.onStreamDone(*this);
+  }
+
+  TestConnection& parent_;
+  ResponseEncoder& encoder_;
+  EventLog& events_;
+  std::unique_ptr<RequestHeaders> request_ = std::make_unique<RequestHeaders>();
+  std::string body_;
+  event::TimerPtr timer_;
+  bool done_ = false;
+  bool paused_ = false;
+  bool big_started_ = false;
+  size_t big_next_ = 0;
+};
+
+// --- TestConnection -----------------------------------------------------------
+
+TestConnection::TestConnection(TestServer& server, int fd, std::string remote_address)
+    : server_(server),
+      connection_(std::make_unique<network::SocketConnection>(server.dispatcher(), fd,
+                                                              std::move(remote_address))),
+      counting_(*connection_, server.writes_) {
+  connection_->setCallbacks(*this);
+}
+
+TestConnection::~TestConnection() {
+  for (TestStream* stream : streams_) delete stream;
+}
+
+void TestConnection::onData(buffer::Buffer& data) {
+  if (closed_) {
+    data.drain(data.length());
+    return;
+  }
+  if (codec_ == nullptr && !detectProtocol(data)) return;
+  if (closed_ || codec_ == nullptr) return;
+  absl::Status status = codec_->dispatch(data);
+  if (closed_) return;
+  if (!status.ok()) {
+    server_.events().record("dispatch_error:" + std::string(status.message()));
+    connection_->close(network::CloseType::kFlushWrite);
+    return;
+  }
+  closeIfDone();
+}
+
+bool TestConnection::detectProtocol(buffer::Buffer& data) {
+  const size_t length = data.length();
+  std::string head(std::min(length, kPreface.size()), '\0');
+  data.copyOut(head.data(), head.size());
+  // "PRI " is never an HTTP/1.1 method: the rest (even a broken preface) is
+  // the codec's to judge.
+  if (kPreface.substr(0, std::min<size_t>(head.size(), 4)) == head.substr(0, 4)) {
+    if (head.size() < kPreface.size()) return false;  // wait for the whole preface
+    server_.events().record("conn:prior_knowledge");
+    codec_ = std::make_unique<ServerConnectionImpl>(counting_, *this, server_.settings());
+    return true;
+  }
+  const ssize_t end = data.search("\r\n\r\n");
+  if (end < 0) {
+    if (length > 16 * 1024) connection_->close(network::CloseType::kNoFlush);
+    return false;
+  }
+  return upgrade(data, static_cast<size_t>(end) + 4);
+}
+
+// Just enough HTTP/1.1 to accept "Upgrade: h2c" (RFC 7540 3.2).
+bool TestConnection::upgrade(buffer::Buffer& data, size_t head_length) {
+  std::string head(head_length, '\0');
+  data.copyOut(head.data(), head_length);
+  data.drain(head_length);
+  auto request = std::make_unique<RequestHeaders>();
+  std::string settings;
+  bool upgrade_h2c = false;
+  size_t line_start = 0;
+  bool first = true;
+  while (line_start < head.size()) {
+    size_t line_end = head.find("\r\n", line_start);
+    if (line_end == std::string::npos || line_end == line_start) break;
+    std::string line = head.substr(line_start, line_end - line_start);
+    line_start = line_end + 2;
+    if (first) {
+      first = false;
+      size_t sp1 = line.find(' ');
+      size_t sp2 = line.find(' ', sp1 + 1);
+      if (sp1 == std::string::npos || sp2 == std::string::npos) break;
+      request->method = line.substr(0, sp1);
+      request->path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+      request->scheme = "http";
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    size_t value_start = line.find_first_not_of(' ', colon + 1);
+    std::string value = value_start == std::string::npos ? "" : line.substr(value_start);
+    if (name == "host") {
+      request->authority = value;
+    } else {
+      if (name == "upgrade" && value == "h2c") upgrade_h2c = true;
+      if (name == "http2-settings") settings = value;
+      request->headers.add(name, value);
+    }
+  }
+  if (!upgrade_h2c || request->method.empty()) {
+    server_.events().record("conn:not_h2c");
+    buffer::Buffer out;
+    out.add("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    connection_->write(out);
+    connection_->close(network::CloseType::kFlushWrite);
+    return false;
+  }
+  server_.events().record("conn:upgrade settings=" + settings);
+  buffer::Buffer out;
+  out.add("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+  connection_->write(out);
+  codec_ = ServerConnectionImpl::createUpgraded(counting_, *this, server_.settings(), settings,
+                                                std::move(request));
+  if (codec_ == nullptr) {
+    server_.events().record("conn:upgrade_failed");
+    connection_->close(network::CloseType::kFlushWrite);
+    return false;
+  }
+  return true;
+}
+
+void TestConnection::onEvent(network::ConnectionEvent event) {
+  if (event == network::ConnectionEvent::kConnected || closed_) return;
+  closed_ = true;
+  if (codec_ != nullptr) codec_->onConnectionClosed();
+  server_.events().record(event == network::ConnectionEvent::kRemoteClose ? "conn:remote_close"
+                                                                          : "conn:local_close");
+  server_.onConnectionClosed(*this);
+}
+
+RequestDecoder& TestConnection::newStream(ResponseEncoder& encoder) {
+  auto* stream = new TestStream(*this, encoder);
+  streams_.insert(stream);
+  server_.noteConcurrency(static_cast<int>(streams_.size()));
+  return *stream;
+}
+
+void TestConnection::onStreamDone(TestStream& stream) {
+  streams_.erase(&stream);
+  server_.dispatcher().deferredDelete(event::DeferredDeletablePtr(&stream));
+  closeIfDone();
+}
+
+void TestConnection::closeIfDone() {
+  if (!closed_ && streams_.empty() && codec_ != nullptr && codec_->wantsToClose()) {
+    server_.events().record("conn:wants_to_close");
+    connection_->close(network::CloseType::kFlushWrite);
+  }
+}
+
+void TestConnection::shutdownNotice() {
+  if (codec_ == nullptr || closed_) return;
+  codec_->shutdownNotice();
+  closeIfDone();
+}
+
+// --- TestServer ---------------------------------------------------------------
+
+namespace {
+struct DeferredConnection : event::DeferredDeletable {
+  std::unique_ptr<TestConnection> connection;
+};
+}  // namespace
+
+TestServer::TestServer(const CodecSettings& settings)
+    : settings_(settings), dispatcher_("http2-test") {
+  // Writes to a socket the client already closed must fail with EPIPE, not
+  // kill the test; the production server ignores SIGPIPE the same way.
+  signal(SIGPIPE, SIG_IGN);
+  bigChunks();  // build the pattern off the dispatcher thread
+  auto address = network::parseAddress("127.0.0.1:0");
+  if (!address.ok()) abort();
+  auto listener = network::Listener::create(
+      dispatcher_, *address,
+      [this](int fd, std::string remote_address) { onAccept(fd, std::move(remote_address)); });
+  if (!listener.ok()) abort();
+  listener_ = std::move(*listener);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(listener_->localAddress().sockAddr());
+  port_ = ntohs(in->sin_port);
+  listener_->enable();
+  thread_ = std::thread([this] { dispatcher_.run(); });
+}
+
+TestServer::~TestServer() {
+  runOnDispatcher([this] {
+    std::vector<TestConnection*> open;
+    for (auto& [raw, owned] : connections_) open.push_back(raw);
+    for (TestConnection* connection : open) connection->closeNow();
+    listener_.reset();
+  });
+  dispatcher_.exit();
+  thread_.join();
+  connections_.clear();
+}
+
+std::string TestServer::url(std::string_view path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+void TestServer::onAccept(int fd, std::string remote_address) {
+  accepted_++;
+  auto connection = std::make_unique<TestConnection>(*this, fd, std::move(remote_address));
+  TestConnection* raw = connection.get();
+  connections_[raw] = std::move(connection);
+}
+
+void TestServer::onConnectionClosed(TestConnection& connection) {
+  auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
+  auto deferred = std::make_unique<DeferredConnection>();
+  deferred->connection = std::move(it->second);
+  connections_.erase(it);
+  dispatcher_.deferredDelete(std::move(deferred));
+}
+
+void TestServer::noteConcurrency(int streams) {
+  int current = max_concurrent_.load();
+  while (streams > current && !max_concurrent_.compare_exchange_weak(current, streams)) {
+  }
+}
+
+void TestServer::runOnDispatcher(std::function<void()> cb) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  dispatcher_.post([cb = std::move(cb), done] {
+    cb();
+    done->set_value();
+  });
+  finished.wait_for(std::chrono::seconds(10));
+}
+
+void TestServer::shutdownNoticeAll() {
+  runOnDispatcher([this] {
+    std::vector<TestConnection*> open;
+    for (auto& [raw, owned] : connections_) open.push_back(raw);
+    for (TestConnection* connection : open) connection->shutdownNotice();
+  });
+}
+
+}  // namespace modgate::http::http2::testing
