@@ -95,9 +95,8 @@ DiskCache::DiskCache(const DiskCacheOptions& options, std::string root, common::
       pool_(pool) {}
 
 DiskCache::~DiskCache() {
-  absl::MutexLock lock(&tasks_->mu);
-  tasks_->mu.Await(absl::Condition(
-      +[](uint64_t* outstanding) { return *outstanding == 0; }, &tasks_->outstanding));
+  std::unique_lock<std::mutex> lock(tasks_->mu);
+  tasks_->idle.wait(lock, [this] { return tasks_->outstanding == 0; });
 }
 
 absl::Status DiskCache::scan() {
@@ -121,7 +120,7 @@ absl::Status DiskCache::scan() {
   });
   std::vector<Victim> victims;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (ScannedEntry& s : scanned) {
       auto entry = std::make_shared<Entry>();
       entry->key = std::move(s.info.key);
@@ -141,15 +140,15 @@ absl::Status DiskCache::scan() {
 
 void DiskCache::runBlocking(std::function<void()> work) {
   {
-    absl::MutexLock lock(&tasks_->mu);
+    std::lock_guard<std::mutex> lock(tasks_->mu);
     ++tasks_->outstanding;
   }
   pool_.post([tracker = tasks_, work = std::move(work)]() mutable {
     work();
     // Release what the work captured before the cache may be destroyed.
     work = nullptr;
-    absl::MutexLock lock(&tracker->mu);
-    --tracker->outstanding;
+    std::lock_guard<std::mutex> lock(tracker->mu);
+    if (--tracker->outstanding == 0) tracker->idle.notify_all();
   });
 }
 
@@ -161,7 +160,7 @@ std::shared_ptr<const Entry> DiskCache::lookup(std::string_view key) {
   std::shared_ptr<const Entry> entry;
   bool load = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(AbslView(key));
     if (it == index_.end()) {
       misses_.fetch_add(1, std::memory_order_relaxed);
@@ -195,7 +194,7 @@ void DiskCache::loadHotBody(std::shared_ptr<const Entry> entry) {
          static_cast<uint64_t>(st.st_size) == entry->file_size &&
          PreadFull(fd.get(), body->data(), body->size(), entry->body_offset).ok();
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(AbslView(entry->key));
   if (it == index_.end()) return;
   Node& node = *it->second;
@@ -244,7 +243,7 @@ void DiskCache::openBody(std::shared_ptr<const Entry> entry, event::Dispatcher& 
 }
 
 void DiskCache::forgetIfCurrent(const Entry& entry) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(AbslView(entry.key));
   if (it != index_.end() && it->second->entry->file_id == entry.file_id) {
     removeLocked(it->second.get());
@@ -281,13 +280,13 @@ void DiskCache::insertSmall(std::string_view key, EntryMeta meta, std::string bo
 void DiskCache::remove(std::string_view key) {
   Victim victim;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(AbslView(key));
     if (it == index_.end()) return;
     victim = removeLocked(it->second.get());
   }
   runBlocking([this, victim = std::move(victim)] {
-    absl::MutexLock fs_lock(&fs_mu_);
+    std::lock_guard<std::mutex> fs_lock(fs_mu_);
     UnlinkIfSame(victim.path, victim.file_id);
   });
 }
@@ -295,7 +294,7 @@ void DiskCache::remove(std::string_view key) {
 CacheStats DiskCache::stats() const {
   CacheStats s;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     s.entries = index_.size();
     s.bytes = bytes_;
     s.hot_entries = hot_lru_.size();
@@ -326,13 +325,13 @@ absl::StatusOr<std::shared_ptr<const Entry>> DiskCache::install(PreparedEntry pr
 
   std::shared_ptr<const Entry> result;
   {
-    absl::MutexLock fs_lock(&fs_mu_);
+    std::lock_guard<std::mutex> fs_lock(fs_mu_);
     if (::rename(prepared.temp_path.c_str(), path.c_str()) != 0) {
       return ErrnoStatus(errno, "rename " + prepared.temp_path + " to " + path);
     }
     std::vector<Victim> victims;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       Node* node = insertLocked(std::move(entry));
       if (prepared.hot_body != nullptr) setHotLocked(*node, std::move(prepared.hot_body));
       evictLocked(node, victims);

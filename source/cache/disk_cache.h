@@ -1,15 +1,17 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "source/cache/cache.h"
 #include "source/cache/disk_entry_writer.h"
 #include "source/cache/file_util.h"
@@ -102,14 +104,14 @@ class DiskCache : public Cache, private WriterHost {
   common::ThreadPool& pool_;
   UniqueFd lock_fd_;
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Node>> index_ ABSL_GUARDED_BY(mu_);
   std::list<Node*> lru_ ABSL_GUARDED_BY(mu_);      // front: most recently used
   std::list<Node*> hot_lru_ ABSL_GUARDED_BY(mu_);  // entries with a body in memory
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t hot_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 
-  absl::Mutex fs_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::mutex fs_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
@@ -119,7 +121,8 @@ class DiskCache : public Cache, private WriterHost {
   // Counts queued thread-pool work; shared with that work so the last task
   // can signal it even while the cache is being destroyed.
   struct TaskTracker {
-    absl::Mutex mu;
+    std::mutex mu;
+    std::condition_variable idle;
     uint64_t outstanding ABSL_GUARDED_BY(mu) = 0;
   };
   const std::shared_ptr<TaskTracker> tasks_ = std::make_shared<TaskTracker>();

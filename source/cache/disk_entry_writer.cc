@@ -6,8 +6,9 @@
 
 #include <atomic>
 #include <deque>
+#include <mutex>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "source/cache/entry_file.h"
 #include "source/cache/file_util.h"
 
@@ -29,7 +30,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
   void enqueue(Op op) {
     bool start;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(std::move(op));
       start = !draining_;
       draining_ = true;
@@ -40,11 +41,11 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
   }
 
   void setProgressCallback(WriteProgressCallback cb) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     progress_ = std::move(cb);
   }
   void setKnownBody(std::shared_ptr<const std::string> body) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     known_body_ = std::move(body);
   }
 
@@ -72,7 +73,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
       WriteProgressCallback progress;
       std::shared_ptr<const std::string> known_body;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         if (queue_.empty()) {
           draining_ = false;
           return;
@@ -204,7 +205,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
     }
   }
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::deque<Op> queue_;
   bool draining_ = false;
   WriteProgressCallback progress_;

@@ -27,8 +27,10 @@ using WriteProgressCallback =
 // Streams one body into a temp file and then publishes it as a cache entry
 // in one atomic rename. All file work happens on the thread pool, in the
 // order of the calls (a per-writer serial queue), so append() never blocks
-// the calling dispatcher. Methods may be called from any thread, but by one
-// caller at a time (the fetcher).
+// the calling dispatcher. setProgressCallback/append/commit/abort may be
+// called from any thread, but by one caller at a time (the fetcher); the
+// accessors (bytesWritten, pendingWriteBytes, dupReadFd, tempPath,
+// bodyOffset) are safe from any thread at any time.
 //
 // Destroying a writer before commit() aborts it (the temp file is deleted).
 // After commit() the writer may be destroyed at once: the queued work owns

@@ -22,7 +22,7 @@ Inflight::~Inflight() {
 }
 
 void Inflight::setDoneCallback(std::function<void()> cb) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   done_cb_ = std::move(cb);
 }
 
@@ -39,7 +39,7 @@ void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer) {
   });
   std::vector<Wakeup> wakeups;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (phase_ != Phase::kWaiting) return;  // `shared` aborts on destruction
     phase_ = Phase::kStreaming;
     headers_ = std::move(headers_meta);
@@ -53,7 +53,7 @@ void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer) {
 void Inflight::append(buffer::Buffer& data) {
   std::shared_ptr<EntryWriter> writer;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (phase_ == Phase::kStreaming) writer = writer_;
   }
   if (writer != nullptr) {
@@ -67,7 +67,7 @@ void Inflight::finish(EntryMeta final_meta) {
   std::shared_ptr<EntryWriter> writer;
   bool commit = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (phase_ == Phase::kStreaming) {
       phase_ = Phase::kCommitting;
       writer = writer_;
@@ -95,7 +95,7 @@ void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,
   std::vector<Wakeup> wakeups;
   std::shared_ptr<EntryWriter> writer;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     // A write error failed the fetch while the commit was queued.
     if (phase_ != Phase::kCommitting) return;
     if (result.ok()) {
@@ -124,7 +124,7 @@ void Inflight::fail(std::string reason) {
   std::shared_ptr<EntryWriter> writer;
   bool ended = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     // Too late once the commit is queued: the body is complete.
     if (phase_ == Phase::kCommitting) return;
     writer = std::move(writer_);
@@ -147,7 +147,7 @@ bool Inflight::failLocked(std::string reason) {
 void Inflight::failWithResponse(int status, std::string body) {
   bool started;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     started = phase_ != Phase::kWaiting;
   }
   if (started) {
@@ -164,7 +164,7 @@ void Inflight::completeInMemory(EntryMeta meta, std::string body) {
   std::vector<Wakeup> wakeups;
   bool started = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     started = phase_ != Phase::kWaiting;
   }
   if (started) {
@@ -172,7 +172,7 @@ void Inflight::completeInMemory(EntryMeta meta, std::string body) {
     return;
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     meta.body_size = body.size();
     if (meta.stored_at_unix_ms == 0) meta.stored_at_unix_ms = absl::ToUnixMillis(absl::Now());
     auto entry = std::make_shared<Entry>();
@@ -193,14 +193,14 @@ void Inflight::completeInMemory(EntryMeta meta, std::string body) {
 size_t Inflight::pendingWriteBytes() const {
   std::shared_ptr<EntryWriter> writer;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     writer = writer_;
   }
   return writer == nullptr ? 0 : writer->pendingWriteBytes();
 }
 
 bool Inflight::terminated() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return phase_ == Phase::kComplete || phase_ == Phase::kFailed;
 }
 
@@ -209,7 +209,7 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
   std::shared_ptr<EntryWriter> writer;
   bool ended = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (phase_ != Phase::kStreaming && phase_ != Phase::kCommitting) return;
     if (!status.ok()) {
       // The bytes cannot reach the waiters. The writer stays with the
@@ -226,7 +226,7 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
     // First bytes: keep our own read fd, valid after rename or abort. dup()
     // is not disk I/O; the writer is called without mu_ held.
     int fd = writer->dupReadFd();
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (read_fd_ < 0) {
       read_fd_ = fd;
     } else if (fd >= 0) {
@@ -241,7 +241,7 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
 void Inflight::runDone() {
   std::function<void()> cb;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     cb = std::move(done_cb_);
     done_cb_ = nullptr;
   }
@@ -270,7 +270,7 @@ std::unique_ptr<Subscription> Inflight::subscribe(event::Dispatcher& dispatcher,
   std::vector<Wakeup> wakeups;
   uint64_t id;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     id = next_id_++;
     Subscriber& sub = subscribers_[id];
     sub.dispatcher = &dispatcher;
@@ -287,7 +287,7 @@ std::unique_ptr<Subscription> Inflight::subscribe(event::Dispatcher& dispatcher,
 }
 
 void Inflight::unsubscribe(uint64_t id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   subscribers_.erase(id);
 }
 
@@ -300,7 +300,7 @@ void Inflight::deliver(uint64_t id) {
   InflightCallbacks* callbacks;
   std::shared_ptr<std::atomic<bool>> alive;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = subscribers_.find(id);
     if (it == subscribers_.end()) return;
     Subscriber& sub = it->second;
@@ -339,13 +339,13 @@ void Inflight::deliver(uint64_t id) {
 }
 
 int Inflight::dupReadFd() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (read_fd_ < 0) return -1;
   return ::fcntl(read_fd_, F_DUPFD_CLOEXEC, 0);
 }
 
 uint64_t Inflight::bodyOffset() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return body_offset_;
 }
 

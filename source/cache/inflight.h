@@ -4,13 +4,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "source/cache/entry.h"
 #include "source/cache/entry_writer.h"
 #include "source/common/buffer/buffer.h"
@@ -164,7 +165,7 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   void unsubscribe(uint64_t id);
 
   const std::string key_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kWaiting;
   EntryMeta headers_ ABSL_GUARDED_BY(mu_);
   uint64_t available_ ABSL_GUARDED_BY(mu_) = 0;

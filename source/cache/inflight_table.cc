@@ -10,7 +10,7 @@ absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data
 InflightTable::InflightTable() : registry_(std::make_shared<Registry>()) {}
 
 std::shared_ptr<Inflight> InflightTable::join(std::string_view key, bool& created) {
-  absl::MutexLock lock(&registry_->mu);
+  std::lock_guard<std::mutex> lock(registry_->mu);
   auto [it, inserted] = registry_->inflights.try_emplace(AbslView(key));
   created = inserted;
   if (!inserted) return it->second;
@@ -21,7 +21,7 @@ std::shared_ptr<Inflight> InflightTable::join(std::string_view key, bool& create
     std::shared_ptr<Registry> registry = weak_registry.lock();
     if (registry == nullptr) return;
     std::shared_ptr<Inflight> dropped;  // released after the lock
-    absl::MutexLock lock(&registry->mu);
+    std::lock_guard<std::mutex> lock(registry->mu);
     auto it = registry->inflights.find(key);
     if (it != registry->inflights.end() && it->second.get() == raw) {
       dropped = std::move(it->second);
@@ -33,13 +33,13 @@ std::shared_ptr<Inflight> InflightTable::join(std::string_view key, bool& create
 }
 
 std::shared_ptr<Inflight> InflightTable::find(std::string_view key) const {
-  absl::MutexLock lock(&registry_->mu);
+  std::lock_guard<std::mutex> lock(registry_->mu);
   auto it = registry_->inflights.find(AbslView(key));
   return it == registry_->inflights.end() ? nullptr : it->second;
 }
 
 size_t InflightTable::size() const {
-  absl::MutexLock lock(&registry_->mu);
+  std::lock_guard<std::mutex> lock(registry_->mu);
   return registry_->inflights.size();
 }
 

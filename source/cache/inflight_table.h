@@ -1,11 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "source/cache/inflight.h"
 
 namespace modgate::cache {
@@ -32,7 +33,7 @@ class InflightTable {
 
  private:
   struct Registry {
-    mutable absl::Mutex mu;
+    mutable std::mutex mu;
     absl::flat_hash_map<std::string, std::shared_ptr<Inflight>> inflights ABSL_GUARDED_BY(mu);
   };
   // Shared with the Inflights' done callbacks, which may run after the table

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "source/cache/entry_file.h"
 #include "source/cache/file_util.h"
@@ -49,7 +48,7 @@ class DiskCacheTest : public testing::Test {
 
   // Opens the entry's body on the worker dispatcher and reads it through.
   std::pair<int, std::string> readBody(std::shared_ptr<const Entry> entry, std::string* error) {
-    absl::Notification done;
+    test::Notification done;
     std::pair<int, std::string> result{-1, ""};
     cache_->openBody(entry, worker_.dispatcher(), [&](int fd, std::string err) {
       EXPECT_TRUE(worker_.dispatcher().isThreadSafe());

@@ -9,7 +9,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "source/cache/disk_cache.h"
 #include "source/cache/inflight_table.h"
@@ -80,7 +79,7 @@ class Waiter : public InflightCallbacks {
     done_.Notify();
   }
 
-  bool waitDone() { return done_.WaitForNotificationWithTimeout(absl::Seconds(60)); }
+  bool waitDone() { return done_.WaitForNotificationWithTimeout(std::chrono::seconds(60)); }
 
   DispatcherThread& thread_;
   std::shared_ptr<Inflight> inflight_;
@@ -96,7 +95,7 @@ class Waiter : public InflightCallbacks {
   std::string received_;
   std::shared_ptr<const Entry> entry_;
   std::string failure_;
-  absl::Notification done_;
+  test::Notification done_;
 };
 
 class InflightTest : public testing::Test {

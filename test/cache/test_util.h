@@ -6,18 +6,47 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "source/cache/cache.h"
 #include "source/common/event/dispatcher_impl.h"
 
 namespace modgate::cache::test {
+
+// Notification on std::mutex: Debian's abseil is not built with
+// ThreadSanitizer, so its Mutex is opaque to TSan; pthread-based locks are not.
+class Notification {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+    cv_.notify_all();
+  }
+  bool HasBeenNotified() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return notified_;
+  }
+  void WaitForNotification() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return notified_; });
+  }
+  bool WaitForNotificationWithTimeout(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return notified_; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+};
 
 // A real dispatcher running on its own thread, as a worker would.
 class DispatcherThread {
@@ -36,7 +65,7 @@ class DispatcherThread {
 
   // Runs `fn` on the dispatcher thread and waits for it.
   void runSync(const std::function<void()>& fn) {
-    absl::Notification done;
+    Notification done;
     dispatcher_.post([&] {
       fn();
       done.Notify();
@@ -61,7 +90,7 @@ inline std::string NewTestDir(const std::string& name) {
 
 inline absl::StatusOr<std::shared_ptr<const Entry>> CommitSync(EntryWriter& writer,
                                                                EntryMeta meta) {
-  absl::Notification done;
+  Notification done;
   absl::StatusOr<std::shared_ptr<const Entry>> result;
   writer.commit(std::move(meta), [&](absl::StatusOr<std::shared_ptr<const Entry>> r) {
     result = std::move(r);
@@ -73,7 +102,7 @@ inline absl::StatusOr<std::shared_ptr<const Entry>> CommitSync(EntryWriter& writ
 
 inline absl::StatusOr<std::shared_ptr<const Entry>> InsertSync(Cache& cache, std::string_view key,
                                                                EntryMeta meta, std::string body) {
-  absl::Notification done;
+  Notification done;
   absl::StatusOr<std::shared_ptr<const Entry>> result;
   cache.insertSmall(key, std::move(meta), std::move(body),
                     [&](absl::StatusOr<std::shared_ptr<const Entry>> r) {
