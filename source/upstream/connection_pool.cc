@@ -22,7 +22,7 @@ ClientConnectionPtr ConnectionPool::acquire() {
     Idle idle = std::move(idle_.front());
     idle_.pop_front();
     idle.connection->setCloseCallback(nullptr);
-    deferDelete(dispatcher_, std::move(idle.timer));
+    retire(std::move(idle.timer));
     if (idle.connection->isOpen() && idle.connection->reusable()) return std::move(idle.connection);
     discard(std::move(idle.connection));
   }
@@ -44,7 +44,7 @@ void ConnectionPool::release(ClientConnectionPtr connection) {
     Idle oldest = std::move(idle_.back());
     idle_.pop_back();
     oldest.connection->setCloseCallback(nullptr);
-    deferDelete(dispatcher_, std::move(oldest.timer));
+    retire(std::move(oldest.timer));
     discard(std::move(oldest.connection));
   }
 }
@@ -56,10 +56,16 @@ void ConnectionPool::remove(ClientConnection* connection) {
     idle_.erase(it);
     idle.connection->setCloseCallback(nullptr);
     // Called from the connection's close callback (maybe from its timer).
-    deferDelete(dispatcher_, std::move(idle.timer));
+    retire(std::move(idle.timer));
     deferDelete(dispatcher_, std::move(idle.connection));
     return;
   }
+}
+
+void ConnectionPool::retire(event::TimerPtr timer) {
+  // Disarmed first: it must not fire for a connection that moved on.
+  timer->disableTimer();
+  deferDelete(dispatcher_, std::move(timer));
 }
 
 void ConnectionPool::discard(ClientConnectionPtr connection) {

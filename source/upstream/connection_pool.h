@@ -34,6 +34,7 @@ class ConnectionPool {
   };
   void remove(ClientConnection* connection);
   void discard(ClientConnectionPtr connection);
+  void retire(event::TimerPtr timer);
 
   event::Dispatcher& dispatcher_;
   const uint32_t max_idle_;
