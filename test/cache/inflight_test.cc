@@ -414,6 +414,27 @@ TEST_F(InflightTest, BodyTooLargeToCacheStillReachesWaiters) {
   EXPECT_TRUE(WaitFor([&] { return tempFileCount() == 0; }));
 }
 
+TEST_F(InflightTest, CacheWriteFailureFailsTheWaiters) {
+  // The temp directory vanishing stands in for a full or broken disk.
+  ASSERT_EQ(::rmdir(tempDir().c_str()), 0);
+  const std::string key = "example.com/nodisk/@v/v1.0.0.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter waiter(*threads_[0], inflight);
+  waiter.subscribe();
+  inflight->start(zipMeta(), cache_->beginWrite(key));
+  appendPattern(*inflight, 0, 100000);
+  ASSERT_TRUE(waiter.waitDone());
+  EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
+  EXPECT_EQ(waiter.headers_count_, 1);
+  EXPECT_EQ(waiter.notifications_, 0);
+  EXPECT_TRUE(inflight->terminated());  // the fetcher stops reading upstream
+  inflight->finish(zipMeta());          // ignored
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(cache_->lookup(key), nullptr);
+  ASSERT_EQ(::mkdir(tempDir().c_str(), 0755), 0);
+}
+
 TEST_F(InflightTest, TableSeparatesKeysAndOutlivesNothing) {
   bool created_a, created_b, created_a2;
   auto a = table_.join("k/a", created_a);
