@@ -1,0 +1,158 @@
+#include "source/common/http/conn_manager/connection_manager.h"
+
+#include <cstring>
+
+#include "source/common/http/conn_manager/active_stream.h"
+#include "source/common/http/http1/server_connection.h"
+#include "source/common/http/http2/server_connection.h"
+
+namespace modgate::http {
+namespace {
+// RFC 9113 3.4: an HTTP/2 client with prior knowledge starts with this.
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+}  // namespace
+
+ConnectionManager::ConnectionManager(network::ConnectionPtr connection, FilterChainFactory& filters,
+                                     const ConnectionManagerSettings& settings, ClosedCb on_closed)
+    : connection_(std::move(connection)),
+      filters_(filters),
+      settings_(settings),
+      on_closed_(std::move(on_closed)) {
+  connection_->setCallbacks(*this);
+  idle_timer_ = connection_->dispatcher().createTimer([this] { onIdleTimeout(); });
+  resetIdleTimer();
+}
+
+ConnectionManager::~ConnectionManager() {
+  // Streams reference the codec; they are gone before the codec is.
+  for (ActiveStream* stream : streams_) delete stream;
+  streams_.clear();
+}
+
+void ConnectionManager::createCodec(buffer::Buffer& data) {
+  size_t n = std::min(data.length(), kHttp2Preface.size());
+  char head[24];
+  data.copyOut(head, n);
+  if (std::string_view(head, n) == kHttp2Preface.substr(0, n)) {
+    if (n < kHttp2Preface.size()) return;  // wait for the whole preface
+    auto codec =
+        std::make_unique<http2::ServerConnectionImpl>(*connection_, *this, settings_.codec);
+    auto* raw = codec.get();
+    codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
+    codec_ = std::move(codec);
+    return;
+  }
+  auto codec = std::make_unique<http1::ServerConnectionImpl>(*connection_, *this, settings_.codec);
+  auto* raw = codec.get();
+  codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
+  codec_ = std::move(codec);
+}
+
+void ConnectionManager::onData(buffer::Buffer& data) {
+  if (closed_) {
+    data.drain(data.length());
+    return;
+  }
+  resetIdleTimer();
+  if (codec_ == nullptr) {
+    createCodec(data);
+    if (codec_ == nullptr) return;
+  }
+  absl::Status status = codec_->dispatch(data);
+  if (closed_) return;
+  if (!status.ok()) {
+    closeConnection(network::CloseType::kFlushWrite);
+    return;
+  }
+  if (streams_.empty() && codec_->wantsToClose()) {
+    closeConnection(network::CloseType::kFlushWrite);
+  }
+}
+
+void ConnectionManager::onUpgradeToH2c(std::unique_ptr<RequestHeaders> request,
+                                       std::string http2_settings, buffer::Buffer& rest) {
+  // The HTTP/1.1 codec is still on the stack: keep it alive until we go.
+  retired_codec_ = std::move(codec_);
+  auto codec = http2::ServerConnectionImpl::createUpgraded(*connection_, *this, settings_.codec,
+                                                           http2_settings, std::move(request));
+  if (codec == nullptr) {
+    // Malformed HTTP2-Settings: the client was promised h2 and cannot get it.
+    codec_connection_closed_ = nullptr;
+    closeConnection(network::CloseType::kNoFlush);
+    return;
+  }
+  auto* raw = codec.get();
+  codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
+  codec_ = std::move(codec);
+  if (rest.length() > 0 && !closed_) {
+    if (!codec_->dispatch(rest).ok()) closeConnection(network::CloseType::kFlushWrite);
+  }
+}
+
+RequestDecoder& ConnectionManager::newStream(ResponseEncoder& encoder) {
+  std::vector<StreamFilterPtr> chain;
+  filters_.createFilterChain(chain);
+  auto* stream = new ActiveStream(*this, encoder, std::move(chain));
+  streams_.push_back(stream);
+  idle_timer_->disableTimer();
+  return *stream;
+}
+
+void ConnectionManager::onStreamDone(ActiveStream& stream) {
+  streams_.remove(&stream);
+  dispatcher().deferredDelete(event::DeferredDeletablePtr(&stream));
+  if (!streams_.empty() || closed_) return;
+  if (draining_ || (codec_ != nullptr && codec_->wantsToClose())) {
+    closeConnection(network::CloseType::kFlushWrite);
+  } else {
+    resetIdleTimer();
+  }
+}
+
+void ConnectionManager::onEvent(network::ConnectionEvent event) {
+  if (event == network::ConnectionEvent::kConnected || closed_) return;
+  closed_ = true;
+  idle_timer_->disableTimer();
+  if (drain_timer_) drain_timer_->disableTimer();
+  if (codec_connection_closed_) codec_connection_closed_();
+  // Anything the codec did not know about (it should know all).
+  while (!streams_.empty()) streams_.front()->resetFromConnection();
+  on_closed_(*this);
+}
+
+void ConnectionManager::onAboveWriteBufferHighWatermark() {
+  if (codec_ != nullptr) codec_->onUnderlyingConnectionAboveWriteBufferHighWatermark();
+}
+
+void ConnectionManager::onBelowWriteBufferLowWatermark() {
+  if (codec_ != nullptr) codec_->onUnderlyingConnectionBelowWriteBufferLowWatermark();
+}
+
+void ConnectionManager::drain() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  if (codec_ != nullptr) codec_->shutdownNotice();
+  if (streams_.empty()) {
+    closeConnection(network::CloseType::kFlushWrite);
+    return;
+  }
+  drain_timer_ =
+      dispatcher().createTimer([this] { closeConnection(network::CloseType::kNoFlush); });
+  drain_timer_->enableTimer(settings_.drain_timeout);
+}
+
+void ConnectionManager::closeConnection(network::CloseType type) {
+  if (closed_) return;
+  // kLocalClose arrives through onEvent(), which finishes the cleanup.
+  connection_->close(type);
+}
+
+void ConnectionManager::resetIdleTimer() {
+  if (streams_.empty() && !closed_) idle_timer_->enableTimer(settings_.idle_timeout);
+}
+
+void ConnectionManager::onIdleTimeout() {
+  if (streams_.empty()) closeConnection(network::CloseType::kNoFlush);
+}
+
+}  // namespace modgate::http

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <functional>
+#include <list>
+#include <memory>
+
+#include "source/common/event/dispatcher.h"
+#include "source/common/http/codec.h"
+#include "source/common/http/filter.h"
+#include "source/common/network/connection.h"
+
+namespace modgate::http {
+
+class ActiveStream;
+
+struct ConnectionManagerSettings {
+  CodecSettings codec;
+  // Closes a connection with no request in progress after this long; this
+  // also bounds how long a client may take to send request headers.
+  std::chrono::milliseconds idle_timeout{60000};
+  // After a drain starts, connections close once idle or after this long.
+  std::chrono::milliseconds drain_timeout{5000};
+};
+
+// Owns one downstream connection: picks the codec (HTTP/2 by its preface,
+// else HTTP/1.1, upgrading to h2c on request), creates a stream with a fresh
+// filter chain per request, and closes the connection when idle or broken.
+class ConnectionManager : public network::ConnectionCallbacks,
+                          public ServerConnectionCallbacks,
+                          public event::DeferredDeletable {
+ public:
+  using ClosedCb = std::function<void(ConnectionManager&)>;
+
+  ConnectionManager(network::ConnectionPtr connection, FilterChainFactory& filters,
+                    const ConnectionManagerSettings& settings, ClosedCb on_closed);
+  ~ConnectionManager() override;
+
+  // network::ConnectionCallbacks
+  void onData(buffer::Buffer& data) override;
+  void onEvent(network::ConnectionEvent event) override;
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+
+  // ServerConnectionCallbacks
+  RequestDecoder& newStream(ResponseEncoder& encoder) override;
+  void onUpgradeToH2c(std::unique_ptr<RequestHeaders> request, std::string http2_settings,
+                      buffer::Buffer& rest) override;
+
+  // Graceful close: no new requests, close once in-flight ones finish.
+  void drain();
+  network::Connection& connection() { return *connection_; }
+  event::Dispatcher& dispatcher() { return connection_->dispatcher(); }
+
+ private:
+  friend class ActiveStream;
+  void createCodec(buffer::Buffer& data);
+  void onStreamDone(ActiveStream& stream);
+  void closeConnection(network::CloseType type);
+  void resetIdleTimer();
+  void onIdleTimeout();
+
+  network::ConnectionPtr connection_;
+  FilterChainFactory& filters_;
+  const ConnectionManagerSettings& settings_;
+  ClosedCb on_closed_;
+  ServerConnectionPtr codec_;
+  // Old codecs replaced by an h2c upgrade, freed once off the stack.
+  ServerConnectionPtr retired_codec_;
+  std::function<void()> codec_connection_closed_;
+  std::list<ActiveStream*> streams_;
+  event::TimerPtr idle_timer_;
+  event::TimerPtr drain_timer_;
+  bool closed_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace modgate::http

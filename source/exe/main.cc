@@ -1,0 +1,60 @@
+// modgate: a caching, routing GOPROXY for the go command.
+//
+// main only parses the command line, builds the bootstrap config and hands
+// it to the server; everything else lives in source/server and below.
+
+#include <cstdio>
+#include <string>
+
+#include "source/common/common/logger.h"
+#include "source/config/command_line.h"
+#include "source/config/validator.h"
+#include "source/server/server.h"
+
+namespace {
+constexpr const char* kVersion = "modgate 0.1.0";
+}
+
+int main(int argc, char** argv) {
+  auto command_line = modgate::config::ParseCommandLine(argc, argv);
+  if (!command_line.ok()) {
+    fprintf(stderr, "modgate: %s\n\n%s", std::string(command_line.status().message()).c_str(),
+            std::string(modgate::config::UsageText()).c_str());
+    return 2;
+  }
+  using Mode = modgate::config::CommandLine::Mode;
+  switch (command_line->mode) {
+    case Mode::kHelp:
+      fputs(std::string(modgate::config::UsageText()).c_str(), stdout);
+      return 0;
+    case Mode::kVersion:
+      puts(kVersion);
+      return 0;
+    default:
+      break;
+  }
+
+  auto bootstrap = modgate::config::BuildBootstrap(*command_line);
+  if (!bootstrap.ok()) {
+    fprintf(stderr, "modgate: invalid configuration:\n%s\n",
+            std::string(bootstrap.status().message()).c_str());
+    return 1;
+  }
+  if (command_line->mode == Mode::kValidate) {
+    printf("%s: OK\n", command_line->config_path.c_str());
+    return 0;
+  }
+
+  modgate::log::Level level = modgate::log::Level::kInfo;
+  if (!bootstrap->log_level().empty()) modgate::log::parseLevel(bootstrap->log_level(), level);
+  modgate::log::setLevel(level);
+
+  modgate::server::Server server(std::move(*bootstrap));
+  absl::Status status = server.initialize();
+  if (!status.ok()) {
+    LOG_ERROR("cannot start: ", std::string(status.message()));
+    return 1;
+  }
+  server.run();
+  return 0;
+}

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "source/common/event/dispatcher.h"
+#include "source/goproxy/request.h"
+#include "source/router/route_table.h"
+#include "source/upstream/http_client.h"
+
+namespace modgate::filters::goproxy {
+
+// Where a fetch delivers what it got. The cache (through single flight) for
+// cacheable answers, a small in-memory buffer for pass-through queries.
+class FetchSink {
+ public:
+  virtual ~FetchSink() = default;
+  // A 200 answer began; content_length is -1 when the upstream did not say.
+  virtual void onFetchStart(int64_t content_length) = 0;
+  virtual void onFetchData(buffer::Buffer& data) = 0;
+  virtual void onFetchComplete(uint64_t total_bytes) = 0;
+  // Every step of the chain said 404/410: `reason` is the last upstream's text.
+  virtual void onFetchNotFound(int status, std::string reason) = 0;
+  // The chain ended in an error. `status` is what to answer (502, 504, or an
+  // upstream 4xx passed through); `reason` one line for the go command.
+  virtual void onFetchFailed(int status, std::string reason) = 0;
+  // Bytes handed over but not yet stored; the fetch pauses the upstream
+  // while this is above its bound, so a slow disk cannot fill memory.
+  virtual uint64_t pendingBytes() const { return 0; }
+};
+
+// One GET walked along a fallback chain with GOPROXY semantics: the next
+// cluster is asked after 404/410 (',') or after any error ('|'), never once
+// body bytes were passed on. A fetch lives on the worker that started it and
+// does not depend on any client stream: clients come and go, the fetch
+// completes and fills the cache.
+class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletable {
+ public:
+  struct Target {
+    std::vector<router::ChainStep> chain;
+    // Path to ask each step's endpoint for, per step (a checksum database
+    // with its own URL is asked without the /sumdb/<name> prefix).
+    std::vector<std::string> paths;
+    modgate::goproxy::RequestKind kind;
+  };
+
+  Fetch(event::Dispatcher& dispatcher, upstream::HttpClient& client, Target target, FetchSink& sink,
+        uint64_t max_pending_bytes, std::function<void(Fetch&)> on_done);
+  ~Fetch() override;
+
+  void start();
+
+  // upstream::ResponseCallbacks
+  void onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) override;
+  void onResponseData(buffer::Buffer& data, bool end_stream) override;
+  void onFailure(upstream::FailureReason reason, std::string_view detail) override;
+
+ private:
+  enum class State { kIdle, kAwaitingHeaders, kStreaming, kCollectingError, kDone };
+  void tryStep();
+  // Moves to the next step if the current one's separator allows it.
+  bool advance(bool not_found);
+  void finishNotFound();
+  void finishFailed(int status, std::string reason);
+  void finishError();
+  void done();
+  void checkBackPressure();
+  std::string describeStep() const;
+
+  event::Dispatcher& dispatcher_;
+  upstream::HttpClient& client_;
+  Target target_;
+  FetchSink& sink_;
+  const uint64_t max_pending_bytes_;
+  std::function<void(Fetch&)> on_done_;
+
+  size_t step_ = 0;
+  State state_ = State::kIdle;
+  upstream::UpstreamRequest* request_ = nullptr;
+  int status_ = 0;
+  std::string error_body_;
+  uint64_t received_ = 0;
+  int64_t content_length_ = -1;
+  bool paused_ = false;
+  event::TimerPtr resume_timer_;
+  std::string last_error_;
+};
+
+}  // namespace modgate::filters::goproxy

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "source/cache/cache.h"
+#include "source/cache/inflight.h"
+#include "source/cache/inflight_table.h"
+#include "source/common/stats/stats.h"
+#include "source/goproxy/request.h"
+#include "source/router/route_table.h"
+
+namespace modgate::filters::goproxy {
+
+// Everything the GOPROXY filter needs, as one immutable snapshot shared by
+// all workers. A config reload builds a new snapshot; requests in flight
+// keep the one they started with.
+struct GoproxyConfig {
+  router::RouteTableSharedPtr routes;
+  cache::Cache* cache = nullptr;
+  cache::InflightTable* inflight = nullptr;
+  stats::Stats* stats = nullptr;
+
+  std::chrono::milliseconds list_ttl{60000};
+  std::chrono::milliseconds latest_ttl{60000};
+  std::chrono::milliseconds negative_ttl{60000};
+  std::chrono::milliseconds sumdb_latest_ttl{60000};
+  std::chrono::milliseconds sumdb_supported_ttl{24 * 3600 * 1000};
+  bool serve_stale = true;
+  // Serve only what the cache holds; never ask an upstream.
+  bool offline = false;
+  // Pause the upstream while this many fetched bytes wait for the disk.
+  uint64_t max_pending_disk_bytes = 8 << 20;
+};
+using GoproxyConfigSharedPtr = std::shared_ptr<const GoproxyConfig>;
+
+// Go's own limits (cmd/go, golang.org/x/mod/zip): a proxy enforces them on
+// what it fetches so it never stores what the client would reject.
+inline constexpr uint64_t kMaxZipBytes = 500ull << 20;
+inline constexpr uint64_t kMaxGoModBytes = 16ull << 20;
+// .info, list, @latest, sumdb answers: generous but bounded.
+inline constexpr uint64_t kMaxSmallBytes = 16ull << 20;
+
+uint64_t maxBodyBytes(modgate::goproxy::RequestKind kind);
+const char* contentType(modgate::goproxy::RequestKind kind);
+// How long an answer of this kind stays fresh; zero means immutable.
+std::chrono::milliseconds freshFor(const GoproxyConfig& config,
+                                   const modgate::goproxy::Request& request);
+
+}  // namespace modgate::filters::goproxy

@@ -1,0 +1,336 @@
+#include "source/filters/goproxy/goproxy_filter.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "source/filters/goproxy/cache_fill_sink.h"
+
+namespace modgate::filters::goproxy {
+
+using modgate::goproxy::RequestKind;
+
+namespace {
+
+int64_t nowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool isSumdb(RequestKind kind) {
+  return kind == RequestKind::kSumdbSupported || kind == RequestKind::kSumdbLatest ||
+         kind == RequestKind::kSumdbLookup || kind == RequestKind::kSumdbTile;
+}
+
+}  // namespace
+
+GoproxyFilter::GoproxyFilter(GoproxyConfigSharedPtr config, WorkerContext& worker)
+    : config_(std::move(config)), worker_(worker) {}
+
+GoproxyFilter::~GoproxyFilter() { *alive_ = false; }
+
+http::FilterHeadersStatus GoproxyFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
+  handle(headers);
+  return http::FilterHeadersStatus::kStopIteration;
+}
+
+void GoproxyFilter::localReply(int status, std::string_view reason) {
+  callbacks_->streamInfo().response_code = status;
+  if (config_->stats != nullptr) config_->stats->downstreamResponses(status).Increment();
+  callbacks_->sendLocalReply(status, reason);
+}
+
+void GoproxyFilter::countResult(const char* cache_status) {
+  callbacks_->streamInfo().cache_status = cache_status;
+  if (config_->stats == nullptr) return;
+  std::string_view status(cache_status);
+  if (status == "HIT") {
+    config_->stats->cache_hit->Increment();
+  } else if (status == "STALE") {
+    config_->stats->cache_stale->Increment();
+  } else if (status == "MISS") {
+    config_->stats->cache_miss->Increment();
+  }
+}
+
+void GoproxyFilter::handle(http::RequestHeaders& headers) {
+  if (headers.method != "GET" && headers.method != "HEAD") {
+    localReply(405, absl::StrCat("method ", headers.method,
+                                 " not allowed: a module proxy answers GET and HEAD"));
+    return;
+  }
+  head_ = headers.method == "HEAD";
+  auto parsed = modgate::goproxy::ParseRequest(headers.path);
+  if (auto* error = std::get_if<modgate::goproxy::RequestError>(&parsed)) {
+    localReply(error->status, error->reason);
+    return;
+  }
+  request_ = std::move(std::get<modgate::goproxy::Request>(parsed));
+
+  // A database configured with its own URL is always supported.
+  if (request_.kind == RequestKind::kSumdbSupported &&
+      config_->routes->sumdb(request_.sumdb_name) != nullptr &&
+      config_->routes->sumdb(request_.sumdb_name)->cluster != nullptr) {
+    sendHeaders(200, "text/plain; charset=utf-8", 0, "HIT", true);
+    return;
+  }
+
+  Fetch::Target target;
+  if (!buildTarget(headers, target)) return;
+
+  // Pass-through: a query (.info for a branch or "v1.2") has no stable
+  // answer to cache; nor does anything when the client asks for no fetch.
+  const bool cacheable = request_.kind != RequestKind::kInfo || request_.canonical_version;
+  if (!cacheable) {
+    if (config_->offline) {
+      localReply(404, "not available offline: version queries need an upstream");
+      return;
+    }
+    countResult("MISS");
+    passThrough(std::move(target));
+    return;
+  }
+
+  std::shared_ptr<const cache::Entry> entry = config_->cache->lookup(request_.cache_key);
+  if (entry != nullptr && entry->fresh(nowUnixMs())) {
+    serveEntry(entry, "HIT");
+    return;
+  }
+  const std::string* no_fetch = headers.headers.get("disable-module-fetch");
+  if (config_->offline || (no_fetch != nullptr && *no_fetch == "true")) {
+    if (entry != nullptr && config_->serve_stale) {
+      serveEntry(entry, "STALE");
+    } else {
+      localReply(404, absl::StrCat("not found: ", request_.cache_key,
+                                   " is not cached and fetching is disabled"));
+    }
+    return;
+  }
+  if (config_->serve_stale) stale_ = std::move(entry);
+  fetchThroughCache(std::move(target));
+}
+
+bool GoproxyFilter::buildTarget(const http::RequestHeaders& headers, Fetch::Target& target) {
+  target.kind = request_.kind;
+  if (isSumdb(request_.kind)) {
+    const router::SumDb* db = config_->routes->sumdb(request_.sumdb_name);
+    if (db != nullptr && db->cluster != nullptr) {
+      target.chain.push_back(router::ChainStep{db->cluster, router::Fallthrough::kNotFound});
+      target.paths.push_back(absl::StrCat("/", request_.sumdb_path));
+      return true;
+    }
+  }
+  const router::Route* route = config_->routes->match(request_, headers);
+  if (route == nullptr) {
+    localReply(404, absl::StrCat("not found: no route for ",
+                                 request_.module.empty() ? request_.cache_key : request_.module));
+    return false;
+  }
+  if (route->direct_response.has_value()) {
+    localReply(route->direct_response->status, route->direct_response->body);
+    return false;
+  }
+  if (route->chain.empty()) {
+    localReply(502, "route has no upstream");
+    return false;
+  }
+  target.chain = route->chain;
+  target.paths.assign(route->chain.size(), request_.upstream_path);
+  return true;
+}
+
+void GoproxyFilter::sendHeaders(int status, const std::string& content_type, int64_t content_length,
+                                const char* cache_status, bool end_stream) {
+  http::ResponseHeaders response;
+  response.status = status;
+  response.headers.add("content-type", content_type);
+  if (content_length >= 0) response.headers.add("content-length", std::to_string(content_length));
+  response.headers.add("x-cache", cache_status);
+  if (status == 200) {
+    response.headers.add("cache-control",
+                         request_.immutable() ? "public, max-age=604800" : "public, max-age=60");
+  } else {
+    response.headers.add("cache-control", "public, max-age=60");
+  }
+  headers_sent_ = true;
+  countResult(cache_status);
+  if (config_->stats != nullptr) config_->stats->downstreamResponses(status).Increment();
+  callbacks_->encodeHeaders(response, end_stream || head_);
+}
+
+void GoproxyFilter::serveEntry(std::shared_ptr<const cache::Entry> entry,
+                               const char* cache_status) {
+  const cache::EntryMeta& meta = entry->meta;
+  if (meta.status != 200) {
+    // A cached 404/410: the go command prints the reason and moves on.
+    std::string body = entry->hot_body != nullptr ? *entry->hot_body : std::string("not found");
+    callbacks_->streamInfo().cache_status = cache_status;
+    countResult(cache_status);
+    localReply(meta.status, body);
+    return;
+  }
+  const bool empty = meta.body_size == 0;
+  sendHeaders(200, meta.content_type, static_cast<int64_t>(meta.body_size), cache_status, empty);
+  if (empty || head_) return;
+  if (entry->hot_body != nullptr) {
+    buffer::Buffer body;
+    body.addShared(entry->hot_body);
+    callbacks_->encodeData(body, true);
+    return;
+  }
+  serveBody(entry);
+}
+
+void GoproxyFilter::serveBody(const std::shared_ptr<const cache::Entry>& entry) {
+  std::weak_ptr<bool> alive = alive_;
+  config_->cache->openBody(
+      entry, worker_.dispatcher(), [this, alive, entry](int fd, std::string error) {
+        if (alive.expired() || destroyed_) {
+          if (fd >= 0) ::close(fd);
+          return;
+        }
+        if (fd < 0) {
+          // Evicted between lookup and open: headers
+          // are out, so all we can do is reset.
+          callbacks_->resetStream();
+          return;
+        }
+        buffer::Buffer body;
+        body.addFile(fd, static_cast<off_t>(entry->body_offset), entry->meta.body_size);
+        callbacks_->encodeData(body, true);
+      });
+}
+
+void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
+  bool created = false;
+  inflight_ = config_->inflight->join(request_.cache_key, created);
+  if (created) {
+    worker_.startFetch(std::move(target),
+                       std::make_unique<CacheFillSink>(config_, request_, inflight_),
+                       config_->max_pending_disk_bytes);
+  } else if (config_->stats != nullptr) {
+    config_->stats->singleflight_joined->Increment();
+  }
+  if (!destroyed_) subscription_ = inflight_->subscribe(worker_.dispatcher(), *this);
+}
+
+void GoproxyFilter::onHeaders(const cache::EntryMeta& meta) {
+  if (headers_sent_ || destroyed_) return;
+  sendHeaders(200, meta.content_type,
+              meta.body_size > 0 ? static_cast<int64_t>(meta.body_size) : -1, "MISS", false);
+}
+
+void GoproxyFilter::onBytesAvailable(uint64_t total_available) {
+  available_ = std::max(available_, total_available);
+  pumpInflight();
+}
+
+void GoproxyFilter::pumpInflight() {
+  if (destroyed_ || !headers_sent_ || paused_ || head_) return;
+  if (available_ > sent_) {
+    int fd = inflight_->dupReadFd();
+    if (fd < 0) {
+      callbacks_->resetStream();
+      return;
+    }
+    buffer::Buffer body;
+    uint64_t length = available_ - sent_;
+    body.addFile(fd, static_cast<off_t>(inflight_->bodyOffset() + sent_), length);
+    sent_ += length;
+    callbacks_->encodeData(body, complete_ && sent_ == available_);
+    return;
+  }
+  if (complete_) {
+    buffer::Buffer empty;
+    callbacks_->encodeData(empty, true);
+  }
+}
+
+void GoproxyFilter::onComplete(std::shared_ptr<const cache::Entry> entry) {
+  if (destroyed_) return;
+  subscription_.reset();
+  if (!headers_sent_) {
+    // An answer that never streamed: a 404/410 or an upstream error held in
+    // memory. An expired list/@latest beats an error.
+    if (entry->meta.status >= 500 && stale_ != nullptr) {
+      serveEntry(stale_, "STALE");
+      return;
+    }
+    serveEntry(entry, "MISS");
+    return;
+  }
+  complete_ = true;
+  if (head_) {
+    buffer::Buffer empty;
+    callbacks_->encodeData(empty, true);
+    return;
+  }
+  available_ = std::max(available_, entry->meta.body_size);
+  pumpInflight();
+}
+
+void GoproxyFilter::onFailed(std::string_view reason) {
+  if (destroyed_) return;
+  subscription_.reset();
+  if (headers_sent_) {
+    // Part of the body is out: the only honest signal left is a reset.
+    callbacks_->resetStream();
+    return;
+  }
+  if (stale_ != nullptr) {
+    serveEntry(stale_, "STALE");
+    return;
+  }
+  countResult("MISS");
+  localReply(502, reason);
+}
+
+void GoproxyFilter::onAboveWriteBufferHighWatermark() { paused_ = true; }
+
+void GoproxyFilter::onBelowWriteBufferLowWatermark() {
+  paused_ = false;
+  if (inflight_ != nullptr) pumpInflight();
+}
+
+void GoproxyFilter::onDestroy() {
+  destroyed_ = true;
+  *alive_ = false;
+  subscription_.reset();
+  inflight_.reset();
+  // The fetch may be what is calling us: free it after this iteration.
+  if (passthrough_ != nullptr) worker_.dispatcher().deferredDelete(std::move(passthrough_));
+}
+
+void GoproxyFilter::passThrough(Fetch::Target target) {
+  passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_.client(), std::move(target),
+                                         *this, 0, [](Fetch&) {});
+  passthrough_->start();
+}
+
+void GoproxyFilter::onFetchStart(int64_t) { passthrough_body_.clear(); }
+
+void GoproxyFilter::onFetchData(buffer::Buffer& data) {
+  passthrough_body_.append(data.toString());
+  data.drain(data.length());
+}
+
+void GoproxyFilter::onFetchComplete(uint64_t) {
+  if (destroyed_) return;
+  sendHeaders(200, contentType(request_.kind), static_cast<int64_t>(passthrough_body_.size()),
+              "MISS", passthrough_body_.empty());
+  if (!passthrough_body_.empty() && !head_) {
+    buffer::Buffer body;
+    body.add(passthrough_body_);
+    callbacks_->encodeData(body, true);
+  }
+}
+
+void GoproxyFilter::onFetchNotFound(int status, std::string reason) {
+  if (!destroyed_) localReply(status, reason);
+}
+
+void GoproxyFilter::onFetchFailed(int status, std::string reason) {
+  if (!destroyed_) localReply(status, reason);
+}
+
+}  // namespace modgate::filters::goproxy

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "source/cache/cache.h"
+#include "source/cache/inflight.h"
+#include "source/common/http/filter.h"
+#include "source/filters/goproxy/fetch.h"
+#include "source/filters/goproxy/goproxy_config.h"
+#include "source/filters/goproxy/worker_context.h"
+
+namespace modgate::filters::goproxy {
+
+// The GOPROXY protocol as a terminal filter: validates the request, answers
+// from the cache, or joins (or starts) the single fetch for the resource and
+// streams it to the client as it arrives.
+//
+// Life of a miss: decodeHeaders -> InflightTable::join; the first joiner
+// starts a Fetch on this worker (WorkerContext::startFetch) that writes into
+// the Inflight; every joiner, on any worker, subscribes and sends bytes from
+// the growing temp file as they become durable (onBytesAvailable), then
+// ends the stream when the entry is committed (onComplete).
+class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks, public FetchSink {
+ public:
+  GoproxyFilter(GoproxyConfigSharedPtr config, WorkerContext& worker);
+  ~GoproxyFilter() override;
+
+  // http::StreamFilter
+  void setCallbacks(http::StreamFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
+  http::FilterHeadersStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+  void onDestroy() override;
+
+  // cache::InflightCallbacks: a fetch this stream waits on made progress.
+  void onHeaders(const cache::EntryMeta& meta) override;
+  void onBytesAvailable(uint64_t total_available) override;
+  void onComplete(std::shared_ptr<const cache::Entry> entry) override;
+  void onFailed(std::string_view reason) override;
+
+  // FetchSink: pass-through queries (.info for "master"), never cached.
+  void onFetchStart(int64_t content_length) override;
+  void onFetchData(buffer::Buffer& data) override;
+  void onFetchComplete(uint64_t total_bytes) override;
+  void onFetchNotFound(int status, std::string reason) override;
+  void onFetchFailed(int status, std::string reason) override;
+
+ private:
+  void handle(http::RequestHeaders& headers);
+  bool buildTarget(const http::RequestHeaders& headers, Fetch::Target& target);
+  void serveEntry(std::shared_ptr<const cache::Entry> entry, const char* cache_status);
+  void serveBody(const std::shared_ptr<const cache::Entry>& entry);
+  void fetchThroughCache(Fetch::Target target);
+  void passThrough(Fetch::Target target);
+  void sendHeaders(int status, const std::string& content_type, int64_t content_length,
+                   const char* cache_status, bool end_stream);
+  void pumpInflight();
+  void localReply(int status, std::string_view reason);
+  void countResult(const char* cache_status);
+
+  GoproxyConfigSharedPtr config_;
+  WorkerContext& worker_;
+  http::StreamFilterCallbacks* callbacks_ = nullptr;
+  modgate::goproxy::Request request_;
+  bool head_ = false;
+  bool destroyed_ = false;
+  // Alive while waiting on a fetch (ours or another worker's).
+  std::shared_ptr<cache::Inflight> inflight_;
+  std::unique_ptr<cache::Subscription> subscription_;
+  // What to serve if the upstream fails (an expired list/@latest entry).
+  std::shared_ptr<const cache::Entry> stale_;
+  bool headers_sent_ = false;
+  bool paused_ = false;
+  uint64_t sent_ = 0;
+  uint64_t available_ = 0;
+  bool complete_ = false;
+  // Pass-through fetch, owned here: it dies with the stream.
+  std::unique_ptr<Fetch> passthrough_;
+  std::string passthrough_body_;
+  // Set while an asynchronous cache read is pending; shared with its callback.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Creates the per-stream filter with the worker's current config snapshot.
+class GoproxyFilterFactory : public http::FilterChainFactory {
+ public:
+  GoproxyFilterFactory(GoproxyConfigSharedPtr config, WorkerContext& worker)
+      : config_(std::move(config)), worker_(worker) {}
+  void createFilterChain(std::vector<http::StreamFilterPtr>& chain) override {
+    chain.push_back(std::make_unique<GoproxyFilter>(config_, worker_));
+  }
+  // Called on the worker's thread when a new snapshot is posted.
+  void setConfig(GoproxyConfigSharedPtr config) { config_ = std::move(config); }
+
+ private:
+  GoproxyConfigSharedPtr config_;
+  WorkerContext& worker_;
+};
+
+}  // namespace modgate::filters::goproxy

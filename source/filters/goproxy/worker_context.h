@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+
+#include "source/common/event/dispatcher.h"
+#include "source/filters/goproxy/fetch.h"
+#include "source/upstream/http_client.h"
+
+namespace modgate::filters::goproxy {
+
+// What the GOPROXY filter keeps per worker thread: the upstream client (its
+// connection pools) and the fetches this worker drives for the whole process.
+class WorkerContext {
+ public:
+  WorkerContext(event::Dispatcher& dispatcher, std::unique_ptr<upstream::HttpClient> client);
+  ~WorkerContext();
+
+  event::Dispatcher& dispatcher() { return dispatcher_; }
+  upstream::HttpClient& client() { return *client_; }
+
+  // Runs a fetch whose result goes to `sink`, independent of any client
+  // stream; both are freed when the fetch is done.
+  void startFetch(Fetch::Target target, std::unique_ptr<FetchSink> sink,
+                  uint64_t max_pending_bytes);
+  size_t activeFetches() const { return jobs_.size(); }
+
+ private:
+  struct Job : public event::DeferredDeletable {
+    std::unique_ptr<FetchSink> sink;
+    std::unique_ptr<Fetch> fetch;
+  };
+
+  event::Dispatcher& dispatcher_;
+  std::unique_ptr<upstream::HttpClient> client_;
+  std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
+};
+
+}  // namespace modgate::filters::goproxy

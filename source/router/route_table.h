@@ -1,0 +1,99 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "source/common/http/header_map.h"
+#include "source/goproxy/request.h"
+#include "source/upstream/http_client.h"
+
+namespace modgate::router {
+
+// An upstream module proxy (or checksum database) and its endpoints.
+// Shared, immutable after construction but for the round-robin cursor.
+struct Cluster {
+  std::string name;
+  std::vector<upstream::Url> endpoints;
+  upstream::RequestOptions options;
+  mutable std::atomic<uint32_t> next_endpoint{0};
+
+  // Round robin over the endpoints (weights and health come with clusters).
+  const upstream::Url& pickEndpoint() const;
+};
+using ClusterSharedPtr = std::shared_ptr<const Cluster>;
+
+// How a fallback chain moves from one cluster to the next (GOPROXY syntax):
+// ',' only after 404/410, '|' after any error.
+enum class Fallthrough { kNotFound, kAnyError };
+
+struct ChainStep {
+  ClusterSharedPtr cluster;
+  // How to move on to the next step; ignored on the last.
+  Fallthrough on = Fallthrough::kNotFound;
+};
+
+struct DirectResponse {
+  int status = 404;
+  std::string body;
+};
+
+enum KindMask : uint32_t {
+  kKindList = 1 << 0,
+  kKindInfo = 1 << 1,
+  kKindMod = 1 << 2,
+  kKindZip = 1 << 3,
+  kKindLatest = 1 << 4,
+  kKindSumdb = 1 << 5,
+  kKindAll = 0x3f,
+};
+uint32_t kindBit(goproxy::RequestKind kind);
+
+struct RouteMatch {
+  std::string exact;                  // module path equals
+  std::string prefix;                 // module path starts with, at an element boundary
+  std::vector<std::string> patterns;  // GOPRIVATE-style globs (MatchPrefixPatterns)
+  uint32_t kinds = kKindAll;
+  // Request header that must be present with this value (name lower-case).
+  std::string header_name;
+  std::string header_value;
+};
+
+struct Route {
+  std::string name;
+  RouteMatch match;
+  std::vector<ChainStep> chain;
+  std::optional<DirectResponse> direct_response;
+};
+
+// A checksum database with its own URL, bypassing the route's proxies.
+struct SumDb {
+  std::string name;
+  ClusterSharedPtr cluster;  // empty: proxied through the matching route
+};
+
+// The ordered route table of a listener; the first matching route wins.
+class RouteTable {
+ public:
+  RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs);
+
+  // The first route that matches, or nullptr.
+  const Route* match(const goproxy::Request& request, const http::RequestHeaders& headers) const;
+  // The configured database of this name, or nullptr.
+  const SumDb* sumdb(std::string_view name) const;
+
+ private:
+  std::vector<Route> routes_;
+  std::vector<SumDb> sumdbs_;
+};
+using RouteTableSharedPtr = std::shared_ptr<const RouteTable>;
+
+// golang.org/x/mod/module.MatchPrefixPatterns: does any glob of the
+// comma-separated `patterns` match a prefix of `path` (element-wise)?
+bool matchPrefixPatterns(std::string_view patterns, std::string_view path);
+// path.Match for one element-wise glob.
+bool globMatch(std::string_view pattern, std::string_view name);
+
+}  // namespace modgate::router

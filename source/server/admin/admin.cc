@@ -1,0 +1,73 @@
+#include "source/server/admin/admin.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace modgate::server {
+namespace {
+
+// The only filter of the admin listener: answers from the handler table.
+class AdminFilter : public http::StreamFilter {
+ public:
+  explicit AdminFilter(const Admin& admin) : admin_(admin) {}
+
+  void setCallbacks(http::StreamFilterCallbacks& callbacks) override { callbacks_ = &callbacks; }
+
+  http::FilterHeadersStatus decodeHeaders(http::RequestHeaders& headers, bool) override {
+    Admin::Response response = admin_.handle(headers.method, headers.path);
+    http::ResponseHeaders out;
+    out.status = response.status;
+    out.headers.add("content-type", response.content_type);
+    out.headers.add("content-length", std::to_string(response.body.size()));
+    out.headers.add("cache-control", "no-store");
+    if (response.status == 405) out.headers.add("allow", "POST");
+    callbacks_->encodeHeaders(out, response.body.empty());
+    if (!response.body.empty()) {
+      buffer::Buffer body;
+      body.add(response.body);
+      callbacks_->encodeData(body, true);
+    }
+    return http::FilterHeadersStatus::kStopIteration;
+  }
+
+ private:
+  const Admin& admin_;
+  http::StreamFilterCallbacks* callbacks_ = nullptr;
+};
+
+}  // namespace
+
+void Admin::addHandler(std::string path, std::string help, bool mutating, Handler handler) {
+  handlers_[std::move(path)] = Entry{std::move(help), mutating, std::move(handler)};
+}
+
+Admin::Response Admin::handle(std::string_view method, std::string_view target) const {
+  size_t question = target.find('?');
+  std::string_view path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  if (path == "/") {
+    std::string body = "modgate admin\n\n";
+    for (const auto& [name, entry] : handlers_) {
+      absl::StrAppend(&body, entry.mutating ? "POST " : "GET  ", name, "  ", entry.help, "\n");
+    }
+    return Response{200, "text/plain; charset=utf-8", body};
+  }
+  auto it = handlers_.find(path);
+  if (it == handlers_.end()) {
+    return Response{404, "text/plain; charset=utf-8", "not found: see / for the admin endpoints\n"};
+  }
+  const bool is_post = method == "POST";
+  const bool is_get = method == "GET" || method == "HEAD";
+  if (it->second.mutating ? !is_post : !is_get) {
+    return Response{405, "text/plain; charset=utf-8",
+                    absl::StrCat(std::string(path), " answers ",
+                                 it->second.mutating ? "POST" : "GET", " only\n")};
+  }
+  return it->second.handler(query);
+}
+
+void Admin::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {
+  chain.push_back(std::make_unique<AdminFilter>(*this));
+}
+
+}  // namespace modgate::server

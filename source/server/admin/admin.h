@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "source/common/http/filter.h"
+
+namespace modgate::server {
+
+// The admin endpoint table. Handlers run on the admin dispatcher (the main
+// thread), never on a worker.
+class Admin : public http::FilterChainFactory {
+ public:
+  struct Response {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+  };
+  // `query` is the raw text after '?', or empty.
+  using Handler = std::function<Response(std::string_view query)>;
+
+  // `mutating` handlers answer only POST (so a stray GET from a browser or
+  // a crawler never drains or reloads the server); the others GET/HEAD.
+  void addHandler(std::string path, std::string help, bool mutating, Handler handler);
+
+  // Builds the response for `method` + `target`.
+  Response handle(std::string_view method, std::string_view target) const;
+
+  // http::FilterChainFactory
+  void createFilterChain(std::vector<http::StreamFilterPtr>& chain) override;
+
+ private:
+  struct Entry {
+    std::string help;
+    bool mutating;
+    Handler handler;
+  };
+  std::map<std::string, Entry, std::less<>> handlers_;
+};
+
+}  // namespace modgate::server
