@@ -116,7 +116,7 @@ bool globMatch(std::string_view pattern, std::string_view name) {
     p = i + 1;
     return matched != negate;
   };
-  while (n < name.size() || p < pattern.size()) {
+  for (;;) {
     if (p < pattern.size()) {
       char pc = pattern[p];
       if (pc == '*') {
@@ -124,30 +124,40 @@ bool globMatch(std::string_view pattern, std::string_view name) {
         star_n = n;
         continue;
       }
-      if (n < name.size() && name[n] != '/') {
+      if (n < name.size()) {
+        const char c = name[n];
         if (pc == '?') {
-          ++p;
-          ++n;
-          continue;
-        }
-        if (pc == '[') {
-          bool ok = true;
-          size_t q = p;
-          if (matchClass(pattern, q, name[n], ok)) {
-            p = q;
+          if (c != '/') {
+            ++p;
             ++n;
             continue;
           }
-          if (!ok) return false;
+        } else if (pc == '[') {
+          if (c != '/') {
+            bool ok = true;
+            size_t q = p;
+            if (matchClass(pattern, q, c, ok)) {
+              p = q;
+              ++n;
+              continue;
+            }
+            if (!ok) return false;
+          }
         } else {
-          if (pc == '\\' && p + 1 < pattern.size()) pc = pattern[++p];
-          if (pc == name[n]) {
-            ++p;
+          size_t advance = 1;
+          if (pc == '\\' && p + 1 < pattern.size()) {
+            pc = pattern[p + 1];
+            advance = 2;
+          }
+          if (pc == c) {
+            p += advance;
             ++n;
             continue;
           }
         }
       }
+    } else if (n == name.size()) {
+      return true;
     }
     // Backtrack: let the last '*' swallow one more non-'/' byte.
     if (star_p != std::string_view::npos && star_n < name.size() && name[star_n] != '/') {
@@ -157,7 +167,6 @@ bool globMatch(std::string_view pattern, std::string_view name) {
     }
     return false;
   }
-  return true;
 }
 
 bool matchPrefixPatterns(std::string_view patterns, std::string_view path) {

@@ -163,7 +163,9 @@ void GoproxyFilter::serveEntry(std::shared_ptr<const cache::Entry> entry,
   const cache::EntryMeta& meta = entry->meta;
   if (meta.status != 200) {
     // A cached 404/410: the go command prints the reason and moves on.
-    std::string body = entry->hot_body != nullptr ? *entry->hot_body : std::string("not found");
+    std::string body = entry->hot_body != nullptr     ? *entry->hot_body
+                       : !meta.upstream_error.empty() ? meta.upstream_error
+                                                      : std::string("not found");
     callbacks_->streamInfo().cache_status = cache_status;
     countResult(cache_status);
     localReply(meta.status, body);
@@ -215,7 +217,8 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
 }
 
 void GoproxyFilter::onHeaders(const cache::EntryMeta& meta) {
-  if (headers_sent_ || destroyed_) return;
+  // Only a 200 streams; other answers arrive whole, in onComplete().
+  if (headers_sent_ || destroyed_ || meta.status != 200) return;
   sendHeaders(200, meta.content_type,
               meta.body_size > 0 ? static_cast<int64_t>(meta.body_size) : -1, "MISS", false);
 }
@@ -263,6 +266,13 @@ void GoproxyFilter::onComplete(std::shared_ptr<const cache::Entry> entry) {
   if (head_) {
     buffer::Buffer empty;
     callbacks_->encodeData(empty, true);
+    return;
+  }
+  if (!entry->stored() && entry->hot_body != nullptr && sent_ == 0) {
+    // Answered from memory, never on disk.
+    buffer::Buffer body;
+    body.addShared(entry->hot_body);
+    callbacks_->encodeData(body, true);
     return;
   }
   available_ = std::max(available_, entry->meta.body_size);
