@@ -4,7 +4,7 @@
 
 namespace modgate::router {
 
-const upstream::Url& Cluster::pickEndpoint() const {
+const Endpoint& Cluster::pickEndpoint() const {
   uint32_t index = next_endpoint.fetch_add(1, std::memory_order_relaxed);
   return endpoints[index % endpoints.size()];
 }

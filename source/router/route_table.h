@@ -12,16 +12,24 @@
 
 namespace modgate::router {
 
+// One address of a cluster, with how to talk to it.
+struct Endpoint {
+  upstream::Url url;
+  upstream::ClientSettings client;
+  // Endpoints with equal keys share one upstream client (and its pools).
+  std::string client_key;
+};
+
 // An upstream module proxy (or checksum database) and its endpoints.
 // Shared, immutable after construction but for the round-robin cursor.
 struct Cluster {
   std::string name;
-  std::vector<upstream::Url> endpoints;
+  std::vector<Endpoint> endpoints;
   upstream::RequestOptions options;
   mutable std::atomic<uint32_t> next_endpoint{0};
 
   // Round robin over the endpoints (weights and health come with clusters).
-  const upstream::Url& pickEndpoint() const;
+  const Endpoint& pickEndpoint() const;
 };
 using ClusterSharedPtr = std::shared_ptr<const Cluster>;
 

@@ -23,7 +23,15 @@ absl::StatusOr<ClusterSharedPtr> buildCluster(const config::v1::Cluster& proto,
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".endpoints[", i, "].url: ", url.status().message()));
     }
-    cluster->endpoints.push_back(*url);
+    Endpoint endpoint;
+    endpoint.url = *url;
+    const auto& tls = proto.endpoints(i).tls();
+    if (!tls.ca_file().empty()) endpoint.client.ca_file = tls.ca_file();
+    endpoint.client.verify = !tls.insecure_skip_verify();
+    endpoint.client.http2 = proto.http2();
+    endpoint.client_key = absl::StrCat(endpoint.client.ca_file, "|", endpoint.client.verify, "|",
+                                       endpoint.client.http2);
+    cluster->endpoints.push_back(std::move(endpoint));
   }
   if (cluster->endpoints.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));

@@ -60,6 +60,8 @@ absl::Status Server::initialize() {
     codec.max_concurrent_streams = limits.max_concurrent_streams().value();
   }
   connection_settings_.idle_timeout = toMs(limits.idle_timeout(), std::chrono::seconds(60));
+  connection_settings_.request_headers_timeout =
+      toMs(limits.request_timeout(), std::chrono::seconds(10));
   admin_settings_ = connection_settings_;
 
   unsigned concurrency = bootstrap_.concurrency();
@@ -106,13 +108,11 @@ absl::Status Server::initialize() {
     addresses.push_back(*address);
   }
 
-  upstream::ClientSettings client_settings;
   for (unsigned i = 0; i < concurrency; ++i) {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
-    slot.context = std::make_unique<filters::goproxy::WorkerContext>(
-        dispatcher, upstream::createHttpClient(dispatcher, client_settings));
+    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, &stats_);
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
     slot.handler = std::make_unique<ConnectionHandler>(dispatcher, *slot.filters,
@@ -171,14 +171,20 @@ void Server::registerAdminHandlers() {
                       return Admin::Response{503, "text/plain; charset=utf-8",
                                              draining_ ? "DRAINING\n" : "NOT READY\n"};
                     });
-  admin_.addHandler("/stats/prometheus", "metrics in the Prometheus text format", false,
-                    [this](std::string_view) {
-                      cache::CacheStats cache_stats = cache_->stats();
-                      stats_.cache_bytes->Set(static_cast<double>(cache_stats.bytes));
-                      stats_.cache_entries->Set(static_cast<double>(cache_stats.entries));
-                      return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
-                                             stats_.renderPrometheus()};
-                    });
+  admin_.addHandler(
+      "/stats/prometheus", "metrics in the Prometheus text format", false,
+      [this](std::string_view) {
+        cache::CacheStats cache_stats = cache_->stats();
+        stats_.cache_bytes->Set(static_cast<double>(cache_stats.bytes));
+        stats_.cache_entries->Set(static_cast<double>(cache_stats.entries));
+        // The cache counts evictions itself; catch the counter up.
+        double evicted = static_cast<double>(cache_stats.evictions);
+        if (evicted > stats_.cache_evictions->Value()) {
+          stats_.cache_evictions->Increment(evicted - stats_.cache_evictions->Value());
+        }
+        return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
+                               stats_.renderPrometheus()};
+      });
   admin_.addHandler(
       "/config_dump", "the running configuration (secrets redacted)", false,
       [this](std::string_view) {

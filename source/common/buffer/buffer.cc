@@ -55,7 +55,12 @@ bool Buffer::addFile(int fd, off_t offset, size_t length) {
     ::close(fd);
     return true;
   }
-  return evbuffer_add_file(buffer_, fd, offset, static_cast<ev_off_t>(length)) == 0;
+  if (evbuffer_add_file(buffer_, fd, offset, static_cast<ev_off_t>(length)) != 0) {
+    // libevent leaves the fd open on failure; the contract says we own it.
+    ::close(fd);
+    return false;
+  }
+  return true;
 }
 
 void Buffer::move(Buffer& other) { evbuffer_add_buffer(buffer_, other.buffer_); }

@@ -36,7 +36,8 @@ class Buffer {
   // been written or drained: zero-copy for hot cached objects.
   void addShared(std::shared_ptr<const std::string> keepalive);
   // Appends `length` bytes of file `fd` from `offset`; takes ownership of
-  // `fd`. Written to a plain socket this becomes sendfile().
+  // `fd` (closed on failure too). libevent maps the range into memory
+  // (mmap) here; only a socket's own output buffer can use sendfile().
   bool addFile(int fd, off_t offset, size_t length);
 
   // Moves all of `other` to the end of this buffer (relinks, no copy).

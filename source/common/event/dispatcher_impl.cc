@@ -109,8 +109,11 @@ void DispatcherImpl::runPostCallbacks() {
 
 void DispatcherImpl::run() {
   run_thread_id_ = std::this_thread::get_id();
+  // An exit() that came before run() still counts.
+  if (!exit_requested_.exchange(false)) {
+    event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+  }
   exit_requested_ = false;
-  event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
   runPostCallbacks();
   clearDeferredDeleteList();
 }

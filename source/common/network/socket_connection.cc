@@ -75,6 +75,7 @@ size_t SocketConnection::bufferedWriteBytes() const {
 void SocketConnection::setWriteBufferWatermarks(size_t low, size_t high) {
   low_watermark_ = low;
   high_watermark_ = high;
+  if (bev_ == nullptr) return;
   bufferevent_setwatermark(bev_, EV_WRITE, low_watermark_, 0);
 }
 
@@ -91,6 +92,12 @@ void SocketConnection::readDisable(bool disable) {
   if (disable) {
     bufferevent_disable(bev_, EV_READ);
   } else {
+    if (peer_closed_) {
+      // The peer closed while we were not reading: deliver what it sent,
+      // then the close.
+      deliverPendingThenClose();
+      return;
+    }
     bufferevent_enable(bev_, EV_READ);
     // Data may already be waiting in the input buffer.
     if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) {
@@ -156,15 +163,27 @@ void SocketConnection::onEventCb(bufferevent*, short what, void* arg) {
     return;
   }
   if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-    // Deliver bytes that arrived just before the close.
-    if (self->state_ == State::kOpen && !self->read_disabled_ && self->bev_ != nullptr &&
-        evbuffer_get_length(bufferevent_get_input(self->bev_)) > 0 && self->callbacks_ != nullptr) {
-      buffer::Buffer input = buffer::Buffer::borrow(bufferevent_get_input(self->bev_));
-      self->callbacks_->onData(input);
-      if (self->state_ == State::kClosed) return;
+    if (self->state_ == State::kOpen && self->read_disabled_ && self->bev_ != nullptr &&
+        evbuffer_get_length(bufferevent_get_input(self->bev_)) > 0) {
+      // The reader paused with bytes unread: keep them (and the close)
+      // until it resumes.
+      self->peer_closed_ = true;
+      bufferevent_disable(self->bev_, EV_READ);
+      return;
     }
-    self->closeNow(ConnectionEvent::kRemoteClose);
+    self->deliverPendingThenClose();
   }
+}
+
+void SocketConnection::deliverPendingThenClose() {
+  // Deliver bytes that arrived just before the close.
+  if (state_ == State::kOpen && bev_ != nullptr &&
+      evbuffer_get_length(bufferevent_get_input(bev_)) > 0 && callbacks_ != nullptr) {
+    buffer::Buffer input = buffer::Buffer::borrow(bufferevent_get_input(bev_));
+    callbacks_->onData(input);
+    if (state_ == State::kClosed) return;
+  }
+  closeNow(ConnectionEvent::kRemoteClose);
 }
 
 }  // namespace modgate::network

@@ -41,6 +41,7 @@ class SocketConnection : public Connection {
   static void onWrite(bufferevent* bev, void* arg);
   static void onEventCb(bufferevent* bev, short what, void* arg);
   void closeNow(ConnectionEvent event);
+  void deliverPendingThenClose();
   void checkWatermarks();
 
   event::Dispatcher& dispatcher_;
@@ -52,6 +53,8 @@ class SocketConnection : public Connection {
   size_t high_watermark_ = 1024 * 1024;
   bool above_high_watermark_ = false;
   bool read_disabled_ = false;
+  // EOF/error seen while reading was disabled with input still unread.
+  bool peer_closed_ = false;
   const uint64_t id_;
 };
 

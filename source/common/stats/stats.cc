@@ -35,18 +35,7 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                               .Help("Open downstream connections")
                               .Register(*registry_)
                               .Add({});
-  downstream_rq_total = &prometheus::BuildCounter()
-                             .Name("modgate_downstream_rq_started_total")
-                             .Help("Downstream requests started")
-                             .Register(*registry_)
-                             .Add({});
-  downstream_rq_duration_seconds =
-      &prometheus::BuildHistogram()
-           .Name("modgate_downstream_rq_duration_seconds")
-           .Help("Time from request headers to the last response byte")
-           .Register(*registry_)
-           .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
-                                                            0.5, 1, 5, 10, 60});
+
   auto& cache_requests = prometheus::BuildCounter()
                              .Name("modgate_cache_requests_total")
                              .Help("GOPROXY requests by cache result")

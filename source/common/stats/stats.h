@@ -26,8 +26,6 @@ class Stats {
   prometheus::Counter& downstreamResponses(int status);
   prometheus::Counter* downstream_cx_total;
   prometheus::Gauge* downstream_cx_active;
-  prometheus::Counter* downstream_rq_total;
-  prometheus::Histogram* downstream_rq_duration_seconds;
 
   // modgate_cache_requests_total{result="hit|miss|stale"}
   prometheus::Counter* cache_hit;

@@ -39,10 +39,12 @@ const char* failureName(upstream::FailureReason reason) {
 }
 }  // namespace
 
-Fetch::Fetch(event::Dispatcher& dispatcher, upstream::HttpClient& client, Target target,
-             FetchSink& sink, uint64_t max_pending_bytes, std::function<void(Fetch&)> on_done)
+Fetch::Fetch(event::Dispatcher& dispatcher, UpstreamClientProvider& clients, Target target,
+             FetchSink& sink, uint64_t max_pending_bytes, stats::Stats* stats,
+             std::function<void(Fetch&)> on_done)
     : dispatcher_(dispatcher),
-      client_(client),
+      clients_(clients),
+      stats_(stats),
       target_(std::move(target)),
       sink_(sink),
       max_pending_bytes_(max_pending_bytes),
@@ -67,8 +69,9 @@ void Fetch::tryStep() {
   received_ = 0;
   content_length_ = -1;
   http::HeaderMap extra;
-  request_ = client_.send(step.cluster->pickEndpoint(), target_.paths[step_], extra, *this,
-                          step.cluster->options);
+  const router::Endpoint& endpoint = step.cluster->pickEndpoint();
+  request_ = clients_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this,
+                                               step.cluster->options);
 }
 
 bool Fetch::advance(bool not_found) {
@@ -83,6 +86,8 @@ bool Fetch::advance(bool not_found) {
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
+  if (stats_ != nullptr) stats_->upstreamResponses(status_).Increment();
+
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
       int64_t value;
@@ -114,6 +119,7 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
 void Fetch::onResponseData(buffer::Buffer& data, bool end_stream) {
   if (state_ == State::kStreaming) {
     received_ += data.length();
+    if (stats_ != nullptr) stats_->upstream_bytes_received->Increment(data.length());
     if (received_ > maxBodyBytes(target_.kind) ||
         (content_length_ >= 0 && received_ > static_cast<uint64_t>(content_length_))) {
       data.drain(data.length());
@@ -172,6 +178,7 @@ void Fetch::finishNotFound() {
 
 void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   request_ = nullptr;
+  if (stats_ != nullptr) stats_->upstream_rq_failed->Increment();
   std::string text = absl::StrCat("upstream ", describeStep(), ": ", failureName(reason));
   if (!detail.empty()) absl::StrAppend(&text, ": ", std::string(detail));
   if (state_ == State::kStreaming) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "source/common/event/dispatcher.h"
+#include "source/common/stats/stats.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
 #include "source/upstream/http_client.h"
@@ -31,6 +32,13 @@ class FetchSink {
   virtual uint64_t pendingBytes() const { return 0; }
 };
 
+// Hands out the worker's upstream client for an endpoint's settings.
+class UpstreamClientProvider {
+ public:
+  virtual ~UpstreamClientProvider() = default;
+  virtual upstream::HttpClient& clientFor(const router::Endpoint& endpoint) = 0;
+};
+
 // One GET walked along a fallback chain with GOPROXY semantics: the next
 // cluster is asked after 404/410 (',') or after any error ('|'), never once
 // body bytes were passed on. A fetch lives on the worker that started it and
@@ -46,8 +54,9 @@ class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletabl
     modgate::goproxy::RequestKind kind;
   };
 
-  Fetch(event::Dispatcher& dispatcher, upstream::HttpClient& client, Target target, FetchSink& sink,
-        uint64_t max_pending_bytes, std::function<void(Fetch&)> on_done);
+  Fetch(event::Dispatcher& dispatcher, UpstreamClientProvider& clients, Target target,
+        FetchSink& sink, uint64_t max_pending_bytes, stats::Stats* stats,
+        std::function<void(Fetch&)> on_done);
   ~Fetch() override;
 
   void start();
@@ -70,7 +79,8 @@ class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletabl
   std::string describeStep() const;
 
   event::Dispatcher& dispatcher_;
-  upstream::HttpClient& client_;
+  UpstreamClientProvider& clients_;
+  stats::Stats* stats_;
   Target target_;
   FetchSink& sink_;
   const uint64_t max_pending_bytes_;

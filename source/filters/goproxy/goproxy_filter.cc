@@ -312,8 +312,8 @@ void GoproxyFilter::onDestroy() {
 }
 
 void GoproxyFilter::passThrough(Fetch::Target target) {
-  passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_.client(), std::move(target),
-                                         *this, 0, [](Fetch&) {});
+  passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_, std::move(target), *this, 0,
+                                         config_->stats, [](Fetch&) {});
   passthrough_->start();
 }
 

@@ -11,13 +11,15 @@ namespace modgate::filters::goproxy {
 
 // What the GOPROXY filter keeps per worker thread: the upstream client (its
 // connection pools) and the fetches this worker drives for the whole process.
-class WorkerContext {
+class WorkerContext : public UpstreamClientProvider {
  public:
-  WorkerContext(event::Dispatcher& dispatcher, std::unique_ptr<upstream::HttpClient> client);
-  ~WorkerContext();
+  WorkerContext(event::Dispatcher& dispatcher, stats::Stats* stats);
+  ~WorkerContext() override;
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
-  upstream::HttpClient& client() { return *client_; }
+  // One client per distinct endpoint settings (CA file, verification,
+  // HTTP/2), created on first use; each owns its connection pools.
+  upstream::HttpClient& clientFor(const router::Endpoint& endpoint) override;
 
   // Runs a fetch whose result goes to `sink`, independent of any client
   // stream; both are freed when the fetch is done.
@@ -32,7 +34,8 @@ class WorkerContext {
   };
 
   event::Dispatcher& dispatcher_;
-  std::unique_ptr<upstream::HttpClient> client_;
+  stats::Stats* stats_;
+  std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
 };
 

@@ -19,7 +19,7 @@ class AdminFilter : public http::StreamFilter {
     out.headers.add("content-type", response.content_type);
     out.headers.add("content-length", std::to_string(response.body.size()));
     out.headers.add("cache-control", "no-store");
-    if (response.status == 405) out.headers.add("allow", "POST");
+    if (response.status == 405) out.headers.add("allow", response.allow);
     callbacks_->encodeHeaders(out, response.body.empty());
     if (!response.body.empty()) {
       buffer::Buffer body;
@@ -59,9 +59,9 @@ Admin::Response Admin::handle(std::string_view method, std::string_view target) 
   const bool is_post = method == "POST";
   const bool is_get = method == "GET" || method == "HEAD";
   if (it->second.mutating ? !is_post : !is_get) {
+    const char* allowed = it->second.mutating ? "POST" : "GET, HEAD";
     return Response{405, "text/plain; charset=utf-8",
-                    absl::StrCat(std::string(path), " answers ",
-                                 it->second.mutating ? "POST" : "GET", " only\n")};
+                    absl::StrCat(std::string(path), " answers ", allowed, " only\n"), allowed};
   }
   return it->second.handler(query);
 }

@@ -17,6 +17,7 @@ class Admin : public http::FilterChainFactory {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::string allow;  // for 405: the method that would work
   };
   // `query` is the raw text after '?', or empty.
   using Handler = std::function<Response(std::string_view query)>;

@@ -53,13 +53,23 @@ void ConnectionManager::onData(buffer::Buffer& data) {
     data.drain(data.length());
     return;
   }
-  resetIdleTimer();
+  if (pending_upgrade_request_ != nullptr) {
+    finishUpgrade(data);
+    return;
+  }
   if (codec_ == nullptr) {
     createCodec(data);
     if (codec_ == nullptr) return;
   }
-  absl::Status status = codec_->dispatch(data);
-  if (closed_) return;
+  if (streams_.empty() && !awaiting_headers_ && codec_->protocol() == Protocol::kHttp11) {
+    awaiting_headers_ = true;
+    idle_timer_->enableTimer(settings_.request_headers_timeout);
+  } else if (codec_->protocol() == Protocol::kHttp2) {
+    resetIdleTimer();
+  }
+    absl::Status status = codec_->dispatch(data);
+  // closed, or an h2c upgrade retired the codec and waits for the preface.
+  if (closed_ || codec_ == nullptr) return;
   if (!status.ok()) {
     closeConnection(network::CloseType::kFlushWrite);
     return;
@@ -73,19 +83,30 @@ void ConnectionManager::onUpgradeToH2c(std::unique_ptr<RequestHeaders> request,
                                        std::string http2_settings, buffer::Buffer& rest) {
   // The HTTP/1.1 codec is still on the stack: keep it alive until we go.
   retired_codec_ = std::move(codec_);
+  codec_connection_closed_ = nullptr;
+  pending_upgrade_request_ = std::move(request);
+  pending_upgrade_settings_ = std::move(http2_settings);
+  // Answer stream 1 only once the client's preface is in: clients such as
+  // curl keep only a small buffer for bytes that follow the 101, and a
+  // response (a cached zip) sent right behind it would overflow it.
+  if (rest.length() > 0) finishUpgrade(rest);
+}
+
+void ConnectionManager::finishUpgrade(buffer::Buffer& data) {
   auto codec = http2::ServerConnectionImpl::createUpgraded(*connection_, *this, settings_.codec,
-                                                           http2_settings, std::move(request));
+                                                           pending_upgrade_settings_,
+                                                           std::move(pending_upgrade_request_));
+  pending_upgrade_request_.reset();
   if (codec == nullptr) {
     // Malformed HTTP2-Settings: the client was promised h2 and cannot get it.
-    codec_connection_closed_ = nullptr;
     closeConnection(network::CloseType::kNoFlush);
     return;
   }
   auto* raw = codec.get();
   codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
   codec_ = std::move(codec);
-  if (rest.length() > 0 && !closed_) {
-    if (!codec_->dispatch(rest).ok()) closeConnection(network::CloseType::kFlushWrite);
+  if (data.length() > 0 && !closed_) {
+    if (!codec_->dispatch(data).ok()) closeConnection(network::CloseType::kFlushWrite);
   }
 }
 
@@ -94,6 +115,7 @@ RequestDecoder& ConnectionManager::newStream(ResponseEncoder& encoder) {
   filters_.createFilterChain(chain);
   auto* stream = new ActiveStream(*this, encoder, std::move(chain));
   streams_.push_back(stream);
+  awaiting_headers_ = false;
   idle_timer_->disableTimer();
   return *stream;
 }
@@ -148,6 +170,7 @@ void ConnectionManager::closeConnection(network::CloseType type) {
 }
 
 void ConnectionManager::resetIdleTimer() {
+  awaiting_headers_ = false;
   if (streams_.empty() && !closed_) idle_timer_->enableTimer(settings_.idle_timeout);
 }
 

@@ -18,6 +18,9 @@ struct ConnectionManagerSettings {
   // Closes a connection with no request in progress after this long; this
   // also bounds how long a client may take to send request headers.
   std::chrono::milliseconds idle_timeout{60000};
+  // HTTP/1.1: once the first byte of a request arrived, its headers must be
+  // complete within this (slow-header clients hold a connection otherwise).
+  std::chrono::milliseconds request_headers_timeout{10000};
   // After a drain starts, connections close once idle or after this long.
   std::chrono::milliseconds drain_timeout{5000};
 };
@@ -54,6 +57,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
  private:
   friend class ActiveStream;
   void createCodec(buffer::Buffer& data);
+  void finishUpgrade(buffer::Buffer& data);
   void onStreamDone(ActiveStream& stream);
   void closeConnection(network::CloseType type);
   void resetIdleTimer();
@@ -67,10 +71,15 @@ class ConnectionManager : public network::ConnectionCallbacks,
   // Old codecs replaced by an h2c upgrade, freed once off the stack.
   ServerConnectionPtr retired_codec_;
   std::function<void()> codec_connection_closed_;
+  // An h2c upgrade waiting for the client's preface (see onUpgradeToH2c).
+  std::unique_ptr<RequestHeaders> pending_upgrade_request_;
+  std::string pending_upgrade_settings_;
   std::list<ActiveStream*> streams_;
   event::TimerPtr idle_timer_;
   event::TimerPtr drain_timer_;
   bool closed_ = false;
+  // The idle timer currently bounds a partial HTTP/1.1 request's headers.
+  bool awaiting_headers_ = false;
   bool draining_ = false;
 };
 
