@@ -8,7 +8,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/config/command_line.h"
-#include "source/config/validator.h"
+#include "source/config/config_dump.h"
 #include "source/server/server.h"
 
 namespace {
@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (command_line->mode == Mode::kValidate) {
-    printf("%s: OK\n", command_line->config_path.c_str());
+        // The effective config (defaults filled in, secrets redacted), then OK.
+    printf("%s\n", modgate::config::DumpJson(*bootstrap).c_str());
+    fprintf(stderr, "%s: OK\n", command_line->config_path.c_str());
     return 0;
   }
 
