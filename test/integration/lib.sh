@@ -258,20 +258,30 @@ find_modgate() {
   die "modgate binary not found: set MODGATE_BIN or build //source/exe:modgate"
 }
 
-# start_modgate [--cache-dir DIR] [--upstream URL] [other modgate flags]:
+# start_modgate [--cache-dir DIR] [--upstream URL] [-c FILE] [other modgate flags]:
 # starts modgate on free ports and waits for GET /ready. Sets MODGATE_PID
 # MODGATE_PORT MODGATE_ADMIN_PORT PROXY_URL ADMIN_URL MODGATE_CACHE MODGATE_STDERR.
+# With -c FILE (a config file) no --upstream is passed unless one is given,
+# so the file's clusters and routes apply.
 _MODGATE_N=0
 start_modgate() {
-  local cache="" upstream="${ORIGIN_URL:-}" extra=()
+  local cache="" upstream="${ORIGIN_URL:-}" extra=() config="" explicit_upstream=0
   while (($#)); do
     case "$1" in
       --cache-dir) cache="$2"; shift 2 ;;
-      --upstream) upstream="$2"; shift 2 ;;
+      --upstream) upstream="$2"; explicit_upstream=1; shift 2 ;;
+      -c | --config) config="$2"; shift 2 ;;
       *) extra+=("$1"); shift ;;
     esac
   done
-  [[ -n "$upstream" ]] || die "start_modgate: no upstream (start_origin first or pass --upstream)"
+  local upstream_args=()
+  if [[ -n "$config" ]]; then
+    extra=(-c "$config" "${extra[@]}")
+    ((explicit_upstream)) && upstream_args=(--upstream "$upstream")
+  else
+    [[ -n "$upstream" ]] || die "start_modgate: no upstream (start_origin first or pass --upstream)"
+    upstream_args=(--upstream "$upstream")
+  fi
   [[ -n "$cache" ]] || cache="$WORK/cache"
   mkdir -p "$cache"
   [[ -n "${MODGATE_LOG_LEVEL:-}" ]] && extra+=(--log-level "$MODGATE_LOG_LEVEL")
@@ -285,7 +295,7 @@ start_modgate() {
     while [[ "$MODGATE_ADMIN_PORT" == "$MODGATE_PORT" ]]; do MODGATE_ADMIN_PORT="$(free_port)"; done
     MODGATE_STDERR="$WORK/modgate.$_MODGATE_N.log"
     MODGATE_CMD=("$MODGATE" --listen "127.0.0.1:$MODGATE_PORT" --admin "127.0.0.1:$MODGATE_ADMIN_PORT"
-      --upstream "$upstream" --cache-dir "$cache" "${extra[@]}")
+      "${upstream_args[@]}" --cache-dir "$cache" "${extra[@]}")
     "${MODGATE_CMD[@]}" >"$MODGATE_STDERR" 2>&1 &
     MODGATE_PID=$!
     _LIB_PIDS+=("$MODGATE_PID")
@@ -386,4 +396,59 @@ integ_init() {
   [[ "${1:-}" == --no-fixture ]] || ensure_fixture
   find_modgate
   log "work $WORK; modgate $MODGATE; fixture ${FIXTURE:-none}"
+}
+
+# ---- helpers for the newer tests ---------------------------------------------
+
+# go_download_sums CASE MODULE@VERSION...: `go mod download -json` of the
+# modules in the current go env (go_env first; run from a directory without a
+# go.mod); one PASS when it succeeds and every Sum equals the fixture go.sum,
+# else one FAIL with go's stderr. Output in $WORK/dl.json, $WORK/dl.err.
+go_download_sums() {
+  local name="$1"; shift
+  local mv m v got want bad=0
+  if ! timeout -k 5 300 go mod download -json "$@" >"$WORK/dl.json" 2>"$WORK/dl.err"; then
+    fail "$name" "go mod download $* failed"
+    show_tail "$WORK/dl.err" 20 "go stderr"
+    grep '"Error"' "$WORK/dl.json" | sed 's/^/    /' | head -10
+    return 1
+  fi
+  for mv in "$@"; do
+    m="${mv%@*}" v="${mv#*@}"
+    want="$(fixture_sum "$m" "$v")"
+    got="$(python3 -c '
+import json, sys
+text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+while i < len(text):
+    if text[i].isspace(): i += 1; continue
+    o, i = dec.raw_decode(text, i)
+    if o.get("Path") == sys.argv[2] and o.get("Version") == sys.argv[3]: print(o.get("Sum", ""))
+' "$WORK/dl.json" "$m" "$v")"
+    [[ -n "$want" && "$got" == "$want" ]] || { echo "    $mv: got [$got], fixture [$want]"; bad=1; }
+  done
+  if ((bad == 0)); then pass "$name"; else fail "$name" "sums differ from the fixture go.sum"; return 1; fi
+}
+
+# origin_lines REGEX [LOG]: the request log lines whose path matches REGEX
+# (extended regex), for messages.
+origin_lines() { awk -v re="$1" '$2 ~ re' "${2:-$ORIGIN_LOG}"; }
+
+# origin_count REGEX [LOG]: how many requests' paths match REGEX.
+origin_count() { awk -v re="$1" '$2 ~ re { n++ } END { print n + 0 }' "${2:-$ORIGIN_LOG}"; }
+
+# admin_get PATH [curl flags]: like http_get against the admin address.
+admin_get() { local p="$1"; shift; http_get "$ADMIN_URL$p" "$WORK/admin.body" "$@"; }
+
+# copy_fixture DEST: a copy of the fixture tree at DEST (removed first) to
+# modify: hard links where the file system allows (files that are changed
+# must be replaced, not written in place), else a real copy. Under Bazel's
+# sandbox hard links across its mounts fail, hence the fallback.
+copy_fixture() {
+  local dest="$1"
+  rm -rf "${dest:?}"
+  if ! cp -al "$FIXTURE" "$dest" 2>/dev/null; then
+    rm -rf "${dest:?}"
+    cp -a "$FIXTURE" "$dest" || return 1
+  fi
+  [[ -f "$dest/manifest.txt" ]]
 }
