@@ -31,11 +31,20 @@ class ResponseDecoder {
   // some response byte had arrived (so a retry is not known to be safe).
   virtual void onStreamFailure(FailureReason reason, std::string_view detail,
                                bool response_started) = 0;
+  // The origin refused the request without processing it (HTTP/2: the
+  // stream id was above a GOAWAY's last_stream_id, or RST_STREAM
+  // REFUSED_STREAM), so repeating it anywhere is safe. Only the stream ended:
+  // other streams of the connection go on.
+  virtual void onStreamRefused(std::string_view detail) {
+    onStreamFailure(FailureReason::kReset, detail, false);
+  }
 };
 
-// One origin connection that carries one request at a time. Owned by a
-// request while in use and by its pool while idle; always destroyed through
-// Dispatcher::deferredDelete().
+// What one request holds for one exchange: a whole HTTP/1.1 connection
+// (owned by the request while in use and by its pool while idle), or one
+// stream of a pooled HTTP/2 connection (Http2ClientStream; the pool owns the
+// connection, so closing or resetting the stream leaves the other streams
+// alone). Always destroyed through Dispatcher::deferredDelete().
 class ClientConnection : public event::DeferredDeletable {
  public:
   // Starts an exchange; the decoder gets the response. The connection must

@@ -1,12 +1,18 @@
 #include "source/upstream/connection_pool.h"
 
+#include <string>
+
 #include "source/upstream/deferred_delete.h"
+#include "source/upstream/http2_client_stream.h"
 
 namespace modgate::upstream {
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher, uint32_t max_idle,
-                               std::chrono::milliseconds idle_timeout)
-    : dispatcher_(dispatcher), max_idle_(max_idle), idle_timeout_(idle_timeout) {}
+                               std::chrono::milliseconds idle_timeout, bool http2_possible)
+    : dispatcher_(dispatcher),
+      max_idle_(max_idle),
+      idle_timeout_(idle_timeout),
+      http2_possible_(http2_possible) {}
 
 ConnectionPool::~ConnectionPool() {
   for (Idle& idle : idle_) {
@@ -15,10 +21,20 @@ ConnectionPool::~ConnectionPool() {
   }
   // Not inside any of their callbacks: plain destruction is fine.
   idle_.clear();
+  for (auto& connection : http2_) {
+    connection->setCloseCallback(nullptr);
+    connection->close();
+  }
+  http2_.clear();
 }
 
-ClientConnectionPtr ConnectionPool::acquire() {
-  while (!idle_.empty()) {
+ClientConnectionPtr ConnectionPool::acquire(bool idle_http1) {
+  // The oldest h2 connection with room first, so that streams gather on as
+  // few connections as possible and the others can go idle.
+  for (auto& connection : http2_) {
+    if (connection->acceptsStreams()) return connection->newStream();
+  }
+  while (idle_http1 && !idle_.empty()) {
     Idle idle = std::move(idle_.front());
     idle_.pop_front();
     idle.connection->setCloseCallback(nullptr);
@@ -49,6 +65,62 @@ void ConnectionPool::release(ClientConnectionPtr connection) {
   }
 }
 
+ClientConnectionPtr ConnectionPool::addHttp2(std::unique_ptr<Http2ClientConnection> connection) {
+  Http2ClientConnection* raw = connection.get();
+  if (!raw->isOpen()) {
+    deferDelete(dispatcher_, std::move(connection));
+    return nullptr;
+  }
+  raw->setCloseCallback([this, raw] { removeHttp2(raw); });
+  http2_.push_back(std::move(connection));
+  return raw->newStream();
+}
+
+void ConnectionPool::connectStarted() { ++pending_connects_; }
+
+void ConnectionPool::connectSucceeded(bool http2) {
+  if (pending_connects_ > 0) --pending_connects_;
+  // One answer is taken as the origin's: later requests open their own
+  // HTTP/1.1 connections at once instead of waiting.
+  if (!http2) http1_only_ = true;
+  wakeWaiters();
+}
+
+void ConnectionPool::connectFailed(FailureReason reason, std::string_view detail) {
+  if (pending_connects_ > 0) --pending_connects_;
+  std::list<PoolWaiter*> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (PoolWaiter* waiter : waiters) waiter->onPoolFailure(reason, detail);
+}
+
+void ConnectionPool::connectAbandoned() {
+  if (pending_connects_ > 0) --pending_connects_;
+  // The waiters try again (and may open a connection themselves).
+  wakeWaiters();
+}
+
+bool ConnectionPool::canWait() const {
+  if (!http2_possible_ || http1_only_) return false;
+  return waiters_.size() < static_cast<size_t>(pending_connects_) *
+                               Http2ClientConnection::kAssumedMaxConcurrentStreams;
+}
+
+void ConnectionPool::wait(PoolWaiter& waiter) { waiters_.push_back(&waiter); }
+
+void ConnectionPool::cancelWait(PoolWaiter& waiter) { waiters_.remove(&waiter); }
+
+void ConnectionPool::wakeWaiters() {
+  std::list<PoolWaiter*> waiters = std::move(waiters_);
+  waiters_.clear();
+  for (PoolWaiter* waiter : waiters) waiter->onPoolReady();
+}
+
+size_t ConnectionPool::bufferedResponseBytes() const {
+  size_t total = 0;
+  for (const auto& connection : http2_) total += connection->bufferedBodyBytes();
+  return total;
+}
+
 void ConnectionPool::remove(ClientConnection* connection) {
   for (auto it = idle_.begin(); it != idle_.end(); ++it) {
     if (it->connection.get() != connection) continue;
@@ -58,6 +130,17 @@ void ConnectionPool::remove(ClientConnection* connection) {
     // Called from the connection's close callback (maybe from its timer).
     retire(std::move(idle.timer));
     deferDelete(dispatcher_, std::move(idle.connection));
+    return;
+  }
+}
+
+void ConnectionPool::removeHttp2(Http2ClientConnection* connection) {
+  for (auto it = http2_.begin(); it != http2_.end(); ++it) {
+    if (it->get() != connection) continue;
+    std::unique_ptr<Http2ClientConnection> owned = std::move(*it);
+    http2_.erase(it);
+    // Called from inside the connection.
+    deferDelete(dispatcher_, std::move(owned));
     return;
   }
 }

@@ -94,7 +94,14 @@ struct ClientSettings {
   bool verify = true;
   uint32_t max_idle_connections_per_host = 16;
   std::chrono::milliseconds pool_idle_timeout{60000};
-  bool http2 = false;  // reserved: HTTP/2 upstream is not implemented yet (ignored)
+  // https origins: offer "h2,http/1.1" by ALPN and speak HTTP/2 when the
+  // origin picks h2 (many requests multiplexed on one connection).
+  bool http2 = false;
+  // http origins (only with `http2`): HTTP/2 with prior knowledge (h2c, RFC
+  // 9113 3.3), no Upgrade dance. Off by default because an origin that only
+  // speaks HTTP/1.1 then fails every request; turn it on only for origins
+  // known to speak h2c.
+  bool http2_prior_knowledge = false;
 };
 
 // Never fails: if the TLS context cannot be built (unreadable CA file), plain

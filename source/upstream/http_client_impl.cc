@@ -38,7 +38,7 @@ ConnectionPool& HttpClientImpl::pool(const Origin& origin) {
   auto& pool = pools_[origin.key()];
   if (pool == nullptr) {
     pool = std::make_unique<ConnectionPool>(dispatcher_, settings_.max_idle_connections_per_host,
-                                            settings_.pool_idle_timeout);
+                                            settings_.pool_idle_timeout, mayUseHttp2(origin));
   }
   return *pool;
 }
@@ -58,9 +58,31 @@ void HttpClientImpl::requestDone(UpstreamRequestImpl* request) {
   dispatcher_.deferredDelete(std::move(owned));
 }
 
+bool HttpClientImpl::mayUseHttp2(const Origin& origin) const {
+  if (!settings_.http2) return false;
+  return origin.tls() || settings_.http2_prior_knowledge;
+}
+
+bool HttpClientImpl::speaksHttp2(const Origin& origin,
+                                 const network::Connection& connection) const {
+  if (!mayUseHttp2(origin)) return false;
+  // Without TLS there is no negotiation: prior knowledge means h2.
+  return !origin.tls() || connection.negotiatedProtocol() == "h2";
+}
+
 size_t HttpClientImpl::idleConnections(const Url& base) const {
   auto it = pools_.find(Origin::fromUrl(base).key());
   return it == pools_.end() ? 0 : it->second->idleCount();
+}
+
+size_t HttpClientImpl::http2Connections(const Url& base) const {
+  auto it = pools_.find(Origin::fromUrl(base).key());
+  return it == pools_.end() ? 0 : it->second->http2Count();
+}
+
+size_t HttpClientImpl::bufferedResponseBytes(const Url& base) const {
+  auto it = pools_.find(Origin::fromUrl(base).key());
+  return it == pools_.end() ? 0 : it->second->bufferedResponseBytes();
 }
 
 absl::StatusOr<std::unique_ptr<HttpClient>> createHttpClientOrError(
@@ -68,9 +90,9 @@ absl::StatusOr<std::unique_ptr<HttpClient>> createHttpClientOrError(
   tls::ClientContextConfig config;
   config.ca_file = settings.ca_file;
   config.verify = settings.verify;
-  // Only http/1.1 is offered: there is no HTTP/2 client codec yet, so
-  // settings.http2 is accepted but has no effect (offering h2 without
-  // speaking it would break against origins that pick it).
+  // h2 first when enabled; origins that only speak HTTP/1.1 pick (or
+  // default to) http/1.1.
+  if (settings.http2) config.alpn.push_back("h2");
   config.alpn.push_back("http/1.1");
   absl::StatusOr<std::unique_ptr<tls::ClientContext>> tls = tls::ClientContext::create(config);
   if (!tls.ok()) return tls.status();

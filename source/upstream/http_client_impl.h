@@ -37,11 +37,20 @@ class HttpClientImpl : public HttpClient {
   // The request reached a terminal state: freed after this loop iteration.
   void requestDone(UpstreamRequestImpl* request);
   void noteConnectionOpened() { ++connections_opened_; }
+  // Whether `origin`'s connections may speak HTTP/2: h2 offered by ALPN
+  // (https), or h2c by prior knowledge (http, opt-in).
+  bool mayUseHttp2(const Origin& origin) const;
+  // Whether a connection just established to `origin` speaks HTTP/2.
+  bool speaksHttp2(const Origin& origin, const network::Connection& connection) const;
+  std::chrono::milliseconds poolIdleTimeout() const { return settings_.pool_idle_timeout; }
 
   // For tests and stats.
   uint64_t connectionsOpened() const { return connections_opened_; }
   size_t idleConnections(const Url& base) const;
   size_t activeRequests() const { return requests_.size(); }
+  size_t http2Connections(const Url& base) const;
+  // HTTP/2 response body bytes received but not yet taken by callers.
+  size_t bufferedResponseBytes(const Url& base) const;
 
  private:
   event::Dispatcher& dispatcher_;

@@ -1,8 +1,10 @@
 #include "source/upstream/upstream_request_impl.h"
 
 #include "absl/strings/str_cat.h"
+#include "source/upstream/connection_pool.h"
 #include "source/upstream/deferred_delete.h"
 #include "source/upstream/http1_client_connection.h"
+#include "source/upstream/http2_client_connection.h"
 #include "source/upstream/http_client_impl.h"
 #include "source/upstream/string_view_compat.h"
 
@@ -68,11 +70,25 @@ UpstreamRequestImpl::UpstreamRequestImpl(HttpClientImpl& client, Origin origin, 
     }
     beginHop();
   });
+  wake_timer_ = dispatcher_.createTimer([this] {
+    if (state_ != State::kConnecting || wait_pool_ != nullptr || connector_ != nullptr ||
+        connection_ != nullptr) {
+      return;
+    }
+    if (pool_failure_.has_value()) {
+      auto [reason, detail] = std::move(*pool_failure_);
+      pool_failure_.reset();
+      fail(reason, detail);
+      return;
+    }
+    beginHop();
+  });
   response_timer_ = dispatcher_.createTimer([this] { onResponseTimeout(); });
   idle_timer_ = dispatcher_.createTimer([this] { onIdleTimeout(); });
 }
 
 UpstreamRequestImpl::~UpstreamRequestImpl() {
+  leavePool();
   if (connector_ != nullptr) connector_->cancel();
   if (connection_ != nullptr) {
     connection_->setCloseCallback(nullptr);
@@ -84,27 +100,77 @@ void UpstreamRequestImpl::start() { start_timer_->enableTimer(std::chrono::milli
 
 void UpstreamRequestImpl::beginHop() {
   state_ = State::kConnecting;
-  if (!retried_) {
-    ClientConnectionPtr pooled = client_.pool(origin_).acquire();
-    if (pooled != nullptr) {
-      sendOn(std::move(pooled), true);
-      return;
-    }
+  ConnectionPool& pool = client_.pool(origin_);
+  // After a stale idle HTTP/1.1 connection, others idle as long may be
+  // stale too; a live HTTP/2 connection with room is fine.
+  ClientConnectionPtr pooled = pool.acquire(/*idle_http1=*/!retried_);
+  if (pooled != nullptr) {
+    sendOn(std::move(pooled), true);
+    return;
+  }
+  if (pool.canWait()) {
+    // Someone is opening what may be an HTTP/2 connection: share it.
+    wait_pool_ = &pool;
+    pool.wait(*this);
+    return;
   }
   connector_ = client_.newConnector(origin_, options_.connect_timeout, *this);
+  connect_pool_ = &pool;
+  pool.connectStarted();
   // May fail at once (and so finish this request) before returning.
   connector_->start();
 }
 
 void UpstreamRequestImpl::onConnected(network::ConnectionPtr connection) {
+  ConnectionPool* pool = connect_pool_;
+  connect_pool_ = nullptr;
   dropConnector();
   client_.noteConnectionOpened();
+  if (client_.speaksHttp2(origin_, *connection)) {
+    ClientConnectionPtr stream = pool->addHttp2(std::make_unique<Http2ClientConnection>(
+        std::move(connection), origin_.scheme, client_.poolIdleTimeout()));
+    // The waiters take their streams after ours (their wake-ups are timers).
+    pool->connectSucceeded(true);
+    if (stream == nullptr) {
+      fail(FailureReason::kProtocolError, "cannot start HTTP/2 session");
+      return;
+    }
+    sendOn(std::move(stream), false);
+    return;
+  }
+  pool->connectSucceeded(false);
   sendOn(std::make_unique<Http1ClientConnection>(std::move(connection)), false);
 }
 
 void UpstreamRequestImpl::onConnectFailure(FailureReason reason, std::string_view detail) {
+  ConnectionPool* pool = connect_pool_;
+  connect_pool_ = nullptr;
   dropConnector();
+  if (pool != nullptr) pool->connectFailed(reason, detail);
   fail(reason, detail);
+}
+
+void UpstreamRequestImpl::onPoolReady() {
+  wait_pool_ = nullptr;
+  wake_timer_->enableTimer(std::chrono::milliseconds(0));
+}
+
+void UpstreamRequestImpl::onPoolFailure(FailureReason reason, std::string_view detail) {
+  wait_pool_ = nullptr;
+  pool_failure_.emplace(reason, std::string(detail));
+  wake_timer_->enableTimer(std::chrono::milliseconds(0));
+}
+
+void UpstreamRequestImpl::leavePool() {
+  if (wait_pool_ != nullptr) {
+    wait_pool_->cancelWait(*this);
+    wait_pool_ = nullptr;
+  }
+  if (connect_pool_ != nullptr) {
+    ConnectionPool* pool = connect_pool_;
+    connect_pool_ = nullptr;
+    pool->connectAbandoned();
+  }
 }
 
 void UpstreamRequestImpl::sendOn(ClientConnectionPtr connection, bool reused) {
@@ -205,6 +271,20 @@ void UpstreamRequestImpl::onStreamFailure(FailureReason reason, std::string_view
   fail(reason, absl::StrCat(toAbsl(detail), " (", origin_.key(), ")"));
 }
 
+void UpstreamRequestImpl::onStreamRefused(std::string_view detail) {
+  dropConnection();
+  if (state_ == State::kAwaitingHeaders && refusals_ < kMaxRefusals) {
+    // The origin guarantees it did not act on the request (HTTP/2 GOAWAY
+    // past our stream, or REFUSED_STREAM): send it again, on another
+    // connection if this one is going away.
+    ++refusals_;
+    response_timer_->disableTimer();
+    beginHop();
+    return;
+  }
+  fail(FailureReason::kReset, absl::StrCat(toAbsl(detail), " (", origin_.key(), ")"));
+}
+
 void UpstreamRequestImpl::followRedirect() {
   releaseConnection();
   idle_timer_->disableTimer();
@@ -263,6 +343,11 @@ void UpstreamRequestImpl::dropConnection() {
 }
 
 void UpstreamRequestImpl::dropConnector() {
+  if (connect_pool_ != nullptr) {
+    ConnectionPool* pool = connect_pool_;
+    connect_pool_ = nullptr;
+    pool->connectAbandoned();
+  }
   if (connector_ == nullptr) return;
   connector_->cancel();
   deferDelete(dispatcher_, std::move(connector_));
@@ -270,7 +355,9 @@ void UpstreamRequestImpl::dropConnector() {
 
 void UpstreamRequestImpl::finish() {
   state_ = State::kDone;
+  leavePool();
   start_timer_->disableTimer();
+  wake_timer_->disableTimer();
   response_timer_->disableTimer();
   idle_timer_->disableTimer();
 }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/header_map.h"
@@ -10,20 +11,24 @@
 #include "source/upstream/connector.h"
 #include "source/upstream/http_client.h"
 #include "source/upstream/origin.h"
+#include "source/upstream/pool_waiter.h"
 #include "source/upstream/redirect.h"
 
 namespace modgate::upstream {
 
+class ConnectionPool;
 class HttpClientImpl;
 
-// One logical request: picks or opens a connection, sends, follows
-// redirects, enforces the timeouts, retries once on a fresh connection when
-// a pooled one turns out stale, and streams the final response to the
-// caller.
+// One logical request: picks or opens a connection (an HTTP/1.1 connection
+// or a stream on an HTTP/2 one), sends, follows redirects, enforces the
+// timeouts, retries once on a fresh connection when a pooled one turns out
+// stale, retries requests an HTTP/2 origin refused unprocessed, and streams
+// the final response to the caller.
 class UpstreamRequestImpl : public UpstreamRequest,
                             public event::DeferredDeletable,
                             private ResponseDecoder,
-                            private ConnectCallbacks {
+                            private ConnectCallbacks,
+                            private PoolWaiter {
  public:
   UpstreamRequestImpl(HttpClientImpl& client, Origin origin, std::string target,
                       const http::HeaderMap& extra_headers, ResponseCallbacks& callbacks,
@@ -46,6 +51,11 @@ class UpstreamRequestImpl : public UpstreamRequest,
   void decodeData(buffer::Buffer& data, bool end_stream) override;
   void onStreamFailure(FailureReason reason, std::string_view detail,
                        bool response_started) override;
+  void onStreamRefused(std::string_view detail) override;
+
+  // PoolWaiter
+  void onPoolReady() override;
+  void onPoolFailure(FailureReason reason, std::string_view detail) override;
 
   // ConnectCallbacks
   void onConnected(network::ConnectionPtr connection) override;
@@ -57,6 +67,8 @@ class UpstreamRequestImpl : public UpstreamRequest,
   void releaseConnection();
   void dropConnection();
   void dropConnector();
+  // Leaves the pool's waiters / pending connects (on any way out).
+  void leavePool();
   // Terminal paths: mark done, stop timers, tell the client to free us.
   void finish();
   void fail(FailureReason reason, std::string_view detail);
@@ -75,10 +87,20 @@ class UpstreamRequestImpl : public UpstreamRequest,
   bool reused_ = false;   // the current hop runs on a pooled connection
   bool retried_ = false;  // the current hop already retried once
   bool user_read_disabled_ = false;
+  // Refusals (HTTP/2 GOAWAY / REFUSED_STREAM) retried in this request: an
+  // origin that refuses everything must not make us loop forever.
+  int refusals_ = 0;
+  static constexpr int kMaxRefusals = 10;
   std::unique_ptr<Connector> connector_;
+  // The pool counting our connect attempt / holding us as a waiter.
+  ConnectionPool* connect_pool_ = nullptr;
+  ConnectionPool* wait_pool_ = nullptr;
+  // Set by onPoolFailure, acted on from wake_timer_.
+  std::optional<std::pair<FailureReason, std::string>> pool_failure_;
   ClientConnectionPtr connection_;
   std::optional<RedirectTarget> pending_redirect_;
   event::TimerPtr start_timer_;
+  event::TimerPtr wake_timer_;  // a pool wait ended
   event::TimerPtr response_timer_;
   event::TimerPtr idle_timer_;
 };
