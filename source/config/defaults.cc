@@ -1,5 +1,6 @@
 #include "source/config/defaults.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,174 @@ void ApplyCacheDefaults(v1::Cache& cache) {
   }
 }
 
+// The wrapper's value unless `has`, then `value`.
+template <typename Mutable, typename T>
+void DefaultWrapper(bool has, Mutable mutable_wrapper, T value) {
+  if (!has) mutable_wrapper()->set_value(value);
+}
+
+void SetMillis(google::protobuf::Duration& d, int64_t millis) {
+  d.set_seconds(millis / 1000);
+  d.set_nanos(static_cast<int32_t>((millis % 1000) * 1000000));
+}
+
+absl::Duration ToAbsl(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+void ToProto(absl::Duration d, google::protobuf::Duration& out) {
+  int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+}
+
+void ApplyHealthCheckDefaults(v1::HealthCheck& hc) {
+  if (hc.expected_statuses().empty()) hc.add_expected_statuses()->set_start(kDefaultHealthyStatus);
+  for (v1::StatusRange& range : *hc.mutable_expected_statuses()) {
+    if (range.end() == 0 && range.start() != 0) range.set_end(range.start() + 1);
+  }
+  DefaultDuration(
+      hc.has_no_traffic_interval(), [&] { return hc.mutable_no_traffic_interval(); },
+      kDefaultHealthCheckNoTrafficIntervalSeconds);
+  // The remaining intervals default to others; without `interval` (which
+  // the validator requires) there is nothing to derive them from.
+  if (!hc.has_interval()) return;
+  if (!hc.has_unhealthy_interval()) *hc.mutable_unhealthy_interval() = hc.interval();
+  if (!hc.has_healthy_edge_interval()) *hc.mutable_healthy_edge_interval() = hc.interval();
+  if (!hc.has_unhealthy_edge_interval()) {
+    *hc.mutable_unhealthy_edge_interval() = hc.unhealthy_interval();
+  }
+}
+
+void ApplyOutlierDetectionDefaults(v1::OutlierDetection& od) {
+  DefaultWrapper(
+      od.has_consecutive_5xx(), [&] { return od.mutable_consecutive_5xx(); },
+      kDefaultOutlierConsecutive5xx);
+  DefaultDuration(
+      od.has_interval(), [&] { return od.mutable_interval(); }, kDefaultOutlierIntervalSeconds);
+  DefaultDuration(
+      od.has_base_ejection_time(), [&] { return od.mutable_base_ejection_time(); },
+      kDefaultOutlierBaseEjectionTimeSeconds);
+  DefaultWrapper(
+      od.has_max_ejection_percent(), [&] { return od.mutable_max_ejection_percent(); },
+      kDefaultOutlierMaxEjectionPercent);
+  DefaultWrapper(
+      od.has_enforcing_consecutive_5xx(), [&] { return od.mutable_enforcing_consecutive_5xx(); },
+      kDefaultOutlierEnforcingConsecutive5xx);
+  DefaultWrapper(
+      od.has_consecutive_gateway_failure(),
+      [&] { return od.mutable_consecutive_gateway_failure(); },
+      kDefaultOutlierConsecutiveGatewayFailure);
+  DefaultWrapper(
+      od.has_enforcing_consecutive_gateway_failure(),
+      [&] { return od.mutable_enforcing_consecutive_gateway_failure(); },
+      kDefaultOutlierEnforcingConsecutiveGatewayFailure);
+  DefaultWrapper(
+      od.has_consecutive_local_origin_failure(),
+      [&] { return od.mutable_consecutive_local_origin_failure(); },
+      kDefaultOutlierConsecutiveLocalOriginFailure);
+  DefaultWrapper(
+      od.has_enforcing_consecutive_local_origin_failure(),
+      [&] { return od.mutable_enforcing_consecutive_local_origin_failure(); },
+      kDefaultOutlierEnforcingConsecutiveLocalOriginFailure);
+  if (!od.has_max_ejection_time()) {
+    // Envoy: 300 s or base_ejection_time, whichever is larger.
+    absl::Duration max = std::max(absl::Seconds(kDefaultOutlierMaxEjectionTimeSeconds),
+                                  ToAbsl(od.base_ejection_time()));
+    ToProto(max, *od.mutable_max_ejection_time());
+  }
+}
+
+void ApplyCircuitBreakerDefaults(v1::CircuitBreakers& cb) {
+  DefaultWrapper(
+      cb.has_max_connections(), [&] { return cb.mutable_max_connections(); },
+      kDefaultCircuitBreakerMaxConnections);
+  DefaultWrapper(
+      cb.has_max_pending_requests(), [&] { return cb.mutable_max_pending_requests(); },
+      kDefaultCircuitBreakerMaxPendingRequests);
+  DefaultWrapper(
+      cb.has_max_requests(), [&] { return cb.mutable_max_requests(); },
+      kDefaultCircuitBreakerMaxRequests);
+  DefaultWrapper(
+      cb.has_max_retries(), [&] { return cb.mutable_max_retries(); },
+      kDefaultCircuitBreakerMaxRetries);
+  if (cb.has_retry_budget()) {
+    v1::CircuitBreakers::RetryBudget& budget = *cb.mutable_retry_budget();
+    DefaultWrapper(
+        budget.has_budget_percent(), [&] { return budget.mutable_budget_percent(); },
+        kDefaultRetryBudgetPercent);
+    DefaultWrapper(
+        budget.has_min_retry_concurrency(), [&] { return budget.mutable_min_retry_concurrency(); },
+        kDefaultRetryBudgetMinRetryConcurrency);
+  }
+}
+
+void ApplyRetryPolicyDefaults(v1::RetryPolicy& retry) {
+  DefaultWrapper(
+      retry.has_num_retries(), [&] { return retry.mutable_num_retries(); }, kDefaultNumRetries);
+  if (!retry.has_retry_back_off()) {
+    SetMillis(*retry.mutable_retry_back_off()->mutable_base_interval(),
+              kDefaultRetryBaseIntervalMillis);
+  }
+  v1::RetryPolicy::RetryBackOff& back_off = *retry.mutable_retry_back_off();
+  if (back_off.has_base_interval() && !back_off.has_max_interval()) {
+    ToProto(ToAbsl(back_off.base_interval()) * kRetryMaxIntervalFactor,
+            *back_off.mutable_max_interval());
+  }
+  DefaultWrapper(
+      retry.has_host_selection_retry_max_attempts(),
+      [&] { return retry.mutable_host_selection_retry_max_attempts(); },
+      kDefaultHostSelectionRetryMaxAttempts);
+}
+
+void ApplyLbDefaults(v1::Cluster& cluster) {
+  v1::CommonLbConfig& common = *cluster.mutable_common_lb_config();
+  DefaultWrapper(
+      common.has_healthy_panic_threshold(),
+      [&] { return common.mutable_healthy_panic_threshold(); }, kDefaultHealthyPanicThreshold);
+  DefaultWrapper(
+      common.has_overprovisioning_factor(),
+      [&] { return common.mutable_overprovisioning_factor(); }, kDefaultOverprovisioningFactor);
+  // The policy's own settings, unless some lb_config is already set (a
+  // mismatched one is the validator's business).
+  if (cluster.lb_config_case() == v1::Cluster::LB_CONFIG_NOT_SET) {
+    switch (cluster.lb_policy()) {
+      case v1::Cluster::RING_HASH:
+        cluster.mutable_ring_hash_lb_config();
+        break;
+      case v1::Cluster::MAGLEV:
+        cluster.mutable_maglev_lb_config();
+        break;
+      case v1::Cluster::LEAST_REQUEST:
+        cluster.mutable_least_request_lb_config();
+        break;
+      default:
+        break;
+    }
+  }
+  if (cluster.has_ring_hash_lb_config()) {
+    v1::RingHashLbConfig& ring = *cluster.mutable_ring_hash_lb_config();
+    DefaultWrapper(
+        ring.has_minimum_ring_size(), [&] { return ring.mutable_minimum_ring_size(); },
+        kDefaultMinimumRingSize);
+    DefaultWrapper(
+        ring.has_maximum_ring_size(), [&] { return ring.mutable_maximum_ring_size(); },
+        kDefaultMaximumRingSize);
+  }
+  if (cluster.has_maglev_lb_config()) {
+    v1::MaglevLbConfig& maglev = *cluster.mutable_maglev_lb_config();
+    DefaultWrapper(
+        maglev.has_table_size(), [&] { return maglev.mutable_table_size(); },
+        kDefaultMaglevTableSize);
+  }
+  if (cluster.has_least_request_lb_config()) {
+    v1::LeastRequestLbConfig& least = *cluster.mutable_least_request_lb_config();
+    DefaultWrapper(
+        least.has_choice_count(), [&] { return least.mutable_choice_count(); },
+        kDefaultLeastRequestChoiceCount);
+  }
+}
+
 void ApplyClusterDefaults(v1::Cluster& cluster) {
   for (v1::Endpoint& endpoint : *cluster.mutable_endpoints()) {
     if (!endpoint.has_weight()) endpoint.mutable_weight()->set_value(kDefaultEndpointWeight);
@@ -54,6 +223,13 @@ void ApplyClusterDefaults(v1::Cluster& cluster) {
   if (!cluster.has_max_connections_per_host()) {
     cluster.mutable_max_connections_per_host()->set_value(kDefaultMaxConnectionsPerHost);
   }
+  if (cluster.has_health_check()) ApplyHealthCheckDefaults(*cluster.mutable_health_check());
+  if (cluster.has_outlier_detection()) {
+    ApplyOutlierDetectionDefaults(*cluster.mutable_outlier_detection());
+  }
+  ApplyCircuitBreakerDefaults(*cluster.mutable_circuit_breakers());
+  if (cluster.has_retry_policy()) ApplyRetryPolicyDefaults(*cluster.mutable_retry_policy());
+  ApplyLbDefaults(cluster);
 }
 
 void ApplyLimitsDefaults(v1::Limits& limits) {
@@ -108,6 +284,15 @@ void ApplyDefaults(v1::Bootstrap& bootstrap) {
   }
   if (bootstrap.log_level().empty()) bootstrap.set_log_level(std::string(kDefaultLogLevel));
   ApplyLimitsDefaults(*bootstrap.mutable_limits());
+}
+
+absl::Duration EffectiveRouteTimeout(const v1::Route& route, v1::RouteMatch::Kind kind) {
+  if (route.has_timeout()) {
+    absl::Duration timeout = ToAbsl(route.timeout());
+    return timeout == absl::ZeroDuration() ? absl::InfiniteDuration() : timeout;
+  }
+  if (kind == v1::RouteMatch::ZIP) return absl::InfiniteDuration();
+  return absl::Seconds(kDefaultRouteTimeoutSeconds);
 }
 
 }  // namespace modgate::config

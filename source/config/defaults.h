@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 
 namespace modgate::config {
@@ -27,6 +28,37 @@ inline constexpr int64_t kDefaultRequestTimeoutSeconds = 10;
 inline constexpr int64_t kDefaultDownstreamIdleTimeoutSeconds = 60;
 inline constexpr uint32_t kDefaultMaxConcurrentStreams = 100;
 inline constexpr absl::string_view kDefaultLogLevel = "info";
+// Upstream resilience defaults: Envoy's.
+inline constexpr int64_t kDefaultHealthCheckNoTrafficIntervalSeconds = 60;
+inline constexpr uint32_t kDefaultHealthyStatus = 200;
+inline constexpr uint32_t kDefaultOutlierConsecutive5xx = 5;
+inline constexpr int64_t kDefaultOutlierIntervalSeconds = 10;
+inline constexpr int64_t kDefaultOutlierBaseEjectionTimeSeconds = 30;
+inline constexpr uint32_t kDefaultOutlierMaxEjectionPercent = 10;
+inline constexpr uint32_t kDefaultOutlierEnforcingConsecutive5xx = 100;
+inline constexpr uint32_t kDefaultOutlierConsecutiveGatewayFailure = 5;
+inline constexpr uint32_t kDefaultOutlierEnforcingConsecutiveGatewayFailure = 0;
+inline constexpr uint32_t kDefaultOutlierConsecutiveLocalOriginFailure = 5;
+inline constexpr uint32_t kDefaultOutlierEnforcingConsecutiveLocalOriginFailure = 100;
+inline constexpr int64_t kDefaultOutlierMaxEjectionTimeSeconds = 300;
+inline constexpr uint32_t kDefaultCircuitBreakerMaxConnections = 1024;
+inline constexpr uint32_t kDefaultCircuitBreakerMaxPendingRequests = 1024;
+inline constexpr uint32_t kDefaultCircuitBreakerMaxRequests = 1024;
+inline constexpr uint32_t kDefaultCircuitBreakerMaxRetries = 3;
+inline constexpr double kDefaultRetryBudgetPercent = 20.0;
+inline constexpr uint32_t kDefaultRetryBudgetMinRetryConcurrency = 3;
+inline constexpr uint32_t kDefaultNumRetries = 1;
+inline constexpr int64_t kDefaultRetryBaseIntervalMillis = 25;
+inline constexpr int64_t kRetryMaxIntervalFactor = 10;  // max_interval = 10 * base_interval
+inline constexpr uint32_t kDefaultHostSelectionRetryMaxAttempts = 1;
+inline constexpr double kDefaultHealthyPanicThreshold = 50.0;
+inline constexpr uint32_t kDefaultOverprovisioningFactor = 140;
+inline constexpr uint64_t kDefaultMinimumRingSize = 1024;
+inline constexpr uint64_t kDefaultMaximumRingSize = 8388608;  // 8M, also the upper bound
+inline constexpr uint64_t kDefaultMaglevTableSize = 65537;
+inline constexpr uint32_t kDefaultLeastRequestChoiceCount = 2;
+// Route.timeout when unset, for every request kind but ZIP (Envoy's 15 s).
+inline constexpr int64_t kDefaultRouteTimeoutSeconds = 15;
 inline constexpr absl::string_view kDefaultRouteName = "default";
 
 // The default cache directory: $XDG_CACHE_HOME/modgate when XDG_CACHE_HOME
@@ -44,6 +76,21 @@ std::string DefaultCacheDir(const char* xdg_cache_home, const char* home);
 //  - cache.dir from the environment (DefaultCacheDir with getenv).
 // Endpoint TLS sni stays "" (meaning the URL host) and concurrency stays 0
 // (meaning the core count): those defaults depend on the runtime.
+//
+// Upstream resilience settings follow Envoy: every cluster gets
+// circuit_breakers and common_lb_config defaults, and the lb_config of its
+// lb_policy (ring_hash_lb_config, maglev_lb_config, least_request_lb_config)
+// with defaults when none is set; health_check, outlier_detection,
+// retry_policy and retry_budget are never created, but their unset fields
+// are filled when they are present (health check intervals derived from
+// `interval`, outlier max_ejection_time = max(300s, base_ejection_time),
+// retry max_interval = 10 * base_interval, ...). Route.timeout and
+// Route.hash_policy stay unset (see EffectiveRouteTimeout()).
 void ApplyDefaults(v1::Bootstrap& bootstrap);
+
+// The overall timeout for a request of `kind` on `route`: route.timeout
+// when set (0 = none), else 15 s except for ZIP requests, which have none.
+// absl::InfiniteDuration() means no timeout.
+absl::Duration EffectiveRouteTimeout(const v1::Route& route, v1::RouteMatch::Kind kind);
 
 }  // namespace modgate::config

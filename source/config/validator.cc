@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "source/config/defaults.h"
 #include "source/config/error_list.h"
 #include "source/config/glob_pattern.h"
 #include "source/config/host_port.h"
@@ -25,6 +26,63 @@ bool IsPositive(const google::protobuf::Duration& d) {
 }
 
 bool IsNegative(const google::protobuf::Duration& d) { return d.seconds() < 0 || d.nanos() < 0; }
+
+// a < b for valid (same-signed) durations.
+bool Less(const google::protobuf::Duration& a, const google::protobuf::Duration& b) {
+  return a.seconds() < b.seconds() || (a.seconds() == b.seconds() && a.nanos() < b.nanos());
+}
+
+bool IsPrime(uint64_t n) {
+  if (n < 2) return false;
+  for (uint64_t d = 2; d * d <= n; ++d) {
+    if (n % d == 0) return false;
+  }
+  return true;
+}
+
+// RFC 9110 token characters, the syntax of a header name.
+bool IsHeaderName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) &&
+        absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Dot-separated segments of [a-z0-9_-].
+bool IsRuntimeKey(absl::string_view key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
+  char previous = 0;
+  for (char c : key) {
+    if (c == '.' && previous == '.') return false;
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+    previous = c;
+  }
+  return true;
+}
+
+// An absolute request path: starts with '/', no spaces, control characters
+// or fragment.
+bool IsRequestPath(absl::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#') return false;
+  }
+  return true;
+}
+
+constexpr uint32_t kMaxHealthThreshold = 1000;
+constexpr uint32_t kMaxNumRetries = 100;
+constexpr uint32_t kMaxHostSelectionAttempts = 100;
+constexpr uint32_t kMaxChoiceCount = 100;
+constexpr uint32_t kMaxOverprovisioningFactor = 10000;
+constexpr uint64_t kMaxRingSize = 8388608;
+constexpr uint64_t kMaglevTableSizeLimit = 5000011;
 
 class Validator {
  public:
@@ -72,6 +130,21 @@ class Validator {
 
   void Range(const std::string& path, uint64_t value, uint64_t low, uint64_t high) {
     if (value < low || value > high) Error(path, absl::StrCat("must be ", low, "..", high));
+  }
+
+  // A percentage 0..100 held in a double (NaN fails too).
+  void Percent(const std::string& path, double value) {
+    if (!(value >= 0 && value <= 100)) Error(path, "must be 0..100");
+  }
+
+  // Optional duration: when set, > 0.
+  void OptionalPositive(const std::string& path, bool has, const google::protobuf::Duration& d) {
+    if (has && !IsPositive(d)) Error(path, "must be positive");
+  }
+
+  // Optional duration: when set, >= 0.
+  void OptionalNonNegative(const std::string& path, bool has, const google::protobuf::Duration& d) {
+    if (has && IsNegative(d)) Error(path, "must not be negative");
   }
 
   // Checks host:port syntax and that no two sockets claim the same address.
@@ -165,6 +238,273 @@ class Validator {
         Range(path + ".max_connections_per_host", cluster.max_connections_per_host().value(), 1,
               65535);
       }
+      Priorities(path, cluster);
+      if (cluster.has_health_check()) {
+        HealthCheck(path + ".health_check", cluster.health_check());
+      } else {
+        for (int j = 0; j < cluster.endpoints_size(); ++j) {
+          if (!cluster.endpoints(j).health_check_path().empty()) {
+            Error(absl::StrCat(path, ".endpoints[", j, "].health_check_path"),
+                  "only allowed when the cluster has a health_check");
+          }
+        }
+      }
+      if (cluster.has_outlier_detection()) {
+        OutlierDetection(path + ".outlier_detection", cluster.outlier_detection());
+      }
+      if (cluster.has_circuit_breakers()) {
+        CircuitBreakers(path + ".circuit_breakers", cluster.circuit_breakers());
+      }
+      if (cluster.has_retry_policy()) {
+        RetryPolicy(path + ".retry_policy", cluster.retry_policy());
+      }
+      LbConfig(path, cluster);
+    }
+  }
+
+  // Envoy requires priority levels 0..N without gaps.
+  void Priorities(const std::string& path, const v1::Cluster& cluster) {
+    std::map<uint32_t, int> first_endpoint;  // priority -> first endpoint index
+    for (int j = 0; j < cluster.endpoints_size(); ++j) {
+      first_endpoint.emplace(cluster.endpoints(j).priority(), j);
+    }
+    uint32_t expected = 0;
+    for (const auto& [priority, index] : first_endpoint) {
+      if (priority > kMaxPriority) break;  // Reported by Endpoint().
+      if (priority != expected) {
+        Error(absl::StrCat(path, ".endpoints[", index, "].priority"),
+              absl::StrCat("priority ", priority, " is used but priority ", expected,
+                           " has no endpoints (levels must be contiguous from 0)"));
+        break;
+      }
+      ++expected;
+    }
+  }
+
+  void HealthCheck(const std::string& path, const v1::HealthCheck& hc) {
+    if (hc.path().empty()) {
+      Error(path + ".path", "required");
+    } else if (!IsRequestPath(hc.path())) {
+      Error(path + ".path",
+            absl::StrCat("invalid path \"", hc.path(),
+                         "\" (must start with \"/\"; no spaces, control characters or \"#\")"));
+    }
+    if (!hc.host().empty()) {
+      absl::StatusOr<HostPort> host_port = ParseHostPort(hc.host());
+      if (!host_port.ok() && !IsValidHost(hc.host())) {
+        Error(path + ".host",
+              absl::StrCat("invalid host \"", hc.host(), "\" (expected a hostname or host:port)"));
+      }
+    }
+    RequirePositive(path + ".interval", hc.has_interval(), hc.interval());
+    RequirePositive(path + ".timeout", hc.has_timeout(), hc.timeout());
+    if (hc.has_interval() && hc.has_timeout() && IsPositive(hc.interval()) &&
+        IsPositive(hc.timeout()) && Less(hc.interval(), hc.timeout())) {
+      Error(path + ".timeout", "must not exceed interval");
+    }
+    OptionalNonNegative(path + ".initial_jitter", hc.has_initial_jitter(), hc.initial_jitter());
+    OptionalNonNegative(path + ".interval_jitter", hc.has_interval_jitter(), hc.interval_jitter());
+    Range(path + ".interval_jitter_percent", hc.interval_jitter_percent(), 0, 100);
+    if (!hc.has_unhealthy_threshold()) {
+      Error(path + ".unhealthy_threshold", "required");
+    } else {
+      Range(path + ".unhealthy_threshold", hc.unhealthy_threshold().value(), 1,
+            kMaxHealthThreshold);
+    }
+    if (!hc.has_healthy_threshold()) {
+      Error(path + ".healthy_threshold", "required");
+    } else {
+      Range(path + ".healthy_threshold", hc.healthy_threshold().value(), 1, kMaxHealthThreshold);
+    }
+    for (int i = 0; i < hc.expected_statuses_size(); ++i) {
+      const v1::StatusRange& range = hc.expected_statuses(i);
+      std::string range_path = absl::StrCat(path, ".expected_statuses[", i, "]");
+      if (range.start() < 100 || range.start() > 599) {
+        Error(range_path + ".start", "must be 100..599");
+      } else if (range.end() != 0 && (range.end() <= range.start() || range.end() > 600)) {
+        Error(range_path + ".end", absl::StrCat("must be ", range.start() + 1,
+                                                "..600 (the range is [start, end)) or "
+                                                "0 for the single code start"));
+      }
+    }
+    OptionalPositive(path + ".unhealthy_interval", hc.has_unhealthy_interval(),
+                     hc.unhealthy_interval());
+    OptionalPositive(path + ".healthy_edge_interval", hc.has_healthy_edge_interval(),
+                     hc.healthy_edge_interval());
+    OptionalPositive(path + ".unhealthy_edge_interval", hc.has_unhealthy_edge_interval(),
+                     hc.unhealthy_edge_interval());
+    RequirePositive(path + ".no_traffic_interval", hc.has_no_traffic_interval(),
+                    hc.no_traffic_interval());
+  }
+
+  void OutlierDetection(const std::string& path, const v1::OutlierDetection& od) {
+    auto threshold = [&](absl::string_view name, bool has, uint32_t value) {
+      if (has && value < 1) Error(absl::StrCat(path, ".", name), "must be at least 1");
+    };
+    auto percent = [&](absl::string_view name, bool has, uint32_t value) {
+      if (has) Range(absl::StrCat(path, ".", name), value, 0, 100);
+    };
+    threshold("consecutive_5xx", od.has_consecutive_5xx(), od.consecutive_5xx().value());
+    threshold("consecutive_gateway_failure", od.has_consecutive_gateway_failure(),
+              od.consecutive_gateway_failure().value());
+    threshold("consecutive_local_origin_failure", od.has_consecutive_local_origin_failure(),
+              od.consecutive_local_origin_failure().value());
+    percent("max_ejection_percent", od.has_max_ejection_percent(),
+            od.max_ejection_percent().value());
+    percent("enforcing_consecutive_5xx", od.has_enforcing_consecutive_5xx(),
+            od.enforcing_consecutive_5xx().value());
+    percent("enforcing_consecutive_gateway_failure", od.has_enforcing_consecutive_gateway_failure(),
+            od.enforcing_consecutive_gateway_failure().value());
+    percent("enforcing_consecutive_local_origin_failure",
+            od.has_enforcing_consecutive_local_origin_failure(),
+            od.enforcing_consecutive_local_origin_failure().value());
+    RequirePositive(path + ".interval", od.has_interval(), od.interval());
+    RequirePositive(path + ".base_ejection_time", od.has_base_ejection_time(),
+                    od.base_ejection_time());
+    RequirePositive(path + ".max_ejection_time", od.has_max_ejection_time(),
+                    od.max_ejection_time());
+    if (IsPositive(od.base_ejection_time()) && IsPositive(od.max_ejection_time()) &&
+        Less(od.max_ejection_time(), od.base_ejection_time())) {
+      Error(path + ".max_ejection_time", "must not be less than base_ejection_time");
+    }
+  }
+
+  void CircuitBreakers(const std::string& path, const v1::CircuitBreakers& cb) {
+    if (cb.has_max_connections() && cb.max_connections().value() < 1) {
+      Error(path + ".max_connections", "must be at least 1");
+    }
+    if (cb.has_max_requests() && cb.max_requests().value() < 1) {
+      Error(path + ".max_requests", "must be at least 1");
+    }
+    if (cb.has_retry_budget() && cb.retry_budget().has_budget_percent()) {
+      Percent(path + ".retry_budget.budget_percent", cb.retry_budget().budget_percent().value());
+    }
+  }
+
+  void RetryPolicy(const std::string& path, const v1::RetryPolicy& retry) {
+    absl::flat_hash_set<int> conditions;
+    for (int i = 0; i < retry.retry_on_size(); ++i) {
+      int on = retry.retry_on(i);
+      std::string on_path = absl::StrCat(path, ".retry_on[", i, "]");
+      if (on == v1::RetryPolicy::RETRY_ON_UNSPECIFIED || !v1::RetryPolicy::RetryOn_IsValid(on)) {
+        Error(on_path,
+              "must be one of FIVE_XX (\"5xx\"), GATEWAY_ERROR, RESET, CONNECT_FAILURE, "
+              "REFUSED_STREAM");
+      } else if (!conditions.insert(on).second) {
+        Error(on_path, absl::StrCat("duplicate condition ", v1::RetryPolicy::RetryOn_Name(on)));
+      }
+    }
+    if (retry.has_num_retries()) {
+      Range(path + ".num_retries", retry.num_retries().value(), 0, kMaxNumRetries);
+    }
+    uint32_t num_retries = retry.has_num_retries() ? retry.num_retries().value() : 1;
+    if (num_retries > 0 && retry.retry_on().empty()) {
+      Error(path + ".retry_on",
+            "at least one condition is required when num_retries > 0 (an empty list never "
+            "retries), e.g. [CONNECT_FAILURE, RESET, GATEWAY_ERROR]");
+    }
+    OptionalNonNegative(path + ".per_try_timeout", retry.has_per_try_timeout(),
+                        retry.per_try_timeout());
+    if (retry.has_retry_back_off()) {
+      const v1::RetryPolicy::RetryBackOff& back_off = retry.retry_back_off();
+      std::string back_off_path = path + ".retry_back_off";
+      RequirePositive(back_off_path + ".base_interval", back_off.has_base_interval(),
+                      back_off.base_interval());
+      OptionalPositive(back_off_path + ".max_interval", back_off.has_max_interval(),
+                       back_off.max_interval());
+      if (IsPositive(back_off.base_interval()) && IsPositive(back_off.max_interval()) &&
+          Less(back_off.max_interval(), back_off.base_interval())) {
+        Error(back_off_path + ".max_interval", "must not be less than base_interval");
+      }
+    }
+    if (retry.has_host_selection_retry_max_attempts()) {
+      Range(path + ".host_selection_retry_max_attempts",
+            retry.host_selection_retry_max_attempts().value(), 1, kMaxHostSelectionAttempts);
+    }
+  }
+
+  void LbConfig(const std::string& path, const v1::Cluster& cluster) {
+    const v1::CommonLbConfig& common = cluster.common_lb_config();
+    bool consistent_hashing =
+        cluster.lb_policy() == v1::Cluster::RING_HASH || cluster.lb_policy() == v1::Cluster::MAGLEV;
+    if (common.has_healthy_panic_threshold()) {
+      Percent(path + ".common_lb_config.healthy_panic_threshold",
+              common.healthy_panic_threshold().value());
+    }
+    if (common.has_overprovisioning_factor()) {
+      Range(path + ".common_lb_config.overprovisioning_factor",
+            common.overprovisioning_factor().value(), 100, kMaxOverprovisioningFactor);
+    }
+    if (common.has_consistent_hashing_lb_config()) {
+      std::string ch_path = path + ".common_lb_config.consistent_hashing_lb_config";
+      const v1::CommonLbConfig::ConsistentHashingLbConfig& ch =
+          common.consistent_hashing_lb_config();
+      if (!consistent_hashing) {
+        Error(ch_path, "only applies to lb_policy RING_HASH or MAGLEV");
+      }
+      if (ch.has_hash_balance_factor() && ch.hash_balance_factor().value() != 0 &&
+          ch.hash_balance_factor().value() < 100) {
+        Error(ch_path + ".hash_balance_factor", "must be 0 (unbounded) or at least 100");
+      }
+    }
+    auto mismatch = [&](absl::string_view field, v1::Cluster::LbPolicy policy) {
+      if (cluster.lb_policy() != policy) {
+        Error(absl::StrCat(path, ".", field),
+              absl::StrCat("only applies to lb_policy ", v1::Cluster::LbPolicy_Name(policy),
+                           " (lb_policy is ",
+                           v1::Cluster::LbPolicy_IsValid(cluster.lb_policy())
+                               ? v1::Cluster::LbPolicy_Name(cluster.lb_policy())
+                               : absl::StrCat(cluster.lb_policy()),
+                           ")"));
+      }
+    };
+    switch (cluster.lb_config_case()) {
+      case v1::Cluster::kRingHashLbConfig: {
+        mismatch("ring_hash_lb_config", v1::Cluster::RING_HASH);
+        const v1::RingHashLbConfig& ring = cluster.ring_hash_lb_config();
+        std::string ring_path = path + ".ring_hash_lb_config";
+        if (ring.has_minimum_ring_size()) {
+          Range(ring_path + ".minimum_ring_size", ring.minimum_ring_size().value(), 1,
+                kMaxRingSize);
+        }
+        if (ring.has_maximum_ring_size()) {
+          Range(ring_path + ".maximum_ring_size", ring.maximum_ring_size().value(), 1,
+                kMaxRingSize);
+        }
+        uint64_t min = ring.has_minimum_ring_size() ? ring.minimum_ring_size().value()
+                                                    : kDefaultMinimumRingSize;
+        uint64_t max = ring.has_maximum_ring_size() ? ring.maximum_ring_size().value()
+                                                    : kDefaultMaximumRingSize;
+        if (min > max && min <= kMaxRingSize) {
+          Error(ring_path + ".minimum_ring_size",
+                absl::StrCat("must not exceed maximum_ring_size (", max, ")"));
+        }
+        break;
+      }
+      case v1::Cluster::kMaglevLbConfig: {
+        mismatch("maglev_lb_config", v1::Cluster::MAGLEV);
+        const v1::MaglevLbConfig& maglev = cluster.maglev_lb_config();
+        if (maglev.has_table_size()) {
+          uint64_t size = maglev.table_size().value();
+          if (size >= kMaglevTableSizeLimit || !IsPrime(size)) {
+            Error(path + ".maglev_lb_config.table_size",
+                  absl::StrCat("must be a prime below ", kMaglevTableSizeLimit,
+                               " (e.g. 65537 or 655373), got ", size));
+          }
+        }
+        break;
+      }
+      case v1::Cluster::kLeastRequestLbConfig: {
+        mismatch("least_request_lb_config", v1::Cluster::LEAST_REQUEST);
+        const v1::LeastRequestLbConfig& least = cluster.least_request_lb_config();
+        if (least.has_choice_count()) {
+          Range(path + ".least_request_lb_config.choice_count", least.choice_count().value(), 2,
+                kMaxChoiceCount);
+        }
+        break;
+      }
+      case v1::Cluster::LB_CONFIG_NOT_SET:
+        break;
     }
   }
 
@@ -188,6 +528,11 @@ class Validator {
     }
     if (!endpoint.tls().sni().empty() && !IsValidHost(endpoint.tls().sni())) {
       Error(path + ".tls.sni", absl::StrCat("invalid server name \"", endpoint.tls().sni(), "\""));
+    }
+    if (!endpoint.health_check_path().empty() && !IsRequestPath(endpoint.health_check_path())) {
+      Error(path + ".health_check_path",
+            absl::StrCat("invalid path \"", endpoint.health_check_path(),
+                         "\" (must start with \"/\"; no spaces, control characters or \"#\")"));
     }
   }
 
@@ -220,6 +565,36 @@ class Validator {
                 "direct_response");
           break;
       }
+      OptionalNonNegative(path + ".timeout", route.has_timeout(), route.timeout());
+      for (int h = 0; h < route.hash_policy_size(); ++h) {
+        HashPolicy(absl::StrCat(path, ".hash_policy[", h, "]"), route.hash_policy(h));
+      }
+    }
+  }
+
+  void HashPolicy(const std::string& path, const v1::HashPolicy& policy) {
+    switch (policy.policy_specifier_case()) {
+      case v1::HashPolicy::kModulePath:
+        break;
+      case v1::HashPolicy::kHeader:
+        HeaderName(path + ".header.header_name", policy.header().header_name());
+        break;
+      case v1::HashPolicy::kConnectionProperties:
+        if (!policy.connection_properties().source_ip()) {
+          Error(path + ".connection_properties.source_ip", "must be true");
+        }
+        break;
+      case v1::HashPolicy::POLICY_SPECIFIER_NOT_SET:
+        Error(path, "one of module_path, header, connection_properties is required");
+        break;
+    }
+  }
+
+  void HeaderName(const std::string& path, const std::string& name) {
+    if (name.empty()) {
+      Error(path, "required");
+    } else if (!IsHeaderName(name)) {
+      Error(path, absl::StrCat("invalid header name \"", name, "\""));
     }
   }
 
@@ -241,8 +616,17 @@ class Validator {
         Error(kind_path, absl::StrCat("duplicate kind ", v1::RouteMatch::Kind_Name(kind)));
       }
     }
+    for (int h = 0; h < match.headers_size(); ++h) {
+      const v1::HeaderMatcher& header = match.headers(h);
+      std::string header_path = absl::StrCat(path, ".headers[", h, "]");
+      HeaderName(header_path + ".name", header.name());
+      if (header.exact_match().find_first_of("\r\n") != std::string::npos ||
+          header.exact_match().find('\0') != std::string::npos) {
+        Error(header_path + ".exact_match", "must not contain CR, LF or NUL");
+      }
+    }
     return match.prefix().empty() && match.exact().empty() && match.patterns().empty() &&
-           match.kinds().empty();
+           match.kinds().empty() && match.headers().empty();
   }
 
   void Fallback(const std::string& path, const v1::FallbackAction& fallback) {
@@ -280,6 +664,11 @@ class Validator {
       Error(path + ".clusters", "the weights must sum to more than 0");
     } else if (total > UINT32_MAX) {
       Error(path + ".clusters", "the weights must sum to at most 4294967295");
+    }
+    if (!weighted.runtime_key_prefix().empty() && !IsRuntimeKey(weighted.runtime_key_prefix())) {
+      Error(path + ".runtime_key_prefix",
+            absl::StrCat("invalid runtime key \"", weighted.runtime_key_prefix(),
+                         "\" (dot-separated segments of a-z 0-9 _ -)"));
     }
   }
 

@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/message.h"
 #include "source/config/duration_text.h"
 
 namespace modgate::config {
@@ -99,6 +101,27 @@ bool LooksLikeJsonNumber(absl::string_view s) {
     while (i < s.size() && absl::ascii_isdigit(s[i])) ++i;
   }
   return i == s.size();
+}
+
+// Enum names match case-insensitively and with '-' for '_', so that
+// Envoy-style spellings such as "gateway-error" are accepted.
+std::string EnumSpelling(absl::string_view name) {
+  std::string out = absl::AsciiStrToLower(name);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+// The value's (modgate.config.v1.enum_alias) option, or "". Looked up by
+// name through reflection so that this converter stays independent of the
+// config API's generated code.
+std::string EnumAlias(const EnumValueDescriptor& value) {
+  const google::protobuf::FieldDescriptor* option =
+      value.file()->pool()->FindExtensionByName("modgate.config.v1.enum_alias");
+  if (option == nullptr) return "";
+  const google::protobuf::Message& options = value.options();
+  const google::protobuf::Reflection& reflection = *options.GetReflection();
+  if (!reflection.HasField(options, option)) return "";
+  return reflection.GetString(options, option);
 }
 
 class Converter {
@@ -334,8 +357,13 @@ class Converter {
     }
     const std::string& scalar = node.Scalar();
     const EnumValueDescriptor* value = type.FindValueByName(scalar);
+    const std::string spelled = EnumSpelling(scalar);
     for (int i = 0; value == nullptr && i < type.value_count(); ++i) {
-      if (absl::EqualsIgnoreCase(type.value(i)->name(), scalar)) value = type.value(i);
+      if (EnumSpelling(type.value(i)->name()) == spelled) value = type.value(i);
+    }
+    for (int i = 0; value == nullptr && i < type.value_count(); ++i) {
+      std::string alias = EnumAlias(*type.value(i));
+      if (!alias.empty() && EnumSpelling(alias) == spelled) value = type.value(i);
     }
     int number = 0;
     if (value == nullptr && absl::SimpleAtoi(scalar, &number)) {

@@ -21,8 +21,9 @@ namespace modgate::config {
 //
 // Knowing the schema also lets it be kinder than a type-blind conversion:
 // scalars are emitted as the field's type wants (`name: 123` is the string
-// "123"), enum names match case-insensitively, and durations accept Go
-// syntax ("1m30s"). Fields of type Struct/Value/Any fall back to a blind
+// "123"), enum names match case-insensitively with '-' standing for '_'
+// (plus any (modgate.config.v1.enum_alias) spelling, e.g. "5xx"), and
+// durations accept Go syntax ("1m30s"). Fields of type Struct/Value/Any fall back to a blind
 // conversion: plain scalars that look like numbers, booleans or null become
 // those, quoted scalars stay strings.
 //

@@ -346,5 +346,357 @@ TEST(LoaderTest, LoadFileErrorsNameTheFile) {
   EXPECT_THAT(b.status().message(), HasSubstr("/nonexistent/modgate.yaml"));
 }
 
+// Every field of the upstream resilience and routing API (issue 4).
+constexpr std::string_view kResilienceYaml = R"(clusters:
+  - name: tier
+    endpoints:
+      - url: http://cache-0.internal:8080
+        health_check_path: /ready
+      - url: http://cache-1.internal:8080
+        priority: 1
+    lb_policy: MAGLEV
+    maglev_lb_config:
+      table_size: 655373
+    health_check:
+      path: /sumdb/sum.golang.org/supported
+      host: tier.internal
+      interval: 5s
+      timeout: 500ms
+      initial_jitter: 1s
+      interval_jitter: 100ms
+      interval_jitter_percent: 10
+      unhealthy_threshold: 3
+      healthy_threshold: 2
+      expected_statuses:
+        - start: 200
+          end: 300
+        - start: 404
+      unhealthy_interval: 30s
+      healthy_edge_interval: 1s
+      unhealthy_edge_interval: 2s
+      no_traffic_interval: 2m
+    outlier_detection:
+      consecutive_5xx: 7
+      interval: 20s
+      base_ejection_time: 1m
+      max_ejection_percent: 50
+      enforcing_consecutive_5xx: 90
+      consecutive_gateway_failure: 4
+      enforcing_consecutive_gateway_failure: 100
+      split_external_local_origin_errors: true
+      consecutive_local_origin_failure: 6
+      enforcing_consecutive_local_origin_failure: 80
+      max_ejection_time: 10m
+    circuit_breakers:
+      max_connections: 100
+      max_pending_requests: 0
+      max_requests: 200
+      max_retries: 5
+      retry_budget:
+        budget_percent: 12.5
+        min_retry_concurrency: 4
+    retry_policy:
+      retry_on: [5xx, gateway-error, RESET, connect_failure, Refused-Stream]
+      num_retries: 3
+      per_try_timeout: 2s
+      retry_back_off:
+        base_interval: 10ms
+        max_interval: 1s
+      retry_host_predicate_previous_hosts: true
+      host_selection_retry_max_attempts: 3
+    common_lb_config:
+      healthy_panic_threshold: 33.5
+      overprovisioning_factor: 200
+      consistent_hashing_lb_config:
+        hash_balance_factor: 150
+  - name: ring
+    endpoints: [{url: "https://r"}]
+    lb_policy: RING_HASH
+    ring_hash_lb_config:
+      minimum_ring_size: 2048
+      maximum_ring_size: 4096
+  - name: least
+    endpoints: [{url: "https://l"}]
+    lb_policy: LEAST_REQUEST
+    least_request_lb_config:
+      choice_count: 3
+routes:
+  - name: canary
+    match:
+      prefix: github.com/
+      headers:
+        - name: x-canary
+          exact_match: "yes"
+        - name: x-debug
+          present_match: false
+        - name: user-agent
+          exact_match: curl
+          invert_match: true
+        - name: x-present
+    timeout: 1m
+    hash_policy:
+      - header:
+          header_name: x-client
+        terminal: true
+      - connection_properties:
+          source_ip: true
+      - module_path: {}
+    weighted_clusters:
+      clusters:
+        - cluster: ring
+          weight: 1
+        - cluster: least
+          weight: 9
+      runtime_key_prefix: routes.canary
+  - name: rest
+    timeout: 0s
+    cluster: tier
+)";
+
+constexpr std::string_view kResilienceJson = R"({
+  "clusters": [
+    {
+      "name": "tier",
+      "endpoints": [
+        {"url": "http://cache-0.internal:8080", "healthCheckPath": "/ready"},
+        {"url": "http://cache-1.internal:8080", "priority": 1}
+      ],
+      "lb_policy": "MAGLEV",
+      "maglev_lb_config": {"table_size": "655373"},
+      "health_check": {
+        "path": "/sumdb/sum.golang.org/supported",
+        "host": "tier.internal",
+        "interval": "5s",
+        "timeout": "0.5s",
+        "initial_jitter": "1s",
+        "interval_jitter": "0.1s",
+        "interval_jitter_percent": 10,
+        "unhealthy_threshold": 3,
+        "healthy_threshold": 2,
+        "expected_statuses": [{"start": 200, "end": 300}, {"start": 404}],
+        "unhealthy_interval": "30s",
+        "healthy_edge_interval": "1s",
+        "unhealthy_edge_interval": "2s",
+        "no_traffic_interval": "120s"
+      },
+      "outlier_detection": {
+        "consecutive_5xx": 7,
+        "interval": "20s",
+        "base_ejection_time": "60s",
+        "max_ejection_percent": 50,
+        "enforcing_consecutive_5xx": 90,
+        "consecutive_gateway_failure": 4,
+        "enforcing_consecutive_gateway_failure": 100,
+        "split_external_local_origin_errors": true,
+        "consecutive_local_origin_failure": 6,
+        "enforcing_consecutive_local_origin_failure": 80,
+        "max_ejection_time": "600s"
+      },
+      "circuit_breakers": {
+        "max_connections": 100,
+        "max_pending_requests": 0,
+        "max_requests": 200,
+        "max_retries": 5,
+        "retry_budget": {"budget_percent": 12.5, "min_retry_concurrency": 4}
+      },
+      "retry_policy": {
+        "retry_on": ["FIVE_XX", "GATEWAY_ERROR", "RESET", "CONNECT_FAILURE", "refused-stream"],
+        "num_retries": 3,
+        "per_try_timeout": "2s",
+        "retry_back_off": {"base_interval": "0.010s", "max_interval": "1s"},
+        "retry_host_predicate_previous_hosts": true,
+        "host_selection_retry_max_attempts": 3
+      },
+      "common_lb_config": {
+        "healthy_panic_threshold": 33.5,
+        "overprovisioning_factor": 200,
+        "consistent_hashing_lb_config": {"hash_balance_factor": 150}
+      }
+    },
+    {"name": "ring", "endpoints": [{"url": "https://r"}], "lb_policy": "RING_HASH",
+     "ring_hash_lb_config": {"minimum_ring_size": 2048, "maximum_ring_size": "4096"}},
+    {"name": "least", "endpoints": [{"url": "https://l"}], "lb_policy": "LEAST_REQUEST",
+     "leastRequestLbConfig": {"choiceCount": 3}}
+  ],
+  "routes": [
+    {
+      "name": "canary",
+      "match": {
+        "prefix": "github.com/",
+        "headers": [
+          {"name": "x-canary", "exact_match": "yes"},
+          {"name": "x-debug", "present_match": false},
+          {"name": "user-agent", "exact_match": "curl", "invert_match": true},
+          {"name": "x-present"}
+        ]
+      },
+      "timeout": "60s",
+      "hash_policy": [
+        {"header": {"header_name": "x-client"}, "terminal": true},
+        {"connection_properties": {"source_ip": true}},
+        {"module_path": {}}
+      ],
+      "weighted_clusters": {
+        "clusters": [{"cluster": "ring", "weight": 1}, {"cluster": "least", "weight": 9}],
+        "runtime_key_prefix": "routes.canary"
+      }
+    },
+    {"name": "rest", "timeout": "0s", "cluster": "tier"}
+  ]
+})";
+
+TEST(LoaderTest, LoadsResilienceFields) {
+  absl::StatusOr<v1::Bootstrap> b = LoadYaml(kResilienceYaml);
+  ASSERT_TRUE(b.ok()) << b.status();
+  const v1::Cluster& tier = b->clusters(0);
+  EXPECT_EQ(tier.endpoints(0).health_check_path(), "/ready");
+  EXPECT_EQ(tier.maglev_lb_config().table_size().value(), 655373u);
+
+  const v1::HealthCheck& hc = tier.health_check();
+  EXPECT_EQ(hc.path(), "/sumdb/sum.golang.org/supported");
+  EXPECT_EQ(hc.host(), "tier.internal");
+  EXPECT_EQ(hc.interval().seconds(), 5);
+  EXPECT_EQ(hc.timeout().nanos(), 500000000);
+  EXPECT_EQ(hc.initial_jitter().seconds(), 1);
+  EXPECT_EQ(hc.interval_jitter().nanos(), 100000000);
+  EXPECT_EQ(hc.interval_jitter_percent(), 10u);
+  EXPECT_EQ(hc.unhealthy_threshold().value(), 3u);
+  EXPECT_EQ(hc.healthy_threshold().value(), 2u);
+  ASSERT_EQ(hc.expected_statuses_size(), 2);
+  EXPECT_EQ(hc.expected_statuses(0).end(), 300u);
+  EXPECT_EQ(hc.expected_statuses(1).start(), 404u);
+  EXPECT_EQ(hc.expected_statuses(1).end(), 0u);
+  EXPECT_EQ(hc.unhealthy_interval().seconds(), 30);
+  EXPECT_EQ(hc.healthy_edge_interval().seconds(), 1);
+  EXPECT_EQ(hc.unhealthy_edge_interval().seconds(), 2);
+  EXPECT_EQ(hc.no_traffic_interval().seconds(), 120);
+
+  const v1::OutlierDetection& od = tier.outlier_detection();
+  EXPECT_EQ(od.consecutive_5xx().value(), 7u);
+  EXPECT_EQ(od.interval().seconds(), 20);
+  EXPECT_EQ(od.base_ejection_time().seconds(), 60);
+  EXPECT_EQ(od.max_ejection_percent().value(), 50u);
+  EXPECT_EQ(od.enforcing_consecutive_5xx().value(), 90u);
+  EXPECT_EQ(od.consecutive_gateway_failure().value(), 4u);
+  EXPECT_EQ(od.enforcing_consecutive_gateway_failure().value(), 100u);
+  EXPECT_TRUE(od.split_external_local_origin_errors());
+  EXPECT_EQ(od.consecutive_local_origin_failure().value(), 6u);
+  EXPECT_EQ(od.enforcing_consecutive_local_origin_failure().value(), 80u);
+  EXPECT_EQ(od.max_ejection_time().seconds(), 600);
+
+  const v1::CircuitBreakers& cb = tier.circuit_breakers();
+  EXPECT_EQ(cb.max_connections().value(), 100u);
+  EXPECT_TRUE(cb.has_max_pending_requests());
+  EXPECT_EQ(cb.max_pending_requests().value(), 0u);
+  EXPECT_EQ(cb.max_requests().value(), 200u);
+  EXPECT_EQ(cb.max_retries().value(), 5u);
+  EXPECT_DOUBLE_EQ(cb.retry_budget().budget_percent().value(), 12.5);
+  EXPECT_EQ(cb.retry_budget().min_retry_concurrency().value(), 4u);
+
+  const v1::RetryPolicy& retry = tier.retry_policy();
+  ASSERT_EQ(retry.retry_on_size(), 5);
+  EXPECT_EQ(retry.retry_on(0), v1::RetryPolicy::FIVE_XX);  // "5xx", by alias
+  EXPECT_EQ(retry.retry_on(1), v1::RetryPolicy::GATEWAY_ERROR);
+  EXPECT_EQ(retry.retry_on(2), v1::RetryPolicy::RESET);
+  EXPECT_EQ(retry.retry_on(3), v1::RetryPolicy::CONNECT_FAILURE);
+  EXPECT_EQ(retry.retry_on(4), v1::RetryPolicy::REFUSED_STREAM);
+  EXPECT_EQ(retry.num_retries().value(), 3u);
+  EXPECT_EQ(retry.per_try_timeout().seconds(), 2);
+  EXPECT_EQ(retry.retry_back_off().base_interval().nanos(), 10000000);
+  EXPECT_EQ(retry.retry_back_off().max_interval().seconds(), 1);
+  EXPECT_TRUE(retry.retry_host_predicate_previous_hosts());
+  EXPECT_EQ(retry.host_selection_retry_max_attempts().value(), 3u);
+
+  const v1::CommonLbConfig& common = tier.common_lb_config();
+  EXPECT_DOUBLE_EQ(common.healthy_panic_threshold().value(), 33.5);
+  EXPECT_EQ(common.overprovisioning_factor().value(), 200u);
+  EXPECT_EQ(common.consistent_hashing_lb_config().hash_balance_factor().value(), 150u);
+
+  EXPECT_EQ(b->clusters(1).ring_hash_lb_config().minimum_ring_size().value(), 2048u);
+  EXPECT_EQ(b->clusters(1).ring_hash_lb_config().maximum_ring_size().value(), 4096u);
+  EXPECT_EQ(b->clusters(2).least_request_lb_config().choice_count().value(), 3u);
+
+  const v1::Route& canary = b->routes(0);
+  ASSERT_EQ(canary.match().headers_size(), 4);
+  EXPECT_EQ(canary.match().headers(0).exact_match(), "yes");
+  EXPECT_EQ(canary.match().headers(1).header_match_specifier_case(),
+            v1::HeaderMatcher::kPresentMatch);
+  EXPECT_FALSE(canary.match().headers(1).present_match());
+  EXPECT_TRUE(canary.match().headers(2).invert_match());
+  EXPECT_EQ(canary.match().headers(3).header_match_specifier_case(),
+            v1::HeaderMatcher::HEADER_MATCH_SPECIFIER_NOT_SET);
+  EXPECT_EQ(canary.timeout().seconds(), 60);
+  ASSERT_EQ(canary.hash_policy_size(), 3);
+  EXPECT_EQ(canary.hash_policy(0).header().header_name(), "x-client");
+  EXPECT_TRUE(canary.hash_policy(0).terminal());
+  EXPECT_TRUE(canary.hash_policy(1).connection_properties().source_ip());
+  EXPECT_TRUE(canary.hash_policy(2).has_module_path());
+  EXPECT_EQ(canary.weighted_clusters().runtime_key_prefix(), "routes.canary");
+  EXPECT_TRUE(b->routes(1).has_timeout());
+  EXPECT_EQ(b->routes(1).timeout().seconds(), 0);
+}
+
+TEST(LoaderTest, ResilienceJsonAndYamlAgree) {
+  absl::StatusOr<v1::Bootstrap> yaml = LoadYaml(kResilienceYaml);
+  absl::StatusOr<v1::Bootstrap> json = LoadJson(kResilienceJson);
+  ASSERT_TRUE(yaml.ok()) << yaml.status();
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*yaml, *json))
+      << yaml->DebugString() << "\n---\n"
+      << json->DebugString();
+}
+
+TEST(LoaderTest, EnumSpellings) {
+  // Envoy's retry_on strings, by alias or '-' for '_'; case-insensitive.
+  absl::StatusOr<v1::Bootstrap> b = LoadJson(
+      R"({"clusters": [{"name": "a", "retry_policy": {"retry_on": ["5XX", "Gateway-Error"]}}]})");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->clusters(0).retry_policy().retry_on(0), v1::RetryPolicy::FIVE_XX);
+  EXPECT_EQ(b->clusters(0).retry_policy().retry_on(1), v1::RetryPolicy::GATEWAY_ERROR);
+  // Other enums get the '-' spelling too.
+  b = LoadYaml("clusters:\n  - name: a\n    lb_policy: ring-hash\n");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->clusters(0).lb_policy(), v1::Cluster::RING_HASH);
+}
+
+TEST(LoaderTest, ResilienceErrorsNamePathAndLine) {
+  struct Case {
+    std::string yaml;
+    std::string error;
+  } cases[] = {
+      {"clusters:\n  - name: a\n    retry_policy:\n      retry_on: [5xx, retriable-4xx]\n",
+       "line 4: clusters[0].retry_policy.retry_on[1]: unknown value \"retriable-4xx\" (expected "
+       "one of RETRY_ON_UNSPECIFIED, FIVE_XX, GATEWAY_ERROR, RESET, CONNECT_FAILURE, "
+       "REFUSED_STREAM)"},
+      {"clusters:\n  - name: a\n    health_check:\n      path: /\n      intervall: 5s\n",
+       "line 5: clusters[0].health_check.intervall: unknown field (did you mean \"interval\"?)"},
+      {"clusters:\n  - name: a\n    outlier_detection:\n      consecutive_5xx: -1\n",
+       "line 4: clusters[0].outlier_detection.consecutive_5xx: expected an unsigned 32-bit "
+       "integer, got \"-1\""},
+      {"clusters:\n  - name: a\n    circuit_breakers:\n      retry_budget:\n"
+       "        budget_percent: lots\n",
+       "line 5: clusters[0].circuit_breakers.retry_budget.budget_percent: expected a number, got "
+       "\"lots\""},
+      {"clusters:\n  - name: a\n    ring_hash_lb_config: {}\n    maglev_lb_config: {}\n",
+       "line 4: clusters[0].maglev_lb_config: conflicts with \"ring_hash_lb_config\": only one of "
+       "ring_hash_lb_config, maglev_lb_config, least_request_lb_config may be set"},
+      {"routes:\n  - match:\n      headers:\n        - name: x\n          exact_match: a\n"
+       "          present_match: true\n",
+       "line 6: routes[0].match.headers[0].present_match: conflicts with \"exact_match\": only "
+       "one of exact_match, present_match may be set"},
+      {"routes:\n  - timeout: soon\n",
+       "line 2: routes[0].timeout: expected a duration such as \"5s\", \"1.5s\", \"250ms\" or "
+       "\"1m30s\", got \"soon\""},
+      {"routes:\n  - hash_policy:\n      - header: {header_name: a}\n        module_path: {}\n",
+       "line 4: routes[0].hash_policy[0].module_path: conflicts with \"header\": only one of "
+       "module_path, header, connection_properties may be set"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<v1::Bootstrap> b = LoadYaml(c.yaml);
+    ASSERT_FALSE(b.ok()) << c.yaml;
+    EXPECT_EQ(b.status().message(), c.error) << c.yaml;
+  }
+}
+
 }  // namespace
 }  // namespace modgate::config
