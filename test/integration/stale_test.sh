@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# TTLs of the mutable answers, from a config file:
+#   cache: {list_ttl: 1s, latest_ttl: 1s, negative_ttl: 3s}
+# @v/list and @latest: MISS, then HIT within the TTL; origin stopped and the
+# TTL passed: 200 X-Cache: STALE with the same body; origin back: fetched
+# again (MISS) and fresh (HIT). 404s are remembered for negative_ttl (one
+# origin request for two asks) and forgotten after it. With serve_stale:
+# false an expired list is an error while the origin is down.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+integ_init
+
+LIST_P=/github.com/fsnotify/fsnotify/@v/list
+LATEST_P=/github.com/spf13/cobra/@latest
+[[ -f "$FIXTURE$LIST_P" && -f "$FIXTURE$LATEST_P" ]] || die "fixture lacks $LIST_P or $LATEST_P"
+
+start_origin
+PORT="$ORIGIN_PORT"
+
+# write_config FILE SERVE_STALE
+write_config() {
+  cat >"$1" <<EOF
+cache:
+  list_ttl: 1s
+  latest_ttl: 1s
+  negative_ttl: 3s
+  serve_stale: $2
+clusters:
+  - name: origin
+    endpoints:
+      - url: $ORIGIN_URL
+EOF
+}
+write_config "$WORK/ttl.yaml" true
+start_modgate -c "$WORK/ttl.yaml" --cache-dir "$WORK/cache"
+
+# get CASE PATH WANT_XCACHE [WANT_BODY_FILE]: 200, X-Cache as given, body
+# equal to the fixture file.
+get() {
+  local name="$1" p="$2" want="$3" code xc
+  code="$(http_get "$PROXY_URL$p" "$WORK/get.body")"
+  xc="$(header X-Cache)"
+  if [[ "$code" != 200 ]]; then fail "$name" "GET $p: status $code, body [$(head -c 200 "$WORK/get.body")]"
+  elif ! cmp -s "$WORK/get.body" "$FIXTURE$p"; then fail "$name" "GET $p: body differs from the fixture [$(head -c 200 "$WORK/get.body")]"
+  elif [[ "$xc" != "$want" ]]; then fail "$name" "GET $p: X-Cache [$xc], want $want"
+  else pass "$name"; fi
+}
+
+# ---- fresh, then hit --------------------------------------------------------
+for p in "$LIST_P" "$LATEST_P"; do
+  get "origin up: first GET $p is a MISS" "$p" MISS
+  sleep 0.3 # a cache commit may trail the response (offline_test does the same)
+  get "origin up: second GET $p within the TTL is a HIT" "$p" HIT
+  assert_eq "origin up: the origin was asked once for $p" 1 "$(origin_requests "$p")"
+done
+
+# ---- origin down, TTL passed: stale ------------------------------------------
+stop_origin
+sleep 2
+for p in "$LIST_P" "$LATEST_P"; do
+  get "origin down, TTL passed: GET $p is 200 STALE with the same body" "$p" STALE
+  get "origin down: again GET $p is STALE" "$p" STALE
+done
+
+# ---- origin back: refreshed -----------------------------------------------------
+ORIGIN_FIXED_PORT="$PORT" start_origin
+sleep 1.5
+for p in "$LIST_P" "$LATEST_P"; do
+  get "origin back: GET $p is fetched again (MISS)" "$p" MISS
+  n="$(origin_requests "$p")"
+  assert_eq "origin back: the restarted origin was asked once for $p" 1 "$n"
+  sleep 0.3
+  get "origin back: the next GET $p is a HIT" "$p" HIT
+done
+sleep 1.5
+get "origin back, TTL passed again: GET $LIST_P is refreshed (MISS)" "$LIST_P" MISS
+assert_eq "origin back: the origin was asked again after the TTL" 2 "$(origin_requests "$LIST_P")"
+
+# ---- negative caching -----------------------------------------------------------
+# (a) With a short pause between the two asks.
+for p in /example.com/no/such/module/@v/list /example.com/no/such/module/@latest \
+  /github.com/google/uuid/@v/v1.9.9.info /github.com/google/uuid/@v/v1.9.9.mod; do
+  c1="$(http_get "$PROXY_URL$p")"
+  sleep 0.3
+  c2="$(http_get "$PROXY_URL$p")"
+  assert_eq "negative: GET $p twice within negative_ttl is 404 twice" "404 404" "$c1 $c2"
+  assert_eq "negative: the origin was asked once for $p" 1 "$(origin_requests "$p")"
+done
+
+# (b) Back to back: the second ask starts only after the first 404 arrived,
+# so it must find the remembered 404 too.
+# KNOWN MODGATE BUG (kept failing on purpose): the negative entry is stored
+# asynchronously after the 404 is answered (CacheFillSink::onFetchNotFound
+# calls insertSmall and then failWithResponse at once), so a request sent
+# right after the 404 misses it and asks the origin again: with two requests
+# in turn on one connection, 19 of these 20 paths are fetched twice (with
+# 50 ms between the asks, none are; positive entries are not affected).
+twice=0 not404=0 first=""
+for ((i = 0; i < 20; i++)); do
+  p="/example.com/absent$i/@v/list"
+  # One curl, two requests in turn on one keep-alive connection.
+  codes="$(curl -s --max-time 30 -o /dev/null -o /dev/null -w '%{http_code} ' "$PROXY_URL$p" "$PROXY_URL$p")"
+  [[ "$codes" == "404 404 " ]] || not404=$((not404 + 1))
+  n="$(origin_requests "$p")"
+  if ((n != 1)); then twice=$((twice + 1)); first="${first:-$p asked $n times}"; fi
+done
+assert_eq "negative: 20 absent modules, each asked twice back to back: all 404" 0 "$not404"
+if ((twice == 0)); then pass "negative: 20 absent modules asked twice back to back: the origin was asked once for each"
+else fail "negative: 20 absent modules asked twice back to back: the origin was asked once for each" "$twice of 20 were fetched twice from the origin (e.g. $first)"; fi
+
+sleep 3.5
+p=/example.com/no/such/module/@v/list
+c3="$(http_get "$PROXY_URL$p")"
+assert_eq "negative: after negative_ttl (3s) GET $p is 404 again" 404 "$c3"
+assert_eq "negative: after negative_ttl the origin was asked again" 2 "$(origin_requests "$p")"
+
+# A module that appears upstream after a 404 is served once negative_ttl ends.
+NEWMOD=example.com/appears/later
+code="$(http_get "$PROXY_URL/$NEWMOD/@v/list")"
+assert_eq "negative: $NEWMOD/@v/list is 404 before it exists" 404 "$code"
+stop_origin
+grown="$WORK/origin-grown"
+copy_fixture "$grown" || die "cannot copy the fixture"
+mkdir -p "$grown/$NEWMOD/@v" && printf 'v1.0.0\n' >"$grown/$NEWMOD/@v/list"
+ORIGIN_FIXED_PORT="$PORT" start_origin --root "$grown"
+code="$(http_get "$PROXY_URL/$NEWMOD/@v/list")"
+assert_eq "negative: within negative_ttl it is still 404 (remembered)" 404 "$code"
+sleep 3.5
+code="$(http_get "$PROXY_URL/$NEWMOD/@v/list")"
+assert_eq "negative: after negative_ttl it is served (200 v1.0.0)" "200 v1.0.0" "$code $(cat "$WORK/last.body")"
+stop_modgate
+
+# ---- serve_stale: false ------------------------------------------------------------
+ORIGIN_URL="http://127.0.0.1:$PORT" write_config "$WORK/nostale.yaml" false
+start_modgate -c "$WORK/nostale.yaml" --cache-dir "$WORK/cache-nostale"
+get "serve_stale false: GET $LIST_P is a MISS" "$LIST_P" MISS
+stop_origin
+sleep 2
+code="$(http_get "$PROXY_URL$LIST_P")"
+if [[ "$code" =~ ^5[0-9][0-9]$ ]]; then
+  pass "serve_stale false: origin down, TTL passed: GET $LIST_P is an error ($code), not stale"
+else
+  fail "serve_stale false: origin down, TTL passed: GET $LIST_P is an error" "status $code, X-Cache [$(header X-Cache)]"
+fi
+
+modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
+finish
