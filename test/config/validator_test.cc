@@ -1,7 +1,9 @@
 #include "source/config/validator.h"
 
+#include <cmath>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "source/config/defaults.h"
@@ -296,6 +298,445 @@ TEST(ValidatorTest, UndefaultedConfigNamesMissingFields) {
   absl::Status status = Validate(*b);
   EXPECT_THAT(status.message(), HasSubstr("admin.address: required"));
   EXPECT_THAT(status.message(), HasSubstr("clusters[0].connect_timeout: required"));
+}
+
+// A health check that passes validation, to break one field at a time.
+void ValidHealthCheck(v1::Cluster& cluster) {
+  v1::HealthCheck& hc = *cluster.mutable_health_check();
+  hc.set_path("/healthz");
+  hc.mutable_interval()->set_seconds(5);
+  hc.mutable_timeout()->set_seconds(1);
+  hc.mutable_unhealthy_threshold()->set_value(3);
+  hc.mutable_healthy_threshold()->set_value(2);
+  hc.mutable_no_traffic_interval()->set_seconds(60);
+}
+
+template <typename F>
+std::string HealthCheckErrors(F mutate) {
+  return ErrorsAfter([&](v1::Bootstrap& b) {
+    ValidHealthCheck(*b.mutable_clusters(0));
+    mutate(*b.mutable_clusters(0)->mutable_health_check());
+  });
+}
+
+TEST(ValidatorTest, HealthCheck) {
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck&) {}), "");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.clear_path(); }),
+            "clusters[0].health_check.path: required");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_path("healthz"); }),
+            "clusters[0].health_check.path: invalid path \"healthz\" (must start with \"/\"; no "
+            "spaces, control characters or \"#\")");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_path("/a b"); }),
+            "clusters[0].health_check.path: invalid path \"/a b\" (must start with \"/\"; no "
+            "spaces, control characters or \"#\")");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_path("/sumdb/x/supported?a=1"); }),
+            "");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_host("athens.internal:3000"); }),
+            "");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_host("athens.internal"); }), "");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) { hc.set_host("http://athens"); }),
+            "clusters[0].health_check.host: invalid host \"http://athens\" (expected a hostname or "
+            "host:port)");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.clear_interval();
+              hc.clear_timeout();
+              hc.clear_unhealthy_threshold();
+              hc.clear_healthy_threshold();
+            }),
+            "clusters[0].health_check.interval: required\n"
+            "clusters[0].health_check.timeout: required\n"
+            "clusters[0].health_check.unhealthy_threshold: required\n"
+            "clusters[0].health_check.healthy_threshold: required");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_interval()->set_seconds(0);
+              hc.mutable_timeout()->set_seconds(-1);
+            }),
+            "clusters[0].health_check.interval: must be positive\n"
+            "clusters[0].health_check.timeout: must be positive");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_interval()->set_seconds(1);
+              hc.mutable_timeout()->set_seconds(1);
+              hc.mutable_timeout()->set_nanos(1);
+            }),
+            "clusters[0].health_check.timeout: must not exceed interval");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_timeout()->set_seconds(5);  // == interval is fine
+            }),
+            "");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_initial_jitter()->set_seconds(-1);
+              hc.mutable_interval_jitter()->set_nanos(-1);
+              hc.set_interval_jitter_percent(101);
+            }),
+            "clusters[0].health_check.initial_jitter: must not be negative\n"
+            "clusters[0].health_check.interval_jitter: must not be negative\n"
+            "clusters[0].health_check.interval_jitter_percent: must be 0..100");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_unhealthy_threshold()->set_value(0);
+              hc.mutable_healthy_threshold()->set_value(1001);
+            }),
+            "clusters[0].health_check.unhealthy_threshold: must be 1..1000\n"
+            "clusters[0].health_check.healthy_threshold: must be 1..1000");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.add_expected_statuses()->set_start(200);  // single code
+              auto* ok = hc.add_expected_statuses();
+              ok->set_start(200);
+              ok->set_end(600);
+              hc.add_expected_statuses()->set_start(99);
+              auto* empty = hc.add_expected_statuses();
+              empty->set_start(300);
+              empty->set_end(300);
+              auto* high = hc.add_expected_statuses();
+              high->set_start(500);
+              high->set_end(601);
+            }),
+            "clusters[0].health_check.expected_statuses[2].start: must be 100..599\n"
+            "clusters[0].health_check.expected_statuses[3].end: must be 301..600 (the range is "
+            "[start, end)) or 0 for the single code start\n"
+            "clusters[0].health_check.expected_statuses[4].end: must be 501..600 (the range is "
+            "[start, end)) or 0 for the single code start");
+  EXPECT_EQ(HealthCheckErrors([](v1::HealthCheck& hc) {
+              hc.mutable_unhealthy_interval()->set_seconds(0);
+              hc.mutable_healthy_edge_interval()->set_seconds(-1);
+              hc.mutable_unhealthy_edge_interval()->set_seconds(0);
+              hc.mutable_no_traffic_interval()->set_seconds(0);
+            }),
+            "clusters[0].health_check.unhealthy_interval: must be positive\n"
+            "clusters[0].health_check.healthy_edge_interval: must be positive\n"
+            "clusters[0].health_check.unhealthy_edge_interval: must be positive\n"
+            "clusters[0].health_check.no_traffic_interval: must be positive");
+}
+
+TEST(ValidatorTest, EndpointHealthCheckPath) {
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_clusters(0)->mutable_endpoints(0)->set_health_check_path("/ready");
+            }),
+            "clusters[0].endpoints[0].health_check_path: only allowed when the cluster has a "
+            "health_check");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              ValidHealthCheck(*b.mutable_clusters(0));
+              b.mutable_clusters(0)->mutable_endpoints(0)->set_health_check_path("/ready");
+            }),
+            "");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              ValidHealthCheck(*b.mutable_clusters(0));
+              b.mutable_clusters(0)->mutable_endpoints(0)->set_health_check_path("ready");
+            }),
+            "clusters[0].endpoints[0].health_check_path: invalid path \"ready\" (must start with "
+            "\"/\"; no spaces, control characters or \"#\")");
+}
+
+TEST(ValidatorTest, PrioritiesAreContiguous) {
+  auto with_priorities = [](std::vector<uint32_t> priorities) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      v1::Cluster& cluster = *b.mutable_clusters(0);
+      cluster.clear_endpoints();
+      for (uint32_t priority : priorities) {
+        v1::Endpoint* endpoint = cluster.add_endpoints();
+        endpoint->set_url("https://x.example");
+        endpoint->set_priority(priority);
+      }
+    });
+  };
+  EXPECT_EQ(with_priorities({0, 0, 1, 2}), "");
+  EXPECT_EQ(with_priorities({2, 1, 0}), "");
+  EXPECT_EQ(with_priorities({1}),
+            "clusters[0].endpoints[0].priority: priority 1 is used but priority 0 has no "
+            "endpoints (levels must be contiguous from 0)");
+  EXPECT_EQ(with_priorities({0, 0, 2, 3}),
+            "clusters[0].endpoints[2].priority: priority 2 is used but priority 1 has no "
+            "endpoints (levels must be contiguous from 0)");
+}
+
+TEST(ValidatorTest, OutlierDetection) {
+  auto errors = [](auto mutate) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      v1::OutlierDetection& od = *b.mutable_clusters(1)->mutable_outlier_detection();
+      od.mutable_interval()->set_seconds(10);
+      od.mutable_base_ejection_time()->set_seconds(30);
+      od.mutable_max_ejection_time()->set_seconds(300);
+      mutate(od);
+    });
+  };
+  EXPECT_EQ(errors([](v1::OutlierDetection&) {}), "");
+  EXPECT_EQ(errors([](v1::OutlierDetection& od) {
+              od.mutable_consecutive_5xx()->set_value(0);
+              od.mutable_consecutive_gateway_failure()->set_value(0);
+              od.mutable_consecutive_local_origin_failure()->set_value(0);
+            }),
+            "clusters[1].outlier_detection.consecutive_5xx: must be at least 1\n"
+            "clusters[1].outlier_detection.consecutive_gateway_failure: must be at least 1\n"
+            "clusters[1].outlier_detection.consecutive_local_origin_failure: must be at least 1");
+  EXPECT_EQ(errors([](v1::OutlierDetection& od) {
+              od.mutable_max_ejection_percent()->set_value(101);
+              od.mutable_enforcing_consecutive_5xx()->set_value(101);
+              od.mutable_enforcing_consecutive_gateway_failure()->set_value(200);
+              od.mutable_enforcing_consecutive_local_origin_failure()->set_value(1000);
+            }),
+            "clusters[1].outlier_detection.max_ejection_percent: must be 0..100\n"
+            "clusters[1].outlier_detection.enforcing_consecutive_5xx: must be 0..100\n"
+            "clusters[1].outlier_detection.enforcing_consecutive_gateway_failure: must be 0..100\n"
+            "clusters[1].outlier_detection.enforcing_consecutive_local_origin_failure: must be "
+            "0..100");
+  EXPECT_EQ(errors([](v1::OutlierDetection& od) {
+              od.mutable_max_ejection_percent()->set_value(0);
+              od.mutable_enforcing_consecutive_5xx()->set_value(0);
+            }),
+            "");
+  EXPECT_EQ(errors([](v1::OutlierDetection& od) {
+              od.mutable_interval()->set_seconds(0);
+              od.clear_base_ejection_time();
+            }),
+            "clusters[1].outlier_detection.interval: must be positive\n"
+            "clusters[1].outlier_detection.base_ejection_time: required");
+  EXPECT_EQ(
+      errors([](v1::OutlierDetection& od) { od.mutable_base_ejection_time()->set_seconds(301); }),
+      "clusters[1].outlier_detection.max_ejection_time: must not be less than "
+      "base_ejection_time");
+}
+
+TEST(ValidatorTest, CircuitBreakers) {
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::CircuitBreakers& cb = *b.mutable_clusters(0)->mutable_circuit_breakers();
+              cb.mutable_max_connections()->set_value(0);
+              cb.mutable_max_pending_requests()->set_value(0);  // fail fast: fine
+              cb.mutable_max_requests()->set_value(0);
+              cb.mutable_max_retries()->set_value(0);  // no concurrent retries: fine
+              cb.mutable_retry_budget()->mutable_budget_percent()->set_value(100.5);
+            }),
+            "clusters[0].circuit_breakers.max_connections: must be at least 1\n"
+            "clusters[0].circuit_breakers.max_requests: must be at least 1\n"
+            "clusters[0].circuit_breakers.retry_budget.budget_percent: must be 0..100");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_clusters(0)
+                  ->mutable_circuit_breakers()
+                  ->mutable_retry_budget()
+                  ->mutable_budget_percent()
+                  ->set_value(std::nan(""));
+            }),
+            "clusters[0].circuit_breakers.retry_budget.budget_percent: must be 0..100");
+}
+
+TEST(ValidatorTest, RetryPolicy) {
+  auto errors = [](auto mutate) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      v1::RetryPolicy& retry = *b.mutable_clusters(0)->mutable_retry_policy();
+      retry.add_retry_on(v1::RetryPolicy::CONNECT_FAILURE);
+      mutate(retry);
+    });
+  };
+  EXPECT_EQ(errors([](v1::RetryPolicy&) {}), "");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) { r.clear_retry_on(); }),
+            "clusters[0].retry_policy.retry_on: at least one condition is required when "
+            "num_retries > 0 (an empty list never retries), e.g. [CONNECT_FAILURE, RESET, "
+            "GATEWAY_ERROR]");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.clear_retry_on();
+              r.mutable_num_retries()->set_value(0);
+            }),
+            "");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.add_retry_on(v1::RetryPolicy::CONNECT_FAILURE);
+              r.add_retry_on(v1::RetryPolicy::RETRY_ON_UNSPECIFIED);
+            }),
+            "clusters[0].retry_policy.retry_on[1]: duplicate condition CONNECT_FAILURE\n"
+            "clusters[0].retry_policy.retry_on[2]: must be one of FIVE_XX (\"5xx\"), "
+            "GATEWAY_ERROR, RESET, CONNECT_FAILURE, REFUSED_STREAM");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) { r.mutable_num_retries()->set_value(101); }),
+            "clusters[0].retry_policy.num_retries: must be 0..100");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) { r.mutable_per_try_timeout()->set_seconds(-1); }),
+            "clusters[0].retry_policy.per_try_timeout: must not be negative");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) { r.mutable_per_try_timeout()->set_seconds(0); }), "");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.mutable_retry_back_off()->mutable_max_interval()->set_seconds(1);
+            }),
+            "clusters[0].retry_policy.retry_back_off.base_interval: required");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.mutable_retry_back_off()->mutable_base_interval()->set_seconds(2);
+              r.mutable_retry_back_off()->mutable_max_interval()->set_seconds(1);
+            }),
+            "clusters[0].retry_policy.retry_back_off.max_interval: must not be less than "
+            "base_interval");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.mutable_retry_back_off()->mutable_base_interval()->set_seconds(0);
+              r.mutable_retry_back_off()->mutable_max_interval()->set_seconds(0);
+            }),
+            "clusters[0].retry_policy.retry_back_off.base_interval: must be positive\n"
+            "clusters[0].retry_policy.retry_back_off.max_interval: must be positive");
+  EXPECT_EQ(errors([](v1::RetryPolicy& r) {
+              r.mutable_host_selection_retry_max_attempts()->set_value(0);
+            }),
+            "clusters[0].retry_policy.host_selection_retry_max_attempts: must be 1..100");
+}
+
+TEST(ValidatorTest, CommonLbConfig) {
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::CommonLbConfig& common = *b.mutable_clusters(0)->mutable_common_lb_config();
+              common.mutable_healthy_panic_threshold()->set_value(-1);
+              common.mutable_overprovisioning_factor()->set_value(99);
+            }),
+            "clusters[0].common_lb_config.healthy_panic_threshold: must be 0..100\n"
+            "clusters[0].common_lb_config.overprovisioning_factor: must be 100..10000");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::CommonLbConfig& common = *b.mutable_clusters(0)->mutable_common_lb_config();
+              common.mutable_healthy_panic_threshold()->set_value(0);  // disables panic mode
+              common.mutable_overprovisioning_factor()->set_value(100);
+            }),
+            "");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_clusters(0)
+                  ->mutable_common_lb_config()
+                  ->mutable_consistent_hashing_lb_config()
+                  ->mutable_hash_balance_factor()
+                  ->set_value(150);
+            }),
+            "clusters[0].common_lb_config.consistent_hashing_lb_config: only applies to "
+            "lb_policy RING_HASH or MAGLEV");
+  auto balance = [](uint32_t factor) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      b.mutable_clusters(0)->set_lb_policy(v1::Cluster::MAGLEV);
+      b.mutable_clusters(0)
+          ->mutable_common_lb_config()
+          ->mutable_consistent_hashing_lb_config()
+          ->mutable_hash_balance_factor()
+          ->set_value(factor);
+    });
+  };
+  EXPECT_EQ(balance(0), "");
+  EXPECT_EQ(balance(100), "");
+  EXPECT_EQ(balance(99),
+            "clusters[0].common_lb_config.consistent_hashing_lb_config.hash_balance_factor: must "
+            "be 0 (unbounded) or at least 100");
+}
+
+TEST(ValidatorTest, PolicyLbConfigs) {
+  auto with = [](v1::Cluster::LbPolicy policy, auto mutate) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      b.mutable_clusters(0)->set_lb_policy(policy);
+      mutate(*b.mutable_clusters(0));
+    });
+  };
+  EXPECT_EQ(with(v1::Cluster::ROUND_ROBIN, [](v1::Cluster& c) { c.mutable_ring_hash_lb_config(); }),
+            "clusters[0].ring_hash_lb_config: only applies to lb_policy RING_HASH (lb_policy is "
+            "ROUND_ROBIN)");
+  EXPECT_EQ(with(v1::Cluster::RING_HASH, [](v1::Cluster& c) { c.mutable_maglev_lb_config(); }),
+            "clusters[0].maglev_lb_config: only applies to lb_policy MAGLEV (lb_policy is "
+            "RING_HASH)");
+  EXPECT_EQ(with(v1::Cluster::MAGLEV, [](v1::Cluster& c) { c.mutable_least_request_lb_config(); }),
+            "clusters[0].least_request_lb_config: only applies to lb_policy LEAST_REQUEST "
+            "(lb_policy is MAGLEV)");
+
+  EXPECT_EQ(with(v1::Cluster::RING_HASH,
+                 [](v1::Cluster& c) {
+                   auto* ring = c.mutable_ring_hash_lb_config();
+                   ring->mutable_minimum_ring_size()->set_value(1);
+                   ring->mutable_maximum_ring_size()->set_value(8388608);
+                 }),
+            "");
+  EXPECT_EQ(with(v1::Cluster::RING_HASH,
+                 [](v1::Cluster& c) {
+                   auto* ring = c.mutable_ring_hash_lb_config();
+                   ring->mutable_minimum_ring_size()->set_value(0);
+                   ring->mutable_maximum_ring_size()->set_value(8388609);
+                 }),
+            "clusters[0].ring_hash_lb_config.minimum_ring_size: must be 1..8388608\n"
+            "clusters[0].ring_hash_lb_config.maximum_ring_size: must be 1..8388608");
+  EXPECT_EQ(with(v1::Cluster::RING_HASH,
+                 [](v1::Cluster& c) {
+                   c.mutable_ring_hash_lb_config()->mutable_maximum_ring_size()->set_value(512);
+                 }),
+            "clusters[0].ring_hash_lb_config.minimum_ring_size: must not exceed maximum_ring_size "
+            "(512)");
+
+  auto maglev = [&](uint64_t size) {
+    return with(v1::Cluster::MAGLEV, [&](v1::Cluster& c) {
+      c.mutable_maglev_lb_config()->mutable_table_size()->set_value(size);
+    });
+  };
+  EXPECT_EQ(maglev(65537), "");
+  EXPECT_EQ(maglev(2), "");
+  EXPECT_EQ(maglev(4999999), "");  // the largest prime below the limit
+  EXPECT_EQ(maglev(65536),
+            "clusters[0].maglev_lb_config.table_size: must be a prime below 5000011 (e.g. 65537 "
+            "or 655373), got 65536");
+  EXPECT_THAT(maglev(1), HasSubstr("must be a prime"));
+  EXPECT_THAT(maglev(5000011), HasSubstr("must be a prime below 5000011"));
+
+  auto least = [&](uint32_t n) {
+    return with(v1::Cluster::LEAST_REQUEST, [&](v1::Cluster& c) {
+      c.mutable_least_request_lb_config()->mutable_choice_count()->set_value(n);
+    });
+  };
+  EXPECT_EQ(least(2), "");
+  EXPECT_EQ(least(1), "clusters[0].least_request_lb_config.choice_count: must be 2..100");
+}
+
+TEST(ValidatorTest, RouteTimeoutHeadersAndHashPolicy) {
+  EXPECT_EQ(
+      ErrorsAfter([](v1::Bootstrap& b) { b.mutable_routes(0)->mutable_timeout()->set_seconds(0); }),
+      "");
+  EXPECT_EQ(ErrorsAfter(
+                [](v1::Bootstrap& b) { b.mutable_routes(0)->mutable_timeout()->set_seconds(-1); }),
+            "routes[0].timeout: must not be negative");
+
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              auto* match = b.mutable_routes(0)->mutable_match();
+              match->add_headers()->set_name("x-ok");
+              auto* bad_name = match->add_headers();
+              bad_name->set_name("x bad");
+              match->add_headers();
+              auto* bad_value = match->add_headers();
+              bad_value->set_name("x-v");
+              bad_value->set_exact_match("a\r\nInjected: 1");
+            }),
+            "routes[0].match.headers[1].name: invalid header name \"x bad\"\n"
+            "routes[0].match.headers[2].name: required\n"
+            "routes[0].match.headers[3].exact_match: must not contain CR, LF or NUL");
+  // A header condition makes a match no longer a catch-all.
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_routes(0)->clear_match();
+              b.mutable_routes(0)->mutable_match()->add_headers()->set_name("x-canary");
+            }),
+            "");
+
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::Route& route = *b.mutable_routes(1);
+              route.add_hash_policy()->mutable_module_path();
+              route.add_hash_policy()->mutable_header()->set_header_name("x-client");
+              route.add_hash_policy()->mutable_connection_properties()->set_source_ip(true);
+            }),
+            "");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::Route& route = *b.mutable_routes(1);
+              route.add_hash_policy();
+              route.add_hash_policy()->mutable_header();
+              route.add_hash_policy()->mutable_header()->set_header_name("a:b");
+              route.add_hash_policy()->mutable_connection_properties();
+            }),
+            "routes[1].hash_policy[0]: one of module_path, header, connection_properties is "
+            "required\n"
+            "routes[1].hash_policy[1].header.header_name: required\n"
+            "routes[1].hash_policy[2].header.header_name: invalid header name \"a:b\"\n"
+            "routes[1].hash_policy[3].connection_properties.source_ip: must be true");
+}
+
+TEST(ValidatorTest, RuntimeKeyPrefix) {
+  auto with_prefix = [](const std::string& prefix) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      auto* weighted = b.mutable_routes(1)->mutable_weighted_clusters();
+      auto* entry = weighted->add_clusters();
+      entry->set_cluster("b");
+      entry->set_weight(1);
+      weighted->set_runtime_key_prefix(prefix);
+    });
+  };
+  EXPECT_EQ(with_prefix(""), "");
+  EXPECT_EQ(with_prefix("routes.public.canary-1"), "");
+  for (const char* bad : {".a", "a.", "a..b", "Routes.x", "a b"}) {
+    EXPECT_EQ(with_prefix(bad), absl::StrCat("routes[1].weighted_clusters.runtime_key_prefix: "
+                                             "invalid runtime key \"",
+                                             bad, "\" (dot-separated segments of a-z 0-9 _ -)"));
+  }
 }
 
 }  // namespace
