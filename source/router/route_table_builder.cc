@@ -28,9 +28,10 @@ absl::StatusOr<ClusterSharedPtr> buildCluster(const config::v1::Cluster& proto,
     const auto& tls = proto.endpoints(i).tls();
     if (!tls.ca_file().empty()) endpoint.client.ca_file = tls.ca_file();
     endpoint.client.verify = !tls.insecure_skip_verify();
+    endpoint.client.sni = tls.sni();
     endpoint.client.http2 = proto.http2();
     endpoint.client_key = absl::StrCat(endpoint.client.ca_file, "|", endpoint.client.verify, "|",
-                                       endpoint.client.http2);
+                                       endpoint.client.http2, "|", endpoint.client.sni);
     cluster->endpoints.push_back(std::move(endpoint));
   }
   if (cluster->endpoints.empty()) {

@@ -92,6 +92,8 @@ class HttpClient {
 struct ClientSettings {
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   bool verify = true;
+  // TLS: name to send as SNI and to verify instead of the URL's host.
+  std::string sni;
   uint32_t max_idle_connections_per_host = 16;
   std::chrono::milliseconds pool_idle_timeout{60000};
   // https origins: offer "h2,http/1.1" by ALPN and speak HTTP/2 when the

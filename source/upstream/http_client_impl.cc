@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> createHttpClientOrError(
   tls::ClientContextConfig config;
   config.ca_file = settings.ca_file;
   config.verify = settings.verify;
+  config.sni = settings.sni;
   // h2 first when enabled; origins that only speak HTTP/1.1 pick (or
   // default to) http/1.1.
   if (settings.http2) config.alpn.push_back("h2");

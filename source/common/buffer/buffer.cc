@@ -63,6 +63,26 @@ bool Buffer::addFile(int fd, off_t offset, size_t length) {
   return true;
 }
 
+bool Buffer::addFileForSendfile(int fd, off_t offset, size_t length) {
+  if (length == 0) {
+    ::close(fd);
+    return true;
+  }
+  // libevent builds a sendfile chain only for buffers that drain to a
+  // socket; the chain keeps that nature when moved into the socket's own
+  // output buffer.
+  evbuffer_set_flags(buffer_, EVBUFFER_FLAG_DRAINS_TO_FD);
+  evbuffer_file_segment* segment = evbuffer_file_segment_new(
+      fd, offset, static_cast<ev_off_t>(length), EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP);
+  if (segment == nullptr) {
+    ::close(fd);
+    return false;
+  }
+  const int rc = evbuffer_add_file_segment(buffer_, segment, 0, static_cast<ev_off_t>(length));
+  evbuffer_file_segment_free(segment);  // the buffer holds its own reference
+  return rc == 0;
+}
+
 void Buffer::move(Buffer& other) { evbuffer_add_buffer(buffer_, other.buffer_); }
 
 void Buffer::move(Buffer& other, size_t length) {

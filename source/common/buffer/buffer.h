@@ -39,6 +39,11 @@ class Buffer {
   // `fd` (closed on failure too). libevent maps the range into memory
   // (mmap) here; only a socket's own output buffer can use sendfile().
   bool addFile(int fd, off_t offset, size_t length);
+  // Like addFile(), but the bytes are never mapped: they can only be
+  // written to a plain socket, where they go out with sendfile(). The
+  // buffer must end up in a plain socket's output unread (HTTP/1.1 over
+  // TCP); a codec that reads bytes (HTTP/2, TLS) must get addFile().
+  bool addFileForSendfile(int fd, off_t offset, size_t length);
 
   // Moves all of `other` to the end of this buffer (relinks, no copy).
   void move(Buffer& other);

@@ -20,6 +20,9 @@ struct StreamInfo {
   int response_code = 0;
   uint64_t bytes_sent = 0;
   std::string cache_status;  // HIT, MISS, STALE, or empty
+  // Response bytes reach a plain TCP socket unread (HTTP/1.1 without TLS),
+  // so file bodies can go out with sendfile().
+  bool sendfile = false;
 };
 
 enum class FilterHeadersStatus {

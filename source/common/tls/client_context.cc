@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
     }
   }
   return std::unique_ptr<ClientContext>(
-      new ClientContext(std::move(ctx), config.verify, config.alpn));
+      new ClientContext(std::move(ctx), config.verify, config.alpn, config.sni));
 }
 
 absl::StatusOr<SslPtr> ClientContext::newSsl(std::string_view server_name) const {
@@ -66,7 +66,7 @@ absl::StatusOr<SslPtr> ClientContext::newSsl(std::string_view server_name) const
   SslPtr ssl(SSL_new(ctx_.get()));
   if (ssl == nullptr) return absl::InternalError("SSL_new: " + lastError());
   SSL_set_connect_state(ssl.get());
-  std::string name(server_name);
+  std::string name = sni_.empty() ? std::string(server_name) : sni_;
   const bool ip = isIpLiteral(name);
   // RFC 6066: no SNI for IP literals.
   if (!ip && !name.empty() && !SSL_set_tlsext_host_name(ssl.get(), name.c_str())) {

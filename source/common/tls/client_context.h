@@ -18,6 +18,9 @@ struct ClientContextConfig {
   bool verify = true;
   // ALPN protocols to offer, most preferred first ("h2", "http/1.1").
   std::vector<std::string> alpn;
+  // When set, the name sent as SNI and verified in the certificate instead
+  // of the URL's host (an origin reached by IP, or through a tunnel).
+  std::string sni;
 };
 
 // TLS client settings shared by every upstream connection of one HTTP
@@ -36,12 +39,13 @@ class ClientContext {
   const std::vector<std::string>& alpn() const { return alpn_; }
 
  private:
-  ClientContext(SslCtxPtr ctx, bool verify, std::vector<std::string> alpn)
-      : ctx_(std::move(ctx)), verify_(verify), alpn_(std::move(alpn)) {}
+  ClientContext(SslCtxPtr ctx, bool verify, std::vector<std::string> alpn, std::string sni)
+      : ctx_(std::move(ctx)), verify_(verify), alpn_(std::move(alpn)), sni_(std::move(sni)) {}
 
   SslCtxPtr ctx_;
   bool verify_;
   std::vector<std::string> alpn_;
+  std::string sni_;
 };
 
 }  // namespace modgate::tls

@@ -65,9 +65,13 @@ void CacheFillSink::onFetchNotFound(int status, std::string reason) {
   // "Not a module" is asked for every path prefix: remember it briefly.
   cache::EntryMeta negative = meta(status, reason.size() + 1, config_->negative_ttl);
   negative.upstream_error = reason;
-  config_->cache->insertSmall(request_.cache_key, negative, reason,
-                              [](absl::StatusOr<std::shared_ptr<const cache::Entry>>) {});
-  inflight_->failWithResponse(status, reason);
+  // Waiters are answered once the entry is indexed, so a request right
+  // after them finds it instead of asking the upstream again.
+  config_->cache->insertSmall(
+      request_.cache_key, negative, reason,
+      [inflight = inflight_, status, reason](absl::StatusOr<std::shared_ptr<const cache::Entry>>) {
+        inflight->failWithResponse(status, reason);
+      });
 }
 
 void CacheFillSink::onFetchFailed(int status, std::string reason) {

@@ -183,24 +183,34 @@ void GoproxyFilter::serveEntry(std::shared_ptr<const cache::Entry> entry,
   serveBody(entry);
 }
 
+void GoproxyFilter::addFileRange(buffer::Buffer& body, int fd, uint64_t offset, uint64_t length) {
+  // sendfile() where the bytes go straight to a plain socket (the 10 MiB zip
+  // benchmark); otherwise the range is mapped for the codec to read.
+  if (callbacks_->streamInfo().sendfile) {
+    body.addFileForSendfile(fd, static_cast<off_t>(offset), length);
+  } else {
+    body.addFile(fd, static_cast<off_t>(offset), length);
+  }
+}
+
 void GoproxyFilter::serveBody(const std::shared_ptr<const cache::Entry>& entry) {
   std::weak_ptr<bool> alive = alive_;
-  config_->cache->openBody(
-      entry, worker_.dispatcher(), [this, alive, entry](int fd, std::string error) {
-        if (alive.expired() || destroyed_) {
-          if (fd >= 0) ::close(fd);
-          return;
-        }
-        if (fd < 0) {
-          // Evicted between lookup and open: headers
-          // are out, so all we can do is reset.
-          callbacks_->resetStream();
-          return;
-        }
-        buffer::Buffer body;
-        body.addFile(fd, static_cast<off_t>(entry->body_offset), entry->meta.body_size);
-        callbacks_->encodeData(body, true);
-      });
+  config_->cache->openBody(entry, worker_.dispatcher(),
+                           [this, alive, entry](int fd, std::string error) {
+                             if (alive.expired() || destroyed_) {
+                               if (fd >= 0) ::close(fd);
+                               return;
+                             }
+                             if (fd < 0) {
+                               // Evicted between lookup and open: headers
+                               // are out, so all we can do is reset.
+                               callbacks_->resetStream();
+                               return;
+                             }
+                             buffer::Buffer body;
+                             addFileRange(body, fd, entry->body_offset, entry->meta.body_size);
+                             callbacks_->encodeData(body, true);
+                           });
 }
 
 void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
@@ -238,7 +248,7 @@ void GoproxyFilter::pumpInflight() {
     }
     buffer::Buffer body;
     uint64_t length = available_ - sent_;
-    body.addFile(fd, static_cast<off_t>(inflight_->bodyOffset() + sent_), length);
+    addFileRange(body, fd, inflight_->bodyOffset() + sent_, length);
     sent_ += length;
     callbacks_->encodeData(body, complete_ && sent_ == available_);
     return;

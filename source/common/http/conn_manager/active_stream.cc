@@ -11,6 +11,7 @@ ActiveStream::ActiveStream(ConnectionManager& parent, ResponseEncoder& encoder,
   encoder_.setStreamCallbacks(*this);
   info_.remote_address = parent_.connection().remoteAddress();
   info_.protocol = encoder_.protocol();
+  info_.sendfile = info_.protocol == Protocol::kHttp11 && parent_.connection().supportsSendfile();
   info_.start_time = parent_.dispatcher().now();
   for (auto& filter : filters_) filter->setCallbacks(*this);
 }

@@ -67,7 +67,7 @@ void ConnectionManager::onData(buffer::Buffer& data) {
   } else if (codec_->protocol() == Protocol::kHttp2) {
     resetIdleTimer();
   }
-    absl::Status status = codec_->dispatch(data);
+  absl::Status status = codec_->dispatch(data);
   // closed, or an h2c upgrade retired the codec and waits for the preface.
   if (closed_ || codec_ == nullptr) return;
   if (!status.ok()) {

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "source/upstream/load_balancer/lb_options.h"
+#include "source/upstream/load_balancer/load_balancer.h"
+#include "source/upstream/load_balancer/prepared_priority_set.h"
+
+namespace modgate::upstream {
+
+// Ring hash per priority level (HashRing), optionally with bounded loads.
+std::shared_ptr<const LoadBalancerFactory> createRingHashFactory(
+    std::shared_ptr<const PreparedPrioritySet> prepared, const RingHashOptions& options,
+    uint32_t hash_balance_factor);
+
+}  // namespace modgate::upstream
