@@ -53,11 +53,11 @@ bool routeMatches(const RouteMatch& match, const goproxy::Request& request,
     }
     if (!any) return false;
   }
-  if (!match.header_name.empty()) {
-    const std::string* value = headers.headers.get(match.header_name);
-    if (value == nullptr || (!match.header_value.empty() && *value != match.header_value)) {
-      return false;
-    }
+  for (const auto& header : match.headers) {
+    const std::string* value = headers.headers.get(header.name);
+    bool matched = header.exact.has_value() ? value != nullptr && *value == *header.exact
+                                            : (value != nullptr) == header.present;
+    if (matched == header.invert) return false;
   }
   return true;
 }

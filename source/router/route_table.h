@@ -64,9 +64,14 @@ struct RouteMatch {
   std::string prefix;                 // module path starts with, at an element boundary
   std::vector<std::string> patterns;  // GOPRIVATE-style globs (MatchPrefixPatterns)
   uint32_t kinds = kKindAll;
-  // Request header that must be present with this value (name lower-case).
-  std::string header_name;
-  std::string header_value;
+  // Every header condition must hold (Envoy's HeaderMatcher).
+  struct Header {
+    std::string name;  // lower-case
+    std::optional<std::string> exact;
+    bool present = true;  // without `exact`: must be present (or absent)
+    bool invert = false;
+  };
+  std::vector<Header> headers;
 };
 
 struct Route {

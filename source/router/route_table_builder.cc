@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace modgate::router {
@@ -102,6 +103,17 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(const config::v1::Bootstrap&
     route.match.prefix = proto.match().prefix();
     if (!proto.match().patterns().empty()) route.match.patterns.push_back(proto.match().patterns());
     route.match.kinds = kindsMask(proto.match());
+    for (const auto& header : proto.match().headers()) {
+      RouteMatch::Header condition;
+      condition.name = absl::AsciiStrToLower(header.name());
+      if (header.header_match_specifier_case() == config::v1::HeaderMatcher::kExactMatch) {
+        condition.exact = header.exact_match();
+      } else if (header.header_match_specifier_case() == config::v1::HeaderMatcher::kPresentMatch) {
+        condition.present = header.present_match();
+      }
+      condition.invert = header.invert_match();
+      route.match.headers.push_back(std::move(condition));
+    }
     switch (proto.action_case()) {
       case config::v1::Route::kCluster: {
         auto cluster = find(proto.cluster(), path + ".cluster");

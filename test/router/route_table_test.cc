@@ -89,5 +89,33 @@ TEST(RouteTableTest, FirstMatchingRouteWins) {
   EXPECT_EQ(table.match(request, headers)->name, "zips");
 }
 
+TEST(RouteTableTest, HeaderConditions) {
+  auto cluster = std::make_shared<Cluster>();
+  Route canary;
+  canary.name = "canary";
+  canary.match.headers.push_back({"x-canary", std::string("1"), true, false});
+  canary.chain.push_back(ChainStep{cluster, Fallthrough::kNotFound});
+  Route no_auth;
+  no_auth.name = "no-auth";
+  no_auth.match.headers.push_back({"authorization", std::nullopt, false, false});
+  no_auth.direct_response = DirectResponse{403, "authorization required"};
+  Route all;
+  all.name = "all";
+  all.chain.push_back(ChainStep{cluster, Fallthrough::kNotFound});
+  RouteTable table({canary, no_auth, all}, {});
+
+  goproxy::Request request;
+  request.module = "example.com/m";
+  http::RequestHeaders headers;
+  EXPECT_EQ(table.match(request, headers)->name, "no-auth");
+  headers.headers.add("authorization", "Bearer x");
+  EXPECT_EQ(table.match(request, headers)->name, "all");
+  headers.headers.add("x-canary", "2");
+  EXPECT_EQ(table.match(request, headers)->name, "all");
+  http::RequestHeaders pinned;
+  pinned.headers.add("x-canary", "1");
+  EXPECT_EQ(table.match(request, pinned)->name, "canary");
+}
+
 }  // namespace
 }  // namespace modgate::router
