@@ -208,11 +208,9 @@ if [[ "$code" == 502 && "$body" =~ (TLS|certificate|verify|name|host) ]]; then
 else fail "url $UP_IP with a certificate for localhost is rejected" "status $code, body [$body]"; fi
 stop_modgate
 
-# KNOWN MODGATE BUG (kept failing on purpose): cluster.proto documents
-# tls.sni as "Server name sent in SNI and checked against the certificate",
-# and `modgate validate` accepts it, but the value is never used: the
-# handshake still sends and verifies the URL host (127.0.0.1), so this is a
-# 502 "certificate verify failed: IP address mismatch" instead of a 200.
+# Regression check: tls.sni used to be validated but ignored (the handshake
+# verified the URL host and answered 502 "certificate verify failed: IP
+# address mismatch"); fixed in 1951e51.
 write_config "$WORK/sni.yaml" "$UP_IP" "ca_file: $pki/ca.pem" "sni: localhost"
 start_modgate -c "$WORK/sni.yaml" --cache-dir "$WORK/cache-sni"
 p=/github.com/google/uuid/@v/v1.1.0.info
