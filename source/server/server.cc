@@ -115,8 +115,9 @@ absl::Status Server::initialize() {
     slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, &stats_);
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
-    slot.handler = std::make_unique<ConnectionHandler>(dispatcher, *slot.filters,
-                                                       connection_settings_, &stats_);
+    slot.handler = std::make_unique<ConnectionHandler>(
+        dispatcher, *slot.filters, connection_settings_, &stats_, &downstream_connections_,
+        bootstrap_.limits().max_connections());
     for (auto address : addresses) {
       // With port 0, every worker must share the port the first one got.
       if (i > 0 && address.toString().ends_with(":0")) {

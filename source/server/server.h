@@ -70,6 +70,7 @@ class Server {
   event::TimerPtr drain_timer_;
   event::TimerPtr stats_timer_;
   std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> downstream_connections_{0};
   std::atomic<bool> health_failed_{false};
   bool draining_ = false;
   event::MonotonicTime drain_deadline_;

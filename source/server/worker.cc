@@ -10,8 +10,14 @@ namespace modgate::server {
 ConnectionHandler::ConnectionHandler(event::Dispatcher& dispatcher,
                                      http::FilterChainFactory& filters,
                                      const http::ConnectionManagerSettings& settings,
-                                     stats::Stats* stats)
-    : dispatcher_(dispatcher), filters_(filters), settings_(settings), stats_(stats) {}
+                                     stats::Stats* stats, std::atomic<uint64_t>* connections,
+                                     uint64_t max_connections)
+    : dispatcher_(dispatcher),
+      filters_(filters),
+      settings_(settings),
+      stats_(stats),
+      connections_total_(connections),
+      max_connections_(max_connections) {}
 
 ConnectionHandler::~ConnectionHandler() {
   listeners_.clear();
@@ -24,18 +30,29 @@ absl::Status ConnectionHandler::addListener(const network::Address& address) {
       [this](int fd, std::string remote) { onAccept(fd, std::move(remote)); });
   if (!listener.ok()) return listener.status();
   (*listener)->enable();
+  bound_addresses_.push_back((*listener)->localAddress());
   listeners_.push_back(std::move(*listener));
   return absl::OkStatus();
 }
 
 const network::Address& ConnectionHandler::listenerAddress(size_t index) const {
-  return listeners_.at(index)->localAddress();
+  return bound_addresses_.at(index);
 }
 
 void ConnectionHandler::onAccept(int fd, std::string remote_address) {
   if (draining_) {
     ::close(fd);
     return;
+  }
+  if (connections_total_ != nullptr) {
+    // Counted across workers without a lock; a burst may overshoot by at
+    // most one connection per worker.
+    if (max_connections_ != 0 && connections_total_->load() >= max_connections_) {
+      ::close(fd);
+      if (stats_ != nullptr) stats_->downstream_cx_overflow->Increment();
+      return;
+    }
+    connections_total_->fetch_add(1);
   }
   auto connection =
       std::make_unique<network::SocketConnection>(dispatcher_, fd, std::move(remote_address));
@@ -46,6 +63,7 @@ void ConnectionHandler::onAccept(int fd, std::string remote_address) {
         // The manager may be on the stack: free it after this iteration.
         dispatcher_.deferredDelete(std::move(it->second));
         connections_.erase(it);
+        if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
         if (stats_ != nullptr) stats_->downstream_cx_active->Decrement();
       });
   if (stats_ != nullptr) {
@@ -62,7 +80,10 @@ void ConnectionHandler::stopListening() {
 
 void ConnectionHandler::drain() {
   draining_ = true;
-  stopListening();
+  // Close the sockets, not just stop accepting: a client connecting now is
+  // refused at once (and retries elsewhere) instead of waiting in a backlog
+  // nobody reads.
+  listeners_.clear();
   std::vector<http::ConnectionManager*> all;
   for (auto& [raw, owned] : connections_) all.push_back(raw);
   for (auto* manager : all) {

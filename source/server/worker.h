@@ -21,8 +21,11 @@ namespace modgate::server {
 // for their whole life. Used by every worker and by the admin listener.
 class ConnectionHandler {
  public:
+  // `connections` counts open downstream connections across every worker;
+  // above `max_connections` (0 = no limit) a new one is closed at once.
   ConnectionHandler(event::Dispatcher& dispatcher, http::FilterChainFactory& filters,
-                    const http::ConnectionManagerSettings& settings, stats::Stats* stats);
+                    const http::ConnectionManagerSettings& settings, stats::Stats* stats,
+                    std::atomic<uint64_t>* connections = nullptr, uint64_t max_connections = 0);
   ~ConnectionHandler();
 
   // Binds (SO_REUSEPORT) and starts accepting; call on the dispatcher's thread
@@ -41,7 +44,11 @@ class ConnectionHandler {
   http::FilterChainFactory& filters_;
   const http::ConnectionManagerSettings& settings_;
   stats::Stats* stats_;
+  std::atomic<uint64_t>* connections_total_;
+  const uint64_t max_connections_;
   std::vector<std::unique_ptr<network::Listener>> listeners_;
+  // Kept after the listeners close (drain).
+  std::vector<network::Address> bound_addresses_;
   std::unordered_map<http::ConnectionManager*, std::unique_ptr<http::ConnectionManager>>
       connections_;
   bool draining_ = false;

@@ -30,6 +30,12 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Downstream connections accepted")
                              .Register(*registry_)
                              .Add({});
+  downstream_cx_overflow =
+      &prometheus::BuildCounter()
+           .Name("modgate_downstream_cx_overflow_total")
+           .Help("Connections closed at once because of limits.max_connections")
+           .Register(*registry_)
+           .Add({});
   downstream_cx_active = &prometheus::BuildGauge()
                               .Name("modgate_downstream_cx_active")
                               .Help("Open downstream connections")

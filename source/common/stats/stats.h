@@ -26,6 +26,7 @@ class Stats {
   prometheus::Counter& downstreamResponses(int status);
   prometheus::Counter* downstream_cx_total;
   prometheus::Gauge* downstream_cx_active;
+  prometheus::Counter* downstream_cx_overflow;
 
   // modgate_cache_requests_total{result="hit|miss|stale"}
   prometheus::Counter* cache_hit;
