@@ -4,11 +4,6 @@
 
 namespace modgate::router {
 
-const Endpoint& Cluster::pickEndpoint() const {
-  uint32_t index = next_endpoint.fetch_add(1, std::memory_order_relaxed);
-  return endpoints[index % endpoints.size()];
-}
-
 uint32_t kindBit(goproxy::RequestKind kind) {
   switch (kind) {
     case goproxy::RequestKind::kList:

@@ -8,30 +8,13 @@
 
 #include "source/common/http/header_map.h"
 #include "source/goproxy/request.h"
-#include "source/upstream/http_client.h"
+#include "source/upstream/cluster/cluster.h"
 
 namespace modgate::router {
 
-// One address of a cluster, with how to talk to it.
-struct Endpoint {
-  upstream::Url url;
-  upstream::ClientSettings client;
-  // Endpoints with equal keys share one upstream client (and its pools).
-  std::string client_key;
-};
-
-// An upstream module proxy (or checksum database) and its endpoints.
-// Shared, immutable after construction but for the round-robin cursor.
-struct Cluster {
-  std::string name;
-  std::vector<Endpoint> endpoints;
-  upstream::RequestOptions options;
-  mutable std::atomic<uint32_t> next_endpoint{0};
-
-  // Round robin over the endpoints (weights and health come with clusters).
-  const Endpoint& pickEndpoint() const;
-};
-using ClusterSharedPtr = std::shared_ptr<const Cluster>;
+// Routes name clusters; the clusters themselves (hosts, health, balancers)
+// live in the upstream layer.
+using ClusterSharedPtr = upstream::ClusterSharedPtr;
 
 // How a fallback chain moves from one cluster to the next (GOPROXY syntax):
 // ',' only after 404/410, '|' after any error.

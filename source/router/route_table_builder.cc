@@ -8,43 +8,6 @@
 namespace modgate::router {
 namespace {
 
-std::chrono::milliseconds toMs(const google::protobuf::Duration& duration,
-                               std::chrono::milliseconds fallback) {
-  int64_t ms = duration.seconds() * 1000 + duration.nanos() / 1000000;
-  return ms > 0 ? std::chrono::milliseconds(ms) : fallback;
-}
-
-absl::StatusOr<ClusterSharedPtr> buildCluster(const config::v1::Cluster& proto,
-                                              const std::string& path) {
-  auto cluster = std::make_shared<Cluster>();
-  cluster->name = proto.name();
-  for (int i = 0; i < proto.endpoints_size(); ++i) {
-    auto url = upstream::Url::parse(proto.endpoints(i).url());
-    if (!url.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ".endpoints[", i, "].url: ", url.status().message()));
-    }
-    Endpoint endpoint;
-    endpoint.url = *url;
-    const auto& tls = proto.endpoints(i).tls();
-    if (!tls.ca_file().empty()) endpoint.client.ca_file = tls.ca_file();
-    endpoint.client.verify = !tls.insecure_skip_verify();
-    endpoint.client.sni = tls.sni();
-    endpoint.client.http2 = proto.http2();
-    endpoint.client_key = absl::StrCat(endpoint.client.ca_file, "|", endpoint.client.verify, "|",
-                                       endpoint.client.http2, "|", endpoint.client.sni);
-    cluster->endpoints.push_back(std::move(endpoint));
-  }
-  if (cluster->endpoints.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));
-  }
-  upstream::RequestOptions defaults;
-  cluster->options.connect_timeout = toMs(proto.connect_timeout(), defaults.connect_timeout);
-  cluster->options.response_timeout = toMs(proto.response_timeout(), defaults.response_timeout);
-  cluster->options.idle_timeout = toMs(proto.idle_timeout(), defaults.idle_timeout);
-  return ClusterSharedPtr(std::move(cluster));
-}
-
 uint32_t kindsMask(const config::v1::RouteMatch& match) {
   if (match.kinds_size() == 0) return kKindAll;
   uint32_t mask = 0;
@@ -77,13 +40,9 @@ uint32_t kindsMask(const config::v1::RouteMatch& match) {
 
 }  // namespace
 
-absl::StatusOr<RouteTableSharedPtr> buildRouteTable(const config::v1::Bootstrap& bootstrap) {
-  std::map<std::string, ClusterSharedPtr> clusters;
-  for (int i = 0; i < bootstrap.clusters_size(); ++i) {
-    auto cluster = buildCluster(bootstrap.clusters(i), absl::StrCat("clusters[", i, "]"));
-    if (!cluster.ok()) return cluster.status();
-    clusters[bootstrap.clusters(i).name()] = *cluster;
-  }
+absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
+    const config::v1::Bootstrap& bootstrap,
+    const std::map<std::string, ClusterSharedPtr>& clusters) {
   auto find = [&](const std::string& name,
                   const std::string& path) -> absl::StatusOr<ClusterSharedPtr> {
     auto it = clusters.find(name);
@@ -164,10 +123,7 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(const config::v1::Bootstrap&
     SumDb db;
     db.name = proto.name();
     if (!proto.url().empty()) {
-      config::v1::Cluster synthetic;
-      synthetic.set_name(absl::StrCat("sumdb_", proto.name()));
-      synthetic.add_endpoints()->set_url(proto.url());
-      auto cluster = buildCluster(synthetic, absl::StrCat("sumdbs[", i, "]"));
+      auto cluster = find(absl::StrCat("sumdb_", proto.name()), absl::StrCat("sumdbs[", i, "]"));
       if (!cluster.ok()) return cluster.status();
       db.cluster = *cluster;
     }

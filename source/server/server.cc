@@ -83,7 +83,10 @@ absl::Status Server::initialize() {
   cache_ = std::move(*cache);
   inflight_ = std::make_unique<cache::InflightTable>();
 
-  auto routes = router::buildRouteTable(bootstrap_);
+  auto clusters = upstream::ClusterManager::create(bootstrap_, stats_);
+  if (!clusters.ok()) return clusters.status();
+  cluster_manager_ = std::move(*clusters);
+  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters());
   if (!routes.ok()) return routes.status();
   auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();
   goproxy->routes = *routes;
@@ -112,7 +115,10 @@ absl::Status Server::initialize() {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
-    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, &stats_);
+    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, i + 1);
+    for (const auto& [name, cluster] : cluster_manager_->clusters()) {
+      slot.context->clusters().update(name, cluster_manager_->currentFactory(name));
+    }
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
     slot.handler = std::make_unique<ConnectionHandler>(
@@ -128,6 +134,17 @@ absl::Status Server::initialize() {
     }
     workers_.push_back(std::move(slot));
   }
+
+  // Health changes reach every worker as a new balancer factory.
+  cluster_manager_->setPublisher(
+      [this](const std::string& name,
+             std::shared_ptr<const upstream::LoadBalancerFactory> factory) {
+        for (auto& slot : workers_) {
+          filters::goproxy::WorkerContext* context = slot.context.get();
+          slot.worker->dispatcher().post(
+              [context, name, factory] { context->clusters().update(name, factory); });
+        }
+      });
 
   auto admin_address = network::parseAddress(bootstrap_.admin().address());
   if (!admin_address.ok()) {
@@ -193,6 +210,11 @@ void Server::registerAdminHandlers() {
             200, "application/json",
             absl::StrCat("{\"version_info\":\"static\",\"loaded_at_unix_ms\":", loaded_at_unix_ms_,
                          ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n")};
+      });
+  admin_.addHandler(
+      "/clusters", "upstream clusters: hosts, weights, health, requests", false,
+      [this](std::string_view) {
+        return Admin::Response{200, "text/plain; charset=utf-8", cluster_manager_->dumpClusters()};
       });
   admin_.addHandler("/healthcheck/fail", "fail /ready (take this instance out of rotation)", true,
                     [this](std::string_view) {

@@ -16,6 +16,7 @@
 #include "source/filters/goproxy/goproxy_filter.h"
 #include "source/server/admin/admin.h"
 #include "source/server/worker.h"
+#include "source/upstream/cluster/cluster_manager.h"
 
 struct event;
 
@@ -60,6 +61,7 @@ class Server {
   std::unique_ptr<common::ThreadPool> disk_pool_;
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<cache::InflightTable> inflight_;
+  std::unique_ptr<upstream::ClusterManager> cluster_manager_;
   filters::goproxy::GoproxyConfigSharedPtr goproxy_config_;
   http::ConnectionManagerSettings connection_settings_;
   http::ConnectionManagerSettings admin_settings_;

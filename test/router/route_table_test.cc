@@ -5,6 +5,13 @@
 namespace modgate::router {
 namespace {
 
+ClusterSharedPtr testCluster() {
+  upstream::ClusterInfo info;
+  info.name = "c";
+  return std::make_shared<upstream::Cluster>(info, std::vector<upstream::HostSharedPtr>{},
+                                             upstream::ClusterStats{});
+}
+
 // Cases from golang.org/x/mod/module TestMatchPrefixPatterns.
 TEST(MatchPrefixPatternsTest, GoCases) {
   struct Case {
@@ -63,8 +70,7 @@ TEST(GlobMatchTest, PathMatchBasics) {
 }
 
 TEST(RouteTableTest, FirstMatchingRouteWins) {
-  auto cluster = std::make_shared<Cluster>();
-  cluster->name = "c";
+  auto cluster = testCluster();
   Route private_route;
   private_route.name = "private";
   private_route.match.patterns = {"corp.example.com"};
@@ -90,7 +96,7 @@ TEST(RouteTableTest, FirstMatchingRouteWins) {
 }
 
 TEST(RouteTableTest, HeaderConditions) {
-  auto cluster = std::make_shared<Cluster>();
+  auto cluster = testCluster();
   Route canary;
   canary.name = "canary";
   canary.match.headers.push_back({"x-canary", std::string("1"), true, false});

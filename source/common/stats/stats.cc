@@ -17,13 +17,31 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Name("modgate_downstream_rq_total")
                             .Help("Downstream requests answered, by status class")
                             .Register(*registry_);
-  auto& upstream_rq = prometheus::BuildCounter()
-                          .Name("modgate_upstream_rq_total")
-                          .Help("Upstream responses received, by status class")
-                          .Register(*registry_);
+  upstream_rq_ = &prometheus::BuildCounter()
+                      .Name("modgate_upstream_rq_total")
+                      .Help(
+                          "Upstream requests by cluster, host and status class "
+                          "(code=\"none\": no response)")
+                      .Register(*registry_);
+  upstream_healthy_ = &prometheus::BuildGauge()
+                           .Name("modgate_upstream_host_healthy")
+                           .Help("1 when the host passes health checks and is not ejected")
+                           .Register(*registry_);
+  const char* cluster_names[5][2] = {
+      {"modgate_upstream_rq_retry_total", "Retries started"},
+      {"modgate_upstream_rq_retry_overflow_total", "Retries refused by the retry circuit breaker"},
+      {"modgate_upstream_rq_overflow_total", "Requests refused by the request circuit breaker"},
+      {"modgate_upstream_no_healthy_host_total", "Requests that found no host to send to"},
+      {"modgate_upstream_ejections_total", "Outlier ejections"},
+  };
+  for (int i = 0; i < 5; ++i) {
+    cluster_counters_[i] = &prometheus::BuildCounter()
+                                .Name(cluster_names[i][0])
+                                .Help(cluster_names[i][1])
+                                .Register(*registry_);
+  }
   for (int i = 0; i < 6; ++i) {
     downstream_by_class_[i] = &downstream_rq.Add({{"code_class", kClasses[i]}});
-    upstream_by_class_[i] = &upstream_rq.Add({{"code_class", kClasses[i]}});
   }
   downstream_cx_total = &prometheus::BuildCounter()
                              .Name("modgate_downstream_cx_total")
@@ -91,8 +109,20 @@ prometheus::Counter& Stats::downstreamResponses(int status) {
   return *downstream_by_class_[classIndex(status)];
 }
 
-prometheus::Counter& Stats::upstreamResponses(int status) {
-  return *upstream_by_class_[classIndex(status)];
+int Stats::codeClassIndex(int status) { return classIndex(status); }
+
+prometheus::Counter& Stats::upstreamHostRequests(const std::string& cluster,
+                                                 const std::string& host, int code_class_index) {
+  const char* code_class = code_class_index == 0 ? "none" : kClasses[code_class_index];
+  return upstream_rq_->Add({{"cluster", cluster}, {"host", host}, {"code", code_class}});
+}
+
+prometheus::Gauge& Stats::upstreamHostHealthy(const std::string& cluster, const std::string& host) {
+  return upstream_healthy_->Add({{"cluster", cluster}, {"host", host}});
+}
+
+prometheus::Counter& Stats::clusterCounter(ClusterCounter which, const std::string& cluster) {
+  return cluster_counters_[static_cast<int>(which)]->Add({{"cluster", cluster}});
 }
 
 std::string Stats::renderPrometheus() const {

@@ -36,8 +36,16 @@ class Stats {
   prometheus::Gauge* cache_entries;
   prometheus::Counter* cache_evictions;
 
-  // modgate_upstream_rq_total{code_class}, failures by reason
-  prometheus::Counter& upstreamResponses(int status);
+  // Status class index of an HTTP status: 1..5 for 1xx..5xx, 0 otherwise
+  // (0 also counts requests that got no response at all).
+  static int codeClassIndex(int status);
+  // modgate_upstream_rq_total{cluster,host,code_class}; created at start-up.
+  prometheus::Counter& upstreamHostRequests(const std::string& cluster, const std::string& host,
+                                            int code_class_index);
+  // modgate_upstream_host_healthy{cluster,host}: 1 healthy, 0 not.
+  prometheus::Gauge& upstreamHostHealthy(const std::string& cluster, const std::string& host);
+  enum class ClusterCounter { kRetry, kRetryOverflow, kOverflow, kNoHealthyHost, kEjection };
+  prometheus::Counter& clusterCounter(ClusterCounter which, const std::string& cluster);
   prometheus::Counter* upstream_rq_failed;
   prometheus::Counter* upstream_bytes_received;
   prometheus::Counter* singleflight_joined;
@@ -48,7 +56,9 @@ class Stats {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* downstream_by_class_[6];
-  prometheus::Counter* upstream_by_class_[6];
+  prometheus::Family<prometheus::Counter>* upstream_rq_;
+  prometheus::Family<prometheus::Gauge>* upstream_healthy_;
+  prometheus::Family<prometheus::Counter>* cluster_counters_[5];
 };
 
 }  // namespace modgate::stats

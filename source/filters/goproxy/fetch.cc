@@ -1,5 +1,8 @@
 #include "source/filters/goproxy/fetch.h"
 
+#include <algorithm>
+#include <random>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "source/filters/goproxy/goproxy_config.h"
@@ -16,62 +19,143 @@ std::string firstLine(std::string text) {
   return text;
 }
 
-const char* failureName(upstream::FailureReason reason) {
-  switch (reason) {
-    case upstream::FailureReason::kConnectFailure:
-      return "connect failure";
-    case upstream::FailureReason::kTlsFailure:
-      return "TLS failure";
-    case upstream::FailureReason::kDnsFailure:
-      return "DNS failure";
-    case upstream::FailureReason::kReset:
-      return "connection reset";
-    case upstream::FailureReason::kTimeout:
-      return "timeout";
-    case upstream::FailureReason::kProtocolError:
-      return "protocol error";
-    case upstream::FailureReason::kTooManyRedirects:
-      return "too many redirects";
-    case upstream::FailureReason::kOverflow:
-      return "overflow";
-  }
-  return "failure";
+uint64_t jitterRandom() {
+  thread_local std::mt19937_64 engine(std::random_device{}());
+  return engine();
 }
 }  // namespace
 
-Fetch::Fetch(event::Dispatcher& dispatcher, UpstreamClientProvider& clients, Target target,
-             FetchSink& sink, uint64_t max_pending_bytes, stats::Stats* stats,
-             std::function<void(Fetch&)> on_done)
+Fetch::Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target,
+             FetchSink& sink, uint64_t max_pending_bytes, std::function<void(Fetch&)> on_done)
     : dispatcher_(dispatcher),
-      clients_(clients),
-      stats_(stats),
+      upstream_(upstream),
       target_(std::move(target)),
       sink_(sink),
       max_pending_bytes_(max_pending_bytes),
       on_done_(std::move(on_done)) {}
 
 Fetch::~Fetch() {
-  if (request_ != nullptr) request_->cancel();
+  if (request_ != nullptr) {
+    request_->cancel();
+    request_ = nullptr;
+  }
+  endAttempt(0);
 }
 
-void Fetch::start() { tryStep(); }
+void Fetch::start() { startStep(); }
 
-std::string Fetch::describeStep() const {
-  const auto& step = target_.chain[step_];
-  return absl::StrCat(step.cluster->name);
+bool Fetch::shouldSelectAnotherHost(const upstream::Host& host) const {
+  if (!cluster().info().retry.avoid_previous_hosts) return false;
+  return std::find(attempted_.begin(), attempted_.end(), &host) != attempted_.end();
 }
 
-void Fetch::tryStep() {
-  const router::ChainStep& step = target_.chain[step_];
+uint32_t Fetch::hostSelectionRetryCount() const {
+  return cluster().info().retry.avoid_previous_hosts
+             ? cluster().info().retry.host_selection_retry_max_attempts
+             : 0;
+}
+
+void Fetch::startStep() {
+  retries_ = 0;
+  attempted_.clear();
+  startAttempt();
+}
+
+void Fetch::startAttempt() {
+  upstream::Cluster& cluster = *target_.chain[step_].cluster;
   state_ = State::kAwaitingHeaders;
   status_ = 0;
   error_body_.clear();
   received_ = 0;
   content_length_ = -1;
+  if (!cluster.requestAllowed()) {
+    // Circuit breaker: the cluster has max_requests in flight already.
+    cluster.stats().rq_overflow->Increment();
+    endAttempt(0);
+    stepFailed(
+        503, absl::StrCat("upstream cluster ", cluster.name(), " overflow: max_requests reached"));
+    return;
+  }
+  host_ = upstream_.chooseHost(cluster, this);
+  if (host_ == nullptr) {
+    cluster.stats().no_healthy_host->Increment();
+    endAttempt(0);
+    stepFailed(503, absl::StrCat("upstream cluster ", cluster.name(), " has no host"));
+    return;
+  }
+  attempted_.push_back(host_.get());
+  host_->active_requests.fetch_add(1, std::memory_order_relaxed);
+  cluster.active_requests.fetch_add(1, std::memory_order_relaxed);
+  const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
+  upstream::RequestOptions options = cluster.info().request_options;
+  const auto per_try = cluster.info().retry.per_try_timeout;
+  if (per_try.count() > 0) {
+    // Bounds each attempt's wait for response headers; a stalled body is
+    // bounded by the idle timeout instead, so large zips are not cut.
+    options.response_timeout = std::min(options.response_timeout, per_try);
+  }
   http::HeaderMap extra;
-  const router::Endpoint& endpoint = step.cluster->pickEndpoint();
-  request_ = clients_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this,
-                                               step.cluster->options);
+  request_ =
+      upstream_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this, options);
+}
+
+void Fetch::endAttempt(int code_class_index) {
+  upstream::Cluster& cluster = *target_.chain[step_].cluster;
+  if (counted_as_retry_) {
+    cluster.active_retries.fetch_sub(1, std::memory_order_relaxed);
+    counted_as_retry_ = false;
+  }
+  if (host_ == nullptr) return;
+  upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
+  if (endpoint.rq_by_class[code_class_index] != nullptr) {
+    endpoint.rq_by_class[code_class_index]->Increment();
+  }
+  host_->active_requests.fetch_sub(1, std::memory_order_relaxed);
+  cluster.active_requests.fetch_sub(1, std::memory_order_relaxed);
+  host_.reset();
+}
+
+bool Fetch::maybeRetry(bool connect_failure, bool reset_or_timeout, int status) {
+  upstream::Cluster& cluster = *target_.chain[step_].cluster;
+  const upstream::RetryPolicy& policy = cluster.info().retry;
+  if (retries_ >= policy.num_retries) return false;
+  const uint32_t on = policy.retry_on;
+  bool retriable = false;
+  if (connect_failure) {
+    retriable = on & (upstream::kRetryOnConnectFailure | upstream::kRetryOnReset |
+                      upstream::kRetryOnGatewayError | upstream::kRetryOn5xx);
+  } else if (reset_or_timeout) {
+    retriable =
+        on & (upstream::kRetryOnReset | upstream::kRetryOnGatewayError | upstream::kRetryOn5xx);
+  } else if (status >= 500) {
+    const bool gateway = status == 502 || status == 503 || status == 504;
+    retriable = (on & upstream::kRetryOn5xx) || (gateway && (on & upstream::kRetryOnGatewayError));
+  }
+  if (!retriable) return false;
+  if (!cluster.retryAllowed()) {
+    cluster.stats().rq_retry_overflow->Increment();
+    return false;
+  }
+  ++retries_;
+  cluster.stats().rq_retry->Increment();
+  // Full-jitter exponential backoff (Envoy): uniform in [0, base * 2^n),
+  // capped at max_interval.
+  const uint64_t base = static_cast<uint64_t>(policy.base_interval.count());
+  const uint64_t ceiling = std::min<uint64_t>(static_cast<uint64_t>(policy.max_interval.count()),
+                                              base << std::min<uint32_t>(retries_ - 1, 20));
+  const uint64_t delay = ceiling == 0 ? 0 : jitterRandom() % (ceiling + 1);
+  state_ = State::kBackoff;
+  if (!backoff_timer_) {
+    backoff_timer_ = dispatcher_.createTimer([this] {
+      // A retry counts against max_retries / the retry budget while it runs.
+      upstream::Cluster& current = *target_.chain[step_].cluster;
+      current.active_retries.fetch_add(1, std::memory_order_relaxed);
+      counted_as_retry_ = true;
+      startAttempt();
+    });
+  }
+  backoff_timer_->enableTimer(std::chrono::milliseconds(delay));
+  return true;
 }
 
 bool Fetch::advance(bool not_found) {
@@ -80,14 +164,18 @@ bool Fetch::advance(bool not_found) {
   if (!not_found && step.on != router::Fallthrough::kAnyError) return false;
   ++step_;
   request_ = nullptr;
-  tryStep();
+  startStep();
   return true;
+}
+
+void Fetch::stepFailed(int status, std::string reason) {
+  last_error_ = reason;
+  if (advance(false)) return;
+  finishFailed(status, std::move(reason));
 }
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
-  if (stats_ != nullptr) stats_->upstreamResponses(status_).Increment();
-
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
       int64_t value;
@@ -95,7 +183,8 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
     }
     if (content_length_ >= 0 &&
         static_cast<uint64_t>(content_length_) > maxBodyBytes(target_.kind)) {
-      finishFailed(502, absl::StrCat("upstream ", describeStep(), " answered ", content_length_,
+      endAttempt(stats::Stats::codeClassIndex(status_));
+      finishFailed(502, absl::StrCat("upstream ", cluster().name(), " answered ", content_length_,
                                      " bytes, over the limit of ", maxBodyBytes(target_.kind)));
       return;
     }
@@ -103,6 +192,7 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
     sink_.onFetchStart(content_length_);
     if (end_stream) {
       request_ = nullptr;
+      endAttempt(2);
       state_ = State::kDone;
       sink_.onFetchComplete(0);
       done();
@@ -119,17 +209,18 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
 void Fetch::onResponseData(buffer::Buffer& data, bool end_stream) {
   if (state_ == State::kStreaming) {
     received_ += data.length();
-    if (stats_ != nullptr) stats_->upstream_bytes_received->Increment(data.length());
     if (received_ > maxBodyBytes(target_.kind) ||
         (content_length_ >= 0 && received_ > static_cast<uint64_t>(content_length_))) {
       data.drain(data.length());
-      finishFailed(502, absl::StrCat("upstream ", describeStep(), " sent more than ",
+      endAttempt(2);
+      finishFailed(502, absl::StrCat("upstream ", cluster().name(), " sent more than ",
                                      maxBodyBytes(target_.kind), " bytes"));
       return;
     }
     sink_.onFetchData(data);
     if (end_stream) {
       request_ = nullptr;
+      endAttempt(2);
       state_ = State::kDone;
       sink_.onFetchComplete(received_);
       done();
@@ -153,15 +244,17 @@ void Fetch::onResponseData(buffer::Buffer& data, bool end_stream) {
 }
 
 void Fetch::finishError() {
+  endAttempt(stats::Stats::codeClassIndex(status_));
   const bool not_found = status_ == 404 || status_ == 410;
   if (not_found) {
     if (advance(true)) return;
     finishNotFound();
     return;
   }
-  last_error_ = absl::StrCat("upstream ", describeStep(), " answered ", status_);
+  last_error_ = absl::StrCat("upstream ", cluster().name(), " answered ", status_);
   std::string reason = firstLine(error_body_);
   if (!reason.empty()) absl::StrAppend(&last_error_, ": ", reason);
+  if (maybeRetry(false, false, status_)) return;
   if (advance(false)) return;
   // A 4xx other than 404/410 (403 from a gatekeeper, 429) is the upstream's
   // considered answer: pass it on. 5xx become 502: the fault is upstream.
@@ -178,8 +271,9 @@ void Fetch::finishNotFound() {
 
 void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   request_ = nullptr;
-  if (stats_ != nullptr) stats_->upstream_rq_failed->Increment();
-  std::string text = absl::StrCat("upstream ", describeStep(), ": ", failureName(reason));
+  endAttempt(0);
+  std::string text = absl::StrCat("upstream ", cluster().name(), ": ",
+                                  std::string(upstream::failureReasonName(reason)));
   if (!detail.empty()) absl::StrAppend(&text, ": ", std::string(detail));
   if (state_ == State::kStreaming) {
     // Bytes already went to the sink: no other upstream may finish them.
@@ -188,6 +282,12 @@ void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   }
   if (state_ == State::kDone) return;
   last_error_ = text;
+  const bool connect_failure = reason == upstream::FailureReason::kConnectFailure ||
+                               reason == upstream::FailureReason::kTlsFailure ||
+                               reason == upstream::FailureReason::kDnsFailure;
+  const bool reset_or_timeout =
+      reason == upstream::FailureReason::kReset || reason == upstream::FailureReason::kTimeout;
+  if (maybeRetry(connect_failure, reset_or_timeout, 0)) return;
   if (advance(false)) return;
   finishFailed(reason == upstream::FailureReason::kTimeout ? 504 : 502, text);
 }
@@ -199,6 +299,7 @@ void Fetch::finishFailed(int status, std::string reason) {
     request_->cancel();
     request_ = nullptr;
   }
+  endAttempt(0);
   sink_.onFetchFailed(status, std::move(reason));
   done();
 }
@@ -223,6 +324,7 @@ void Fetch::checkBackPressure() {
 
 void Fetch::done() {
   if (resume_timer_) resume_timer_->disableTimer();
+  if (backoff_timer_) backoff_timer_->disableTimer();
   if (on_done_) {
     auto cb = std::move(on_done_);
     cb(*this);

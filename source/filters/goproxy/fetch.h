@@ -9,6 +9,7 @@
 #include "source/common/stats/stats.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
+#include "source/upstream/cluster/cluster.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::filters::goproxy {
@@ -24,27 +25,34 @@ class FetchSink {
   virtual void onFetchComplete(uint64_t total_bytes) = 0;
   // Every step of the chain said 404/410: `reason` is the last upstream's text.
   virtual void onFetchNotFound(int status, std::string reason) = 0;
-  // The chain ended in an error. `status` is what to answer (502, 504, or an
-  // upstream 4xx passed through); `reason` one line for the go command.
+  // The chain ended in an error. `status` is what to answer (502, 503, 504,
+  // or an upstream 4xx passed through); `reason` one line for the go command.
   virtual void onFetchFailed(int status, std::string reason) = 0;
   // Bytes handed over but not yet stored; the fetch pauses the upstream
   // while this is above its bound, so a slow disk cannot fill memory.
   virtual uint64_t pendingBytes() const { return 0; }
 };
 
-// Hands out the worker's upstream client for an endpoint's settings.
-class UpstreamClientProvider {
+// What a fetch needs from its worker: a host of a cluster (the worker's
+// load balancer) and a client for that host's settings.
+class UpstreamContext {
  public:
-  virtual ~UpstreamClientProvider() = default;
-  virtual upstream::HttpClient& clientFor(const router::Endpoint& endpoint) = 0;
+  virtual ~UpstreamContext() = default;
+  virtual upstream::HostSharedPtr chooseHost(const upstream::Cluster& cluster,
+                                             upstream::LoadBalancerContext* context) = 0;
+  virtual upstream::HttpClient& clientFor(const upstream::Endpoint& endpoint) = 0;
 };
 
-// One GET walked along a fallback chain with GOPROXY semantics: the next
-// cluster is asked after 404/410 (',') or after any error ('|'), never once
-// body bytes were passed on. A fetch lives on the worker that started it and
-// does not depend on any client stream: clients come and go, the fetch
-// completes and fills the cache.
-class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletable {
+// One GET walked along a fallback chain with GOPROXY semantics: within a
+// step, retries to other hosts of the cluster (the cluster's retry policy,
+// within its circuit breakers); across steps, the next cluster is asked
+// after 404/410 (',') or after any error ('|'). Never once body bytes were
+// passed on. A fetch lives on the worker that started it and does not
+// depend on any client stream: clients come and go, the fetch completes and
+// fills the cache.
+class Fetch : public upstream::ResponseCallbacks,
+              public upstream::LoadBalancerContext,
+              public event::DeferredDeletable {
  public:
   struct Target {
     std::vector<router::ChainStep> chain;
@@ -52,11 +60,13 @@ class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletabl
     // with its own URL is asked without the /sumdb/<name> prefix).
     std::vector<std::string> paths;
     modgate::goproxy::RequestKind kind;
+    // Affinity for hashing balancers: every version of a module goes to
+    // the same host of a tier.
+    uint64_t hash_key = 0;
   };
 
-  Fetch(event::Dispatcher& dispatcher, UpstreamClientProvider& clients, Target target,
-        FetchSink& sink, uint64_t max_pending_bytes, stats::Stats* stats,
-        std::function<void(Fetch&)> on_done);
+  Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target, FetchSink& sink,
+        uint64_t max_pending_bytes, std::function<void(Fetch&)> on_done);
   ~Fetch() override;
 
   void start();
@@ -66,35 +76,50 @@ class Fetch : public upstream::ResponseCallbacks, public event::DeferredDeletabl
   void onResponseData(buffer::Buffer& data, bool end_stream) override;
   void onFailure(upstream::FailureReason reason, std::string_view detail) override;
 
+  // upstream::LoadBalancerContext
+  std::optional<uint64_t> hashKey() const override { return target_.hash_key; }
+  bool shouldSelectAnotherHost(const upstream::Host& host) const override;
+  uint32_t hostSelectionRetryCount() const override;
+
  private:
-  enum class State { kIdle, kAwaitingHeaders, kStreaming, kCollectingError, kDone };
-  void tryStep();
+  enum class State { kIdle, kBackoff, kAwaitingHeaders, kStreaming, kCollectingError, kDone };
+  const upstream::Cluster& cluster() const { return *target_.chain[step_].cluster; }
+  void startStep();
+  void startAttempt();
+  // Ends the current attempt's accounting (active requests, host counters).
+  void endAttempt(int code_class_index);
+  // Retries within the step if the policy allows; true if one is scheduled.
+  bool maybeRetry(bool connect_failure, bool reset_or_timeout, int status);
   // Moves to the next step if the current one's separator allows it.
   bool advance(bool not_found);
+  void stepFailed(int status, std::string reason);
   void finishNotFound();
   void finishFailed(int status, std::string reason);
   void finishError();
   void done();
   void checkBackPressure();
-  std::string describeStep() const;
 
   event::Dispatcher& dispatcher_;
-  UpstreamClientProvider& clients_;
-  stats::Stats* stats_;
+  UpstreamContext& upstream_;
   Target target_;
   FetchSink& sink_;
   const uint64_t max_pending_bytes_;
   std::function<void(Fetch&)> on_done_;
 
   size_t step_ = 0;
+  uint32_t retries_ = 0;
   State state_ = State::kIdle;
   upstream::UpstreamRequest* request_ = nullptr;
+  upstream::HostSharedPtr host_;  // the current attempt's host
+  bool counted_as_retry_ = false;
+  std::vector<const upstream::Host*> attempted_;
   int status_ = 0;
   std::string error_body_;
   uint64_t received_ = 0;
   int64_t content_length_ = -1;
   bool paused_ = false;
   event::TimerPtr resume_timer_;
+  event::TimerPtr backoff_timer_;
   std::string last_error_;
 };
 

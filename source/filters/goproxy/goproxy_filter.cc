@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
+#include "source/upstream/load_balancer/module_path_hash.h"
 
 namespace modgate::filters::goproxy {
 
@@ -112,6 +113,7 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
 
 bool GoproxyFilter::buildTarget(const http::RequestHeaders& headers, Fetch::Target& target) {
   target.kind = request_.kind;
+  if (!request_.module.empty()) target.hash_key = upstream::hashModulePath(request_.module);
   if (isSumdb(request_.kind)) {
     const router::SumDb* db = config_->routes->sumdb(request_.sumdb_name);
     if (db != nullptr && db->cluster != nullptr) {
@@ -323,7 +325,7 @@ void GoproxyFilter::onDestroy() {
 
 void GoproxyFilter::passThrough(Fetch::Target target) {
   passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_, std::move(target), *this, 0,
-                                         config_->stats, [](Fetch&) {});
+                                         [](Fetch&) {});
   passthrough_->start();
 }
 

@@ -2,15 +2,20 @@
 
 namespace modgate::filters::goproxy {
 
-WorkerContext::WorkerContext(event::Dispatcher& dispatcher, stats::Stats* stats)
-    : dispatcher_(dispatcher), stats_(stats) {}
+WorkerContext::WorkerContext(event::Dispatcher& dispatcher, uint64_t seed)
+    : dispatcher_(dispatcher), clusters_(seed) {}
 
 WorkerContext::~WorkerContext() {
   // Fetches reference the clients: they go first.
   jobs_.clear();
 }
 
-upstream::HttpClient& WorkerContext::clientFor(const router::Endpoint& endpoint) {
+upstream::HostSharedPtr WorkerContext::chooseHost(const upstream::Cluster& cluster,
+                                                  upstream::LoadBalancerContext* context) {
+  return clusters_.chooseHost(cluster, context);
+}
+
+upstream::HttpClient& WorkerContext::clientFor(const upstream::Endpoint& endpoint) {
   auto it = clients_.find(endpoint.client_key);
   if (it == clients_.end()) {
     it = clients_
@@ -25,7 +30,7 @@ void WorkerContext::startFetch(Fetch::Target target, std::unique_ptr<FetchSink> 
   auto job = std::make_unique<Job>();
   job->sink = std::move(sink);
   job->fetch = std::make_unique<Fetch>(dispatcher_, *this, std::move(target), *job->sink,
-                                       max_pending_bytes, stats_, [this](Fetch& done) {
+                                       max_pending_bytes, [this](Fetch& done) {
                                          auto it = jobs_.find(&done);
                                          if (it == jobs_.end()) return;
                                          // Still on the fetch's stack: free later.

@@ -5,21 +5,26 @@
 
 #include "source/common/event/dispatcher.h"
 #include "source/filters/goproxy/fetch.h"
+#include "source/upstream/cluster/cluster_manager.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::filters::goproxy {
 
 // What the GOPROXY filter keeps per worker thread: the upstream client (its
 // connection pools) and the fetches this worker drives for the whole process.
-class WorkerContext : public UpstreamClientProvider {
+class WorkerContext : public UpstreamContext {
  public:
-  WorkerContext(event::Dispatcher& dispatcher, stats::Stats* stats);
+  WorkerContext(event::Dispatcher& dispatcher, uint64_t seed);
   ~WorkerContext() override;
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
   // One client per distinct endpoint settings (CA file, verification,
   // HTTP/2), created on first use; each owns its connection pools.
-  upstream::HttpClient& clientFor(const router::Endpoint& endpoint) override;
+  upstream::HttpClient& clientFor(const upstream::Endpoint& endpoint) override;
+  upstream::HostSharedPtr chooseHost(const upstream::Cluster& cluster,
+                                     upstream::LoadBalancerContext* context) override;
+  // A new balancer factory for `cluster`, posted by the cluster manager.
+  upstream::ThreadLocalClusters& clusters() { return clusters_; }
 
   // Runs a fetch whose result goes to `sink`, independent of any client
   // stream; both are freed when the fetch is done.
@@ -34,7 +39,7 @@ class WorkerContext : public UpstreamClientProvider {
   };
 
   event::Dispatcher& dispatcher_;
-  stats::Stats* stats_;
+  upstream::ThreadLocalClusters clusters_;
   std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
 };

@@ -1,0 +1,260 @@
+#include "source/upstream/cluster/cluster_manager.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace modgate::upstream {
+namespace {
+
+std::chrono::milliseconds toMs(const google::protobuf::Duration& duration,
+                               std::chrono::milliseconds fallback) {
+  int64_t ms = duration.seconds() * 1000 + duration.nanos() / 1000000;
+  return ms > 0 ? std::chrono::milliseconds(ms) : fallback;
+}
+
+LbPolicy toPolicy(config::v1::Cluster::LbPolicy policy) {
+  switch (policy) {
+    case config::v1::Cluster::LEAST_REQUEST:
+      return LbPolicy::kLeastRequest;
+    case config::v1::Cluster::RING_HASH:
+      return LbPolicy::kRingHash;
+    case config::v1::Cluster::MAGLEV:
+      return LbPolicy::kMaglev;
+    case config::v1::Cluster::RANDOM:
+      return LbPolicy::kRandom;
+    default:
+      return LbPolicy::kRoundRobin;
+  }
+}
+
+ClusterInfo buildInfo(const config::v1::Cluster& proto) {
+  ClusterInfo info;
+  info.name = proto.name();
+  info.lb_policy = toPolicy(proto.lb_policy());
+  if (proto.has_least_request_lb_config() && proto.least_request_lb_config().has_choice_count()) {
+    info.lb_options.least_request.choice_count =
+        proto.least_request_lb_config().choice_count().value();
+  }
+  if (proto.has_ring_hash_lb_config()) {
+    const auto& ring = proto.ring_hash_lb_config();
+    if (ring.has_minimum_ring_size()) {
+      info.lb_options.ring_hash.minimum_ring_size = ring.minimum_ring_size().value();
+    }
+    if (ring.has_maximum_ring_size()) {
+      info.lb_options.ring_hash.maximum_ring_size = ring.maximum_ring_size().value();
+    }
+  }
+  if (proto.has_maglev_lb_config() && proto.maglev_lb_config().has_table_size()) {
+    info.lb_options.maglev.table_size = proto.maglev_lb_config().table_size().value();
+  }
+  const auto& common = proto.common_lb_config();
+  if (common.has_healthy_panic_threshold()) {
+    info.host_set_options.healthy_panic_threshold = common.healthy_panic_threshold().value();
+  }
+  if (common.has_overprovisioning_factor()) {
+    info.host_set_options.overprovisioning_factor = common.overprovisioning_factor().value();
+  }
+  if (common.consistent_hashing_lb_config().has_hash_balance_factor()) {
+    info.lb_options.hash_balance_factor =
+        common.consistent_hashing_lb_config().hash_balance_factor().value();
+  }
+
+  RequestOptions defaults;
+  info.request_options.connect_timeout = toMs(proto.connect_timeout(), defaults.connect_timeout);
+  info.request_options.response_timeout = toMs(proto.response_timeout(), defaults.response_timeout);
+  info.request_options.idle_timeout = toMs(proto.idle_timeout(), defaults.idle_timeout);
+
+  if (proto.has_retry_policy()) {
+    const auto& retry = proto.retry_policy();
+    for (int on : retry.retry_on()) {
+      switch (on) {
+        case config::v1::RetryPolicy::FIVE_XX:
+          info.retry.retry_on |= kRetryOn5xx;
+          break;
+        case config::v1::RetryPolicy::GATEWAY_ERROR:
+          info.retry.retry_on |= kRetryOnGatewayError;
+          break;
+        case config::v1::RetryPolicy::RESET:
+          info.retry.retry_on |= kRetryOnReset;
+          break;
+        case config::v1::RetryPolicy::CONNECT_FAILURE:
+          info.retry.retry_on |= kRetryOnConnectFailure;
+          break;
+        case config::v1::RetryPolicy::REFUSED_STREAM:
+          info.retry.retry_on |= kRetryOnRefusedStream;
+          break;
+        default:
+          break;
+      }
+    }
+    info.retry.num_retries = retry.has_num_retries() ? retry.num_retries().value() : 1;
+    info.retry.per_try_timeout = toMs(retry.per_try_timeout(), std::chrono::milliseconds(0));
+    info.retry.base_interval =
+        toMs(retry.retry_back_off().base_interval(), std::chrono::milliseconds(25));
+    info.retry.max_interval =
+        toMs(retry.retry_back_off().max_interval(), info.retry.base_interval * 10);
+    info.retry.avoid_previous_hosts = retry.retry_host_predicate_previous_hosts();
+    if (retry.has_host_selection_retry_max_attempts()) {
+      info.retry.host_selection_retry_max_attempts =
+          retry.host_selection_retry_max_attempts().value();
+    }
+  }
+  const auto& breakers = proto.circuit_breakers();
+  auto& limits = info.circuit_breakers;
+  if (breakers.has_max_connections()) limits.max_connections = breakers.max_connections().value();
+  if (breakers.has_max_pending_requests()) {
+    limits.max_pending_requests = breakers.max_pending_requests().value();
+  }
+  if (breakers.has_max_requests()) limits.max_requests = breakers.max_requests().value();
+  if (breakers.has_max_retries()) limits.max_retries = breakers.max_retries().value();
+  if (breakers.has_retry_budget()) {
+    limits.retry_budget_percent = breakers.retry_budget().has_budget_percent()
+                                      ? breakers.retry_budget().budget_percent().value()
+                                      : 20.0;
+    if (breakers.retry_budget().has_min_retry_concurrency()) {
+      limits.min_retry_concurrency = breakers.retry_budget().min_retry_concurrency().value();
+    }
+  }
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
+    const config::v1::Bootstrap& bootstrap, stats::Stats& stats) {
+  std::unique_ptr<ClusterManager> manager(new ClusterManager());
+  auto add = [&](const config::v1::Cluster& proto, const std::string& path) -> absl::Status {
+    ClusterInfo info = buildInfo(proto);
+    std::vector<HostSharedPtr> hosts;
+    for (int i = 0; i < proto.endpoints_size(); ++i) {
+      const auto& config = proto.endpoints(i);
+      auto url = Url::parse(config.url());
+      if (!url.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".endpoints[", i, "].url: ", url.status().message()));
+      }
+      auto endpoint = std::make_unique<Endpoint>();
+      endpoint->url = *url;
+      const auto& tls = config.tls();
+      if (!tls.ca_file().empty()) endpoint->client.ca_file = tls.ca_file();
+      endpoint->client.verify = !tls.insecure_skip_verify();
+      endpoint->client.sni = tls.sni();
+      endpoint->client.http2 = proto.http2();
+      endpoint->client_key = absl::StrCat(endpoint->client.ca_file, "|", endpoint->client.verify,
+                                          "|", endpoint->client.http2, "|", endpoint->client.sni);
+      endpoint->health_check_path = config.health_check_path();
+      HostSharedPtr host =
+          makeHost(std::move(endpoint), config.has_weight() ? config.weight().value() : 1,
+                   config.priority());
+      Endpoint& data = Cluster::endpoint(*host);
+      for (int c = 0; c < 6; ++c) {
+        data.rq_by_class[c] = &stats.upstreamHostRequests(info.name, host->name, c);
+      }
+      data.healthy_gauge = &stats.upstreamHostHealthy(info.name, host->name);
+      data.healthy_gauge->Set(1);
+      hosts.push_back(std::move(host));
+    }
+    if (hosts.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));
+    }
+    ClusterStats cluster_stats;
+    using Which = stats::Stats::ClusterCounter;
+    cluster_stats.rq_retry = &stats.clusterCounter(Which::kRetry, info.name);
+    cluster_stats.rq_retry_overflow = &stats.clusterCounter(Which::kRetryOverflow, info.name);
+    cluster_stats.rq_overflow = &stats.clusterCounter(Which::kOverflow, info.name);
+    cluster_stats.no_healthy_host = &stats.clusterCounter(Which::kNoHealthyHost, info.name);
+    std::string name = info.name;
+    auto cluster = std::make_shared<Cluster>(std::move(info), std::move(hosts), cluster_stats);
+    manager->factories_[name] = cluster->buildLoadBalancerFactory();
+    if (manager->factories_[name] == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": invalid load balancer options"));
+    }
+    manager->clusters_[name] = std::move(cluster);
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < bootstrap.clusters_size(); ++i) {
+    absl::Status status = add(bootstrap.clusters(i), absl::StrCat("clusters[", i, "]"));
+    if (!status.ok()) return status;
+  }
+  for (int i = 0; i < bootstrap.sumdbs_size(); ++i) {
+    const auto& db = bootstrap.sumdbs(i);
+    if (db.url().empty()) continue;
+    config::v1::Cluster synthetic;
+    synthetic.set_name(absl::StrCat("sumdb_", db.name()));
+    synthetic.add_endpoints()->set_url(db.url());
+    absl::Status status = add(synthetic, absl::StrCat("sumdbs[", i, "]"));
+    if (!status.ok()) return status;
+  }
+  return manager;
+}
+
+ClusterSharedPtr ClusterManager::get(const std::string& name) const {
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const LoadBalancerFactory> ClusterManager::currentFactory(
+    const std::string& name) const {
+  auto it = factories_.find(name);
+  return it == factories_.end() ? nullptr : it->second;
+}
+
+void ClusterManager::onHostHealthChanged(const std::string& name) {
+  ClusterSharedPtr cluster = get(name);
+  if (cluster == nullptr) return;
+  for (const auto& host : cluster->hosts()) {
+    const Endpoint& endpoint = Cluster::endpoint(*host);
+    if (endpoint.healthy_gauge != nullptr) endpoint.healthy_gauge->Set(endpoint.healthy() ? 1 : 0);
+  }
+  auto factory = cluster->buildLoadBalancerFactory();
+  if (factory == nullptr) return;
+  factories_[name] = factory;
+  if (publish_) publish_(name, factory);
+}
+
+std::string ClusterManager::dumpClusters() const {
+  std::string out;
+  for (const auto& [name, cluster] : clusters_) {
+    const auto& breakers = cluster->info().circuit_breakers;
+    absl::StrAppend(&out, name, "::active_requests::", cluster->active_requests.load(), "\n");
+    absl::StrAppend(&out, name, "::active_retries::", cluster->active_retries.load(), "\n");
+    absl::StrAppend(&out, name, "::max_requests::", breakers.max_requests, "\n");
+    for (const auto& host : cluster->hosts()) {
+      const Endpoint& endpoint = Cluster::endpoint(*host);
+      const std::string prefix = absl::StrCat(name, "::", host->name, "::");
+      uint64_t total = 0, errors = 0;
+      for (int c = 0; c < 6; ++c) {
+        uint64_t n = static_cast<uint64_t>(endpoint.rq_by_class[c]->Value());
+        total += n;
+        if (c == 0 || c == 5) errors += n;
+      }
+      std::string flags;
+      if (endpoint.health_check_failed) flags += "/failed_active_hc";
+      if (endpoint.outlier_ejected) flags += "/failed_outlier_check";
+      absl::StrAppend(&out, prefix, "url::", endpoint.url.scheme, "://", endpoint.url.authority(),
+                      endpoint.url.path_prefix, "\n");
+      absl::StrAppend(&out, prefix, "weight::", host->weight.load(), "\n");
+      absl::StrAppend(&out, prefix, "priority::", host->priority.load(), "\n");
+      absl::StrAppend(&out, prefix, "health_flags::", flags.empty() ? "healthy" : flags.substr(1),
+                      "\n");
+      absl::StrAppend(&out, prefix, "rq_active::", host->active_requests.load(), "\n");
+      absl::StrAppend(&out, prefix, "rq_total::", total, "\n");
+      absl::StrAppend(&out, prefix, "rq_error::", errors, "\n");
+    }
+  }
+  return out;
+}
+
+void ThreadLocalClusters::update(const std::string& cluster,
+                                 const std::shared_ptr<const LoadBalancerFactory>& factory) {
+  if (factory == nullptr) return;
+  balancers_[cluster] = factory->create(seed_);
+}
+
+HostSharedPtr ThreadLocalClusters::chooseHost(const Cluster& cluster,
+                                              LoadBalancerContext* context) {
+  auto it = balancers_.find(cluster.name());
+  if (it == balancers_.end() || it->second == nullptr) return nullptr;
+  return it->second->chooseHost(context);
+}
+
+}  // namespace modgate::upstream
