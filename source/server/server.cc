@@ -86,6 +86,7 @@ absl::Status Server::initialize() {
   auto clusters = upstream::ClusterManager::create(bootstrap_, stats_);
   if (!clusters.ok()) return clusters.status();
   cluster_manager_ = std::move(*clusters);
+  cluster_manager_->start(main_dispatcher_);
   auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters());
   if (!routes.ok()) return routes.status();
   auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();

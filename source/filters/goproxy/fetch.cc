@@ -99,6 +99,12 @@ void Fetch::startAttempt() {
       upstream_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this, options);
 }
 
+void Fetch::reportOutlier(upstream::OutlierResult result) {
+  if (host_ == nullptr) return;
+  const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
+  if (endpoint.outlier != nullptr) endpoint.outlier->putResult(result);
+}
+
 void Fetch::endAttempt(int code_class_index) {
   upstream::Cluster& cluster = *target_.chain[step_].cluster;
   if (counted_as_retry_) {
@@ -176,6 +182,8 @@ void Fetch::stepFailed(int status, std::string reason) {
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
+  reportOutlier(upstream::outlierResultForStatus(static_cast<uint32_t>(status_)));
+
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
       int64_t value;
@@ -271,6 +279,9 @@ void Fetch::finishNotFound() {
 
 void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   request_ = nullptr;
+  if (state_ != State::kStreaming) {
+    if (auto result = upstream::outlierResultForFailure(reason)) reportOutlier(*result);
+  }
   endAttempt(0);
   std::string text = absl::StrCat("upstream ", cluster().name(), ": ",
                                   std::string(upstream::failureReasonName(reason)));

@@ -10,6 +10,7 @@
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
 #include "source/upstream/cluster/cluster.h"
+#include "source/upstream/health/outlier_result.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::filters::goproxy {
@@ -88,6 +89,8 @@ class Fetch : public upstream::ResponseCallbacks,
   void startAttempt();
   // Ends the current attempt's accounting (active requests, host counters).
   void endAttempt(int code_class_index);
+  // Passive health: the attempt's outcome for the host's outlier monitor.
+  void reportOutlier(upstream::OutlierResult result);
   // Retries within the step if the policy allows; true if one is scheduled.
   bool maybeRetry(bool connect_failure, bool reset_or_timeout, int status);
   // Moves to the next step if the current one's separator allows it.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "source/upstream/health/outlier_detector.h"
 #include "source/upstream/http_client.h"
 #include "source/upstream/load_balancer/host.h"
 #include "source/upstream/load_balancer/host_set.h"
@@ -64,6 +65,9 @@ struct Endpoint {
   // [0] counts requests that got no response.
   prometheus::Counter* rq_by_class[6] = {};
   prometheus::Gauge* healthy_gauge = nullptr;
+  // Passive health: workers report each attempt's outcome here (lock-free).
+  // Set at start-up, before workers run; null without outlier detection.
+  OutlierMonitorSharedPtr outlier;
 
   bool healthy() const { return !health_check_failed.load() && !outlier_ejected.load(); }
 };

@@ -117,6 +117,65 @@ ClusterInfo buildInfo(const config::v1::Cluster& proto) {
   return info;
 }
 
+std::optional<HealthCheckOptions> healthCheckOptions(const config::v1::Cluster& proto) {
+  if (!proto.has_health_check()) return std::nullopt;
+  const auto& hc = proto.health_check();
+  HealthCheckOptions options;
+  options.path = hc.path();
+  options.host = hc.host();
+  options.interval = toMs(hc.interval(), options.interval);
+  options.timeout = toMs(hc.timeout(), options.timeout);
+  options.initial_jitter = toMs(hc.initial_jitter(), std::chrono::milliseconds(0));
+  options.interval_jitter = toMs(hc.interval_jitter(), std::chrono::milliseconds(0));
+  options.interval_jitter_percent = hc.interval_jitter_percent();
+  if (hc.has_unhealthy_threshold()) options.unhealthy_threshold = hc.unhealthy_threshold().value();
+  if (hc.has_healthy_threshold()) options.healthy_threshold = hc.healthy_threshold().value();
+  for (const auto& range : hc.expected_statuses()) {
+    options.expected_statuses.push_back(StatusRange{range.start(), range.end()});
+  }
+  if (hc.has_unhealthy_interval()) options.unhealthy_interval = toMs(hc.unhealthy_interval(), {});
+  if (hc.has_healthy_edge_interval()) {
+    options.healthy_edge_interval = toMs(hc.healthy_edge_interval(), {});
+  }
+  if (hc.has_unhealthy_edge_interval()) {
+    options.unhealthy_edge_interval = toMs(hc.unhealthy_edge_interval(), {});
+  }
+  options.no_traffic_interval = toMs(hc.no_traffic_interval(), options.no_traffic_interval);
+  return options;
+}
+
+std::optional<OutlierDetectionOptions> outlierOptions(const config::v1::Cluster& proto) {
+  if (!proto.has_outlier_detection()) return std::nullopt;
+  const auto& od = proto.outlier_detection();
+  OutlierDetectionOptions options;
+  if (od.has_consecutive_5xx()) options.consecutive_5xx = od.consecutive_5xx().value();
+  options.interval = toMs(od.interval(), options.interval);
+  options.base_ejection_time = toMs(od.base_ejection_time(), options.base_ejection_time);
+  options.max_ejection_time =
+      toMs(od.max_ejection_time(), std::max(options.max_ejection_time, options.base_ejection_time));
+  if (od.has_max_ejection_percent())
+    options.max_ejection_percent = od.max_ejection_percent().value();
+  if (od.has_enforcing_consecutive_5xx()) {
+    options.enforcing_consecutive_5xx = od.enforcing_consecutive_5xx().value();
+  }
+  if (od.has_consecutive_gateway_failure()) {
+    options.consecutive_gateway_failure = od.consecutive_gateway_failure().value();
+  }
+  if (od.has_enforcing_consecutive_gateway_failure()) {
+    options.enforcing_consecutive_gateway_failure =
+        od.enforcing_consecutive_gateway_failure().value();
+  }
+  options.split_external_local_origin_errors = od.split_external_local_origin_errors();
+  if (od.has_consecutive_local_origin_failure()) {
+    options.consecutive_local_origin_failure = od.consecutive_local_origin_failure().value();
+  }
+  if (od.has_enforcing_consecutive_local_origin_failure()) {
+    options.enforcing_consecutive_local_origin_failure =
+        od.enforcing_consecutive_local_origin_failure().value();
+  }
+  return options;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
@@ -169,6 +228,13 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
       return absl::InvalidArgumentError(absl::StrCat(path, ": invalid load balancer options"));
     }
     manager->clusters_[name] = std::move(cluster);
+    auto runtime = std::make_unique<Runtime>();
+    runtime->manager = manager.get();
+    runtime->cluster = name;
+    runtime->health_check = healthCheckOptions(proto);
+    runtime->outlier_detection = outlierOptions(proto);
+    runtime->ejections = &stats.clusterCounter(stats::Stats::ClusterCounter::kEjection, name);
+    manager->runtimes_[name] = std::move(runtime);
     return absl::OkStatus();
   };
   for (int i = 0; i < bootstrap.clusters_size(); ++i) {
@@ -185,6 +251,64 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
     if (!status.ok()) return status;
   }
   return manager;
+}
+
+ClusterManager::~ClusterManager() {
+  // Checkers and detectors call back into the runtimes: stop them first.
+  for (auto& [name, runtime] : runtimes_) {
+    runtime->checker.reset();
+    runtime->detector.reset();
+  }
+}
+
+HttpClient& ClusterManager::healthCheckClient(const Host& host) {
+  const Endpoint& endpoint = Cluster::endpoint(host);
+  auto it = health_clients_.find(endpoint.client_key);
+  if (it == health_clients_.end()) {
+    it = health_clients_
+             .emplace(endpoint.client_key, createHttpClient(*main_dispatcher_, endpoint.client))
+             .first;
+  }
+  return *it->second;
+}
+
+void ClusterManager::start(event::Dispatcher& main_dispatcher) {
+  main_dispatcher_ = &main_dispatcher;
+  for (auto& [name, runtime] : runtimes_) {
+    ClusterSharedPtr cluster = clusters_[name];
+    if (runtime->outlier_detection.has_value()) {
+      runtime->detector =
+          createOutlierDetector(main_dispatcher, *runtime->outlier_detection, *runtime);
+      for (const auto& host : cluster->hosts()) {
+        Cluster::endpoint(*host).outlier = runtime->detector->addHost(host);
+      }
+    }
+    if (runtime->health_check.has_value()) {
+      runtime->checker = createHealthChecker(
+          main_dispatcher, *runtime->health_check,
+          [this](const Host& host) -> HttpClient& { return healthCheckClient(host); }, *runtime);
+      for (const auto& host : cluster->hosts()) {
+        Endpoint& endpoint = Cluster::endpoint(*host);
+        // Unhealthy until the first check passes (Envoy).
+        endpoint.health_check_failed = !runtime->health_check->hosts_start_healthy;
+        runtime->checker->addHost(
+            HealthCheckEndpoint{host, endpoint.url, endpoint.health_check_path});
+      }
+      runtime->checker->start();
+      onHostHealthChanged(name);
+    }
+  }
+}
+
+void ClusterManager::Runtime::onHostHealthChanged(const HostSharedPtr& host, bool healthy) {
+  Cluster::endpoint(*host).health_check_failed = !healthy;
+  manager->onHostHealthChanged(cluster);
+}
+
+void ClusterManager::Runtime::onHostEjectionChanged(const HostSharedPtr& host, bool ejected) {
+  Cluster::endpoint(*host).outlier_ejected = ejected;
+  if (ejected && ejections != nullptr) ejections->Increment();
+  manager->onHostHealthChanged(cluster);
 }
 
 ClusterSharedPtr ClusterManager::get(const std::string& name) const {

@@ -10,6 +10,8 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/stats/stats.h"
 #include "source/upstream/cluster/cluster.h"
+#include "source/upstream/health/health_checker.h"
+#include "source/upstream/health/outlier_detector.h"
 
 namespace modgate::upstream {
 
@@ -37,15 +39,41 @@ class ClusterManager {
   // Main thread: a host of `cluster` changed health; rebuild and publish.
   void onHostHealthChanged(const std::string& cluster);
 
+  // Main thread, once, before workers start: health checkers and outlier
+  // detectors begin (hosts with active health checks start unhealthy until
+  // their first check passes, as in Envoy; with every host unhealthy the
+  // panic threshold spreads traffic over all of them meanwhile).
+  void start(event::Dispatcher& main_dispatcher);
+
   // Text for admin /clusters: one line per host and field, Envoy style.
   std::string dumpClusters() const;
 
+  ~ClusterManager();
+
  private:
+  // The health machinery of one cluster and where its verdicts go.
+  struct Runtime : public HealthCheckerCallbacks, public OutlierDetectorCallbacks {
+    ClusterManager* manager = nullptr;
+    std::string cluster;
+    std::optional<HealthCheckOptions> health_check;
+    std::optional<OutlierDetectionOptions> outlier_detection;
+    std::unique_ptr<HealthChecker> checker;
+    std::unique_ptr<OutlierDetector> detector;
+    prometheus::Counter* ejections = nullptr;
+    void onHostHealthChanged(const HostSharedPtr& host, bool healthy) override;
+    void onHostEjectionChanged(const HostSharedPtr& host, bool ejected) override;
+  };
+
   ClusterManager() = default;
+  HttpClient& healthCheckClient(const Host& host);
 
   std::map<std::string, ClusterSharedPtr> clusters_;
   std::map<std::string, std::shared_ptr<const LoadBalancerFactory>> factories_;
   PublishCb publish_;
+  std::map<std::string, std::unique_ptr<Runtime>> runtimes_;
+  event::Dispatcher* main_dispatcher_ = nullptr;
+  // Health checks use their own clients on the main thread.
+  std::map<std::string, std::unique_ptr<HttpClient>> health_clients_;
 };
 
 // A worker's view: one load balancer per cluster, rebuilt from each
