@@ -30,6 +30,9 @@ void ApplyCacheDefaults(v1::Cache& cache) {
   DefaultDuration(
       cache.has_sumdb_latest_ttl(), [&] { return cache.mutable_sumdb_latest_ttl(); },
       kDefaultCacheTtlSeconds);
+  DefaultDuration(
+      cache.has_stale_while_revalidate(), [&] { return cache.mutable_stale_while_revalidate(); },
+      kDefaultCacheTtlSeconds);
   if (!cache.has_serve_stale()) cache.mutable_serve_stale()->set_value(true);
   if (!cache.has_hot_object_max_bytes()) {
     cache.mutable_hot_object_max_bytes()->set_value(kDefaultHotObjectMaxBytes);

@@ -208,6 +208,8 @@ class Validator {
     RequireNonNegative("cache.negative_ttl", cache.has_negative_ttl(), cache.negative_ttl());
     RequireNonNegative("cache.sumdb_latest_ttl", cache.has_sumdb_latest_ttl(),
                        cache.sumdb_latest_ttl());
+    RequireNonNegative("cache.stale_while_revalidate", cache.has_stale_while_revalidate(),
+                       cache.stale_while_revalidate());
     if (cache.has_hot_cache_max_bytes() && cache.has_hot_object_max_bytes() &&
         cache.hot_cache_max_bytes().value() > 0 &&
         cache.hot_object_max_bytes().value() > cache.hot_cache_max_bytes().value()) {

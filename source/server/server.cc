@@ -99,6 +99,11 @@ absl::Status Server::initialize() {
   goproxy->negative_ttl = toMs(cache_config.negative_ttl(), goproxy->negative_ttl);
   goproxy->sumdb_latest_ttl = toMs(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
   goproxy->serve_stale = !cache_config.has_serve_stale() || cache_config.serve_stale().value();
+  goproxy->stale_while_revalidate =
+      cache_config.has_stale_while_revalidate()
+          ? std::chrono::milliseconds(cache_config.stale_while_revalidate().seconds() * 1000 +
+                                      cache_config.stale_while_revalidate().nanos() / 1000000)
+          : goproxy->stale_while_revalidate;
   goproxy->offline = cache_config.offline();
   goproxy_config_ = goproxy;
 

@@ -16,7 +16,9 @@ LATEST_P=/github.com/spf13/cobra/@latest
 start_origin
 PORT="$ORIGIN_PORT"
 
-# write_config FILE SERVE_STALE
+# write_config FILE SERVE_STALE [STALE_WHILE_REVALIDATE]
+# The first sections turn background revalidation off (0s) to test the
+# synchronous refresh; the last one tests the default.
 write_config() {
   cat >"$1" <<EOF
 cache:
@@ -24,6 +26,7 @@ cache:
   latest_ttl: 1s
   negative_ttl: 3s
   serve_stale: $2
+  stale_while_revalidate: ${3:-0s}
 clusters:
   - name: origin
     endpoints:
@@ -139,6 +142,34 @@ if [[ "$code" =~ ^5[0-9][0-9]$ ]]; then
 else
   fail "serve_stale false: origin down, TTL passed: GET $LIST_P is an error" "status $code, X-Cache [$(header X-Cache)]"
 fi
+
+stop_modgate
+
+# ---- stale_while_revalidate (the default 60s) ----------------------------------------
+# An expired list is answered at once from cache (STALE) while one background
+# fetch refreshes it; the next request sees the refreshed answer (HIT).
+swr_root="$WORK/swr-origin"
+copy_fixture "$swr_root" || die "cannot copy the fixture"
+ORIGIN_FIXED_PORT="$PORT" start_origin --root "$swr_root"
+ORIGIN_URL="http://127.0.0.1:$PORT" write_config "$WORK/swr.yaml" true 60s
+start_modgate -c "$WORK/swr.yaml" --cache-dir "$WORK/cache-swr"
+get "swr: GET $LIST_P is a MISS" "$LIST_P" MISS
+before="$(origin_requests "$LIST_P")"
+# A new version appears upstream; the cached list expires.
+rm -f "$swr_root$LIST_P" && { cat "$FIXTURE$LIST_P"; printf 'v9.9.9\n'; } >"$swr_root$LIST_P"
+sleep 1.5
+code="$(http_get "$PROXY_URL$LIST_P" "$WORK/swr1.body")"
+assert_eq "swr: expired list answered at once from cache (200 STALE, old body)" \
+  "200 STALE same" "$code $(header X-Cache) $(cmp -s "$WORK/swr1.body" "$FIXTURE$LIST_P" && echo same || echo differs)"
+ok=0
+for _ in $(seq 1 50); do
+  code="$(http_get "$PROXY_URL$LIST_P" "$WORK/swr2.body")"
+  if [[ "$code $(header X-Cache)" == "200 HIT" ]] && grep -q '^v9.9.9$' "$WORK/swr2.body"; then ok=1; break; fi
+  sleep 0.1
+done
+if ((ok)); then pass "swr: the background refresh brings the new version (200 HIT with v9.9.9)"
+else fail "swr: the background refresh brings the new version" "last: $code $(header X-Cache)"; fi
+assert_eq "swr: one background fetch for the refresh" 1 "$(($(origin_requests "$LIST_P") - before))"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish

@@ -28,6 +28,9 @@ struct GoproxyConfig {
   std::chrono::milliseconds sumdb_latest_ttl{60000};
   std::chrono::milliseconds sumdb_supported_ttl{24 * 3600 * 1000};
   bool serve_stale = true;
+  // Serve an expired list/@latest this long past expiry while one
+  // background fetch refreshes it; zero: clients wait for the refresh.
+  std::chrono::milliseconds stale_while_revalidate{60000};
   // Serve only what the cache holds; never ask an upstream.
   bool offline = false;
   // Pause the upstream while this many fetched bytes wait for the disk.

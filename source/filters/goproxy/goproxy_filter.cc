@@ -107,6 +107,13 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     }
     return;
   }
+  if (entry != nullptr && entry->meta.status == 200 && config_->serve_stale &&
+      nowUnixMs() < entry->meta.expires_at_unix_ms + config_->stale_while_revalidate.count()) {
+    // Recently expired: answer now and refresh in the background, once.
+    revalidate(std::move(target));
+    serveEntry(entry, "STALE");
+    return;
+  }
   if (config_->serve_stale) stale_ = std::move(entry);
   fetchThroughCache(std::move(target));
 }
@@ -226,6 +233,15 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
     config_->stats->singleflight_joined->Increment();
   }
   if (!destroyed_) subscription_ = inflight_->subscribe(worker_.dispatcher(), *this);
+}
+
+void GoproxyFilter::revalidate(Fetch::Target target) {
+  bool created = false;
+  std::shared_ptr<cache::Inflight> inflight = config_->inflight->join(request_.cache_key, created);
+  if (!created) return;  // a refresh is already under way
+  worker_.startFetch(std::move(target),
+                     std::make_unique<CacheFillSink>(config_, request_, std::move(inflight)),
+                     config_->max_pending_disk_bytes);
 }
 
 void GoproxyFilter::onHeaders(const cache::EntryMeta& meta) {

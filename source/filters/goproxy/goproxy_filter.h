@@ -53,6 +53,7 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   void serveBody(const std::shared_ptr<const cache::Entry>& entry);
   void addFileRange(buffer::Buffer& body, int fd, uint64_t offset, uint64_t length);
   void fetchThroughCache(Fetch::Target target);
+  void revalidate(Fetch::Target target);
   void passThrough(Fetch::Target target);
   void sendHeaders(int status, const std::string& content_type, int64_t content_length,
                    const char* cache_status, bool end_stream);
