@@ -3,6 +3,8 @@
 // main only parses the command line, builds the bootstrap config and hands
 // it to the server; everything else lives in source/server and below.
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (command_line->mode == Mode::kValidate) {
-        // The effective config (defaults filled in, secrets redacted), then OK.
+    // The effective config (defaults filled in, secrets redacted), then OK.
     printf("%s\n", modgate::config::DumpJson(*bootstrap).c_str());
     fprintf(stderr, "%s: OK\n", command_line->config_path.c_str());
     return 0;
@@ -50,6 +52,14 @@ int main(int argc, char** argv) {
   modgate::log::Level level = modgate::log::Level::kInfo;
   if (!bootstrap->log_level().empty()) modgate::log::parseLevel(bootstrap->log_level(), level);
   modgate::log::setLevel(level);
+
+  // Each connection and each cached open file takes a descriptor; the
+  // default soft limit (1024) is far below what an edge proxy needs.
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   modgate::server::Server server(std::move(*bootstrap));
   absl::Status status = server.initialize();

@@ -187,8 +187,18 @@ NginxOrigin::~NginxOrigin() {
 }
 
 std::vector<NginxOrigin::LogLine> NginxOrigin::accessLog() const {
+  // nginx logs a request after its response is sent, so a client can be
+  // done before the line is written: wait until the log stops growing
+  // (bounded) instead of racing it.
+  std::string text = readFile(prefix_ + "/logs/access.log");
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string again = readFile(prefix_ + "/logs/access.log");
+    if (again == text && !text.empty()) break;
+    text = std::move(again);
+  }
   std::vector<LogLine> lines;
-  std::istringstream in(readFile(prefix_ + "/logs/access.log"));
+  std::istringstream in(text);
   LogLine line;
   while (in >> line.connection >> line.request >> line.protocol >> line.status >> line.uri) {
     lines.push_back(line);

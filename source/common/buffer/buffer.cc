@@ -83,6 +83,32 @@ bool Buffer::addFileForSendfile(int fd, off_t offset, size_t length) {
   return rc == 0;
 }
 
+FileHandle::~FileHandle() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool Buffer::addFileRange(std::shared_ptr<const FileHandle> file, off_t offset, size_t length,
+                          bool sendfile) {
+  if (length == 0) return true;
+  if (sendfile) evbuffer_set_flags(buffer_, EVBUFFER_FLAG_DRAINS_TO_FD);
+  // Not EVBUF_FS_CLOSE_ON_FREE: the handle owns the fd; the segment holds a
+  // reference to the handle until libevent frees the segment.
+  evbuffer_file_segment* segment =
+      evbuffer_file_segment_new(file->fd(), offset, static_cast<ev_off_t>(length),
+                                sendfile ? EVBUF_FS_DISABLE_MMAP : EVBUF_FS_DISABLE_SENDFILE);
+  if (segment == nullptr) return false;
+  auto* holder = new std::shared_ptr<const FileHandle>(std::move(file));
+  evbuffer_file_segment_add_cleanup_cb(
+      segment,
+      [](const evbuffer_file_segment*, int, void* arg) {
+        delete static_cast<std::shared_ptr<const FileHandle>*>(arg);
+      },
+      holder);
+  const int rc = evbuffer_add_file_segment(buffer_, segment, 0, static_cast<ev_off_t>(length));
+  evbuffer_file_segment_free(segment);  // the buffer holds its own reference
+  return rc == 0;
+}
+
 void Buffer::move(Buffer& other) { evbuffer_add_buffer(buffer_, other.buffer_); }
 
 void Buffer::move(Buffer& other, size_t length) {

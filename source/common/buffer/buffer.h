@@ -14,6 +14,21 @@ struct evbuffer;
 
 namespace modgate::buffer {
 
+// An open, read-only file descriptor, closed when the last holder lets go.
+// Shared by every response that sends (part of) the same file, so a hot
+// file is opened once rather than per request.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) : fd_(fd) {}
+  ~FileHandle();
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  const int fd_;
+};
+
 // A byte queue over libevent's evbuffer: a chain of slices, so moving data
 // between buffers (socket -> codec -> stream -> socket) relinks slices
 // instead of copying bytes, file ranges go out with sendfile, and shared
@@ -44,6 +59,13 @@ class Buffer {
   // buffer must end up in a plain socket's output unread (HTTP/1.1 over
   // TCP); a codec that reads bytes (HTTP/2, TLS) must get addFile().
   bool addFileForSendfile(int fd, off_t offset, size_t length);
+
+  // Appends a range of a shared open file without giving up the fd: the
+  // handle stays alive until the bytes are written or drained. With
+  // `sendfile` the range is never mapped (plain-socket HTTP/1.1 only; see
+  // addFileForSendfile()); otherwise it is mapped for a codec to read.
+  bool addFileRange(std::shared_ptr<const FileHandle> file, off_t offset, size_t length,
+                    bool sendfile);
 
   // Moves all of `other` to the end of this buffer (relinks, no copy).
   void move(Buffer& other);

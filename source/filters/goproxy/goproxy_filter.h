@@ -51,7 +51,8 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   bool buildTarget(const http::RequestHeaders& headers, Fetch::Target& target);
   void serveEntry(std::shared_ptr<const cache::Entry> entry, const char* cache_status);
   void serveBody(const std::shared_ptr<const cache::Entry>& entry);
-  void addFileRange(buffer::Buffer& body, int fd, uint64_t offset, uint64_t length);
+  void sendFile(const std::shared_ptr<const buffer::FileHandle>& file, uint64_t offset,
+                uint64_t length, bool end_stream);
   void fetchThroughCache(Fetch::Target target);
   void revalidate(Fetch::Target target);
   void passThrough(Fetch::Target target);
@@ -70,6 +71,8 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   // Alive while waiting on a fetch (ours or another worker's).
   std::shared_ptr<cache::Inflight> inflight_;
   std::unique_ptr<cache::Subscription> subscription_;
+  // The fetch's temp file, opened once for all of this stream's sends.
+  std::shared_ptr<const buffer::FileHandle> inflight_file_;
   // What to serve if the upstream fails (an expired list/@latest entry).
   std::shared_ptr<const cache::Entry> stale_;
   bool headers_sent_ = false;

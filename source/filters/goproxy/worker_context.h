@@ -5,6 +5,7 @@
 
 #include "source/common/event/dispatcher.h"
 #include "source/filters/goproxy/fetch.h"
+#include "source/filters/goproxy/open_file_cache.h"
 #include "source/upstream/cluster/cluster_manager.h"
 #include "source/upstream/http_client.h"
 
@@ -25,6 +26,7 @@ class WorkerContext : public UpstreamContext {
                                      upstream::LoadBalancerContext* context) override;
   // A new balancer factory for `cluster`, posted by the cluster manager.
   upstream::ThreadLocalClusters& clusters() { return clusters_; }
+  OpenFileCache& openFiles() { return open_files_; }
 
   // Runs a fetch whose result goes to `sink`, independent of any client
   // stream; both are freed when the fetch is done.
@@ -40,6 +42,7 @@ class WorkerContext : public UpstreamContext {
 
   event::Dispatcher& dispatcher_;
   upstream::ThreadLocalClusters clusters_;
+  OpenFileCache open_files_{256};
   std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
 };
