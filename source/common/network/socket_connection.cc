@@ -31,7 +31,7 @@ SocketConnection::SocketConnection(event::Dispatcher& dispatcher, bufferevent* b
       id_(next_connection_id++) {
   bufferevent_setcb(bev_, &SocketConnection::onRead, &SocketConnection::onWrite,
                     &SocketConnection::onEventCb, this);
-    bufferevent_setwatermark(bev_, EV_WRITE, low_watermark_, 0);
+  bufferevent_setwatermark(bev_, EV_WRITE, low_watermark_, 0);
   // libevent caps each read and write at 16 KiB by default, so a 64 KiB
   // cache hit took five writev() calls and event-loop turns (the 64 KiB zip
   // benchmark). Let one call move as much as the kernel takes.
