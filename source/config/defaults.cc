@@ -30,9 +30,12 @@ void ApplyCacheDefaults(v1::Cache& cache) {
   DefaultDuration(
       cache.has_sumdb_latest_ttl(), [&] { return cache.mutable_sumdb_latest_ttl(); },
       kDefaultCacheTtlSeconds);
+  // An hour: proxy.golang.org's own list answers can be half an hour old,
+  // and one client seeing the previous list while the refresh runs beats
+  // every client of a CI fleet waiting on the upstream.
   DefaultDuration(
       cache.has_stale_while_revalidate(), [&] { return cache.mutable_stale_while_revalidate(); },
-      kDefaultCacheTtlSeconds);
+      3600);
   if (!cache.has_serve_stale()) cache.mutable_serve_stale()->set_value(true);
   if (!cache.has_hot_object_max_bytes()) {
     cache.mutable_hot_object_max_bytes()->set_value(kDefaultHotObjectMaxBytes);

@@ -145,7 +145,7 @@ fi
 
 stop_modgate
 
-# ---- stale_while_revalidate (the default 60s) ----------------------------------------
+# ---- stale_while_revalidate (60s here; default 1h) ----------------------------------------
 # An expired list is answered at once from cache (STALE) while one background
 # fetch refreshes it; the next request sees the refreshed answer (HIT).
 swr_root="$WORK/swr-origin"

@@ -30,7 +30,7 @@ struct GoproxyConfig {
   bool serve_stale = true;
   // Serve an expired list/@latest this long past expiry while one
   // background fetch refreshes it; zero: clients wait for the refresh.
-  std::chrono::milliseconds stale_while_revalidate{60000};
+  std::chrono::milliseconds stale_while_revalidate{3600 * 1000};
   // Serve only what the cache holds; never ask an upstream.
   bool offline = false;
   // Pause the upstream while this many fetched bytes wait for the disk.
