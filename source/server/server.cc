@@ -9,27 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
+#include "source/common/common/time.h"
 #include "source/config/config_dump.h"
 #include "source/router/route_table_builder.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
-namespace {
-
-std::chrono::milliseconds toMs(const google::protobuf::Duration& duration,
-                               std::chrono::milliseconds fallback) {
-  int64_t ms = duration.seconds() * 1000 + duration.nanos() / 1000000;
-  return ms > 0 ? std::chrono::milliseconds(ms) : fallback;
-}
-
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Server::Server(config::v1::Bootstrap bootstrap) : bootstrap_(std::move(bootstrap)) {}
 
 Server::~Server() {
@@ -59,9 +44,10 @@ absl::Status Server::initialize() {
   if (limits.has_max_concurrent_streams()) {
     codec.max_concurrent_streams = limits.max_concurrent_streams().value();
   }
-  connection_settings_.idle_timeout = toMs(limits.idle_timeout(), std::chrono::seconds(60));
+  connection_settings_.idle_timeout =
+      common::toMillisecondsOr(limits.idle_timeout(), std::chrono::seconds(60));
   connection_settings_.request_headers_timeout =
-      toMs(limits.request_timeout(), std::chrono::seconds(10));
+      common::toMillisecondsOr(limits.request_timeout(), std::chrono::seconds(10));
   admin_settings_ = connection_settings_;
 
   unsigned concurrency = bootstrap_.concurrency();
@@ -94,15 +80,16 @@ absl::Status Server::initialize() {
   goproxy->cache = cache_.get();
   goproxy->inflight = inflight_.get();
   goproxy->stats = &stats_;
-  goproxy->list_ttl = toMs(cache_config.list_ttl(), goproxy->list_ttl);
-  goproxy->latest_ttl = toMs(cache_config.latest_ttl(), goproxy->latest_ttl);
-  goproxy->negative_ttl = toMs(cache_config.negative_ttl(), goproxy->negative_ttl);
-  goproxy->sumdb_latest_ttl = toMs(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
+  goproxy->list_ttl = common::toMillisecondsOr(cache_config.list_ttl(), goproxy->list_ttl);
+  goproxy->latest_ttl = common::toMillisecondsOr(cache_config.latest_ttl(), goproxy->latest_ttl);
+  goproxy->negative_ttl =
+      common::toMillisecondsOr(cache_config.negative_ttl(), goproxy->negative_ttl);
+  goproxy->sumdb_latest_ttl =
+      common::toMillisecondsOr(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
   goproxy->serve_stale = !cache_config.has_serve_stale() || cache_config.serve_stale().value();
   goproxy->stale_while_revalidate =
       cache_config.has_stale_while_revalidate()
-          ? std::chrono::milliseconds(cache_config.stale_while_revalidate().seconds() * 1000 +
-                                      cache_config.stale_while_revalidate().nanos() / 1000000)
+          ? common::toMilliseconds(cache_config.stale_while_revalidate())  // 0 = off
           : goproxy->stale_while_revalidate;
   goproxy->offline = cache_config.offline();
   goproxy_config_ = goproxy;
@@ -169,7 +156,7 @@ absl::Status Server::initialize() {
     signal_events_.push_back(ev);
   }
   signal(SIGPIPE, SIG_IGN);
-  loaded_at_unix_ms_ = nowUnixMs();
+  loaded_at_unix_ms_ = common::wallClockUnixMs();
   for (auto& slot : workers_) slot.worker->start();
   ready_ = true;
   LOG_INFO("modgate listening on ", listenerAddress(), " (admin ", adminAddress(), ", ",

@@ -12,31 +12,10 @@ MODS=(github.com/google/uuid@v1.3.0 github.com/BurntSushi/toml@v1.2.0
 LIST_MOD=github.com/fsnotify/fsnotify
 LIST_WANT="github.com/fsnotify/fsnotify v1.5.1 v1.5.4 v1.6.0"
 
-# download_all LABEL: go mod download of MODS in the current go env, sums
-# checked against the fixture; one case.
+# download_all LABEL: go mod download of MODS, sums checked against the
+# fixture (lib.sh's go_download_sums); one case.
 download_all() {
-  local label="$1" mv m v got want bad=0
-  if ! timeout -k 5 300 go mod download -json "${MODS[@]}" >"$WORK/dl.json" 2>"$WORK/dl.err"; then
-    fail "$label: go mod download" "failed"
-    show_tail "$WORK/dl.err" 20 "go stderr"
-    grep '"Error"' "$WORK/dl.json" | sed 's/^/    /' | head -10
-    return 1
-  fi
-  for mv in "${MODS[@]}"; do
-    m="${mv%@*}" v="${mv#*@}"
-    want="$(fixture_sum "$m" "$v")"
-    got="$(python3 -c '
-import json, sys
-text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
-while i < len(text):
-    if text[i].isspace(): i += 1; continue
-    o, i = dec.raw_decode(text, i)
-    if o.get("Path") == sys.argv[2] and o.get("Version") == sys.argv[3]: print(o.get("Sum", ""))
-' "$WORK/dl.json" "$m" "$v")"
-    [[ "$got" == "$want" ]] || { echo "    $mv: got [$got], fixture [$want]"; bad=1; }
-  done
-  if ((bad == 0)); then pass "$label: go mod download of ${#MODS[@]} modules, sums match"; else
-    fail "$label: go mod download" "sums differ from the fixture"; fi
+  go_download_sums "$1: go mod download of ${#MODS[@]} modules, sums match" "${MODS[@]}"
 }
 
 # expect_hit LABEL PATH: 200, body equals the fixture file, X-Cache HIT.

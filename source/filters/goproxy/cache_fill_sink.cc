@@ -1,15 +1,9 @@
 #include "source/filters/goproxy/cache_fill_sink.h"
 
 #include "source/common/common/logger.h"
+#include "source/common/common/time.h"
 
 namespace modgate::filters::goproxy {
-namespace {
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 CacheFillSink::CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
                              std::shared_ptr<cache::Inflight> inflight)
@@ -27,7 +21,7 @@ cache::EntryMeta CacheFillSink::meta(int status, uint64_t size,
   meta.status = status;
   meta.content_type = status == 200 ? contentType(request_.kind) : "text/plain; charset=utf-8";
   meta.body_size = size;
-  meta.stored_at_unix_ms = nowUnixMs();
+  meta.stored_at_unix_ms = common::wallClockUnixMs();
   meta.expires_at_unix_ms = ttl.count() == 0 ? 0 : meta.stored_at_unix_ms + ttl.count();
   return meta;
 }

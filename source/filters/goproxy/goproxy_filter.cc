@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "source/common/common/time.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
 #include "source/upstream/load_balancer/module_path_hash.h"
 
@@ -11,12 +12,6 @@ namespace modgate::filters::goproxy {
 using modgate::goproxy::RequestKind;
 
 namespace {
-
-int64_t nowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool isSumdb(RequestKind kind) {
   return kind == RequestKind::kSumdbSupported || kind == RequestKind::kSumdbLatest ||
@@ -93,7 +88,7 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
   }
 
   std::shared_ptr<const cache::Entry> entry = config_->cache->lookup(request_.cache_key);
-  if (entry != nullptr && entry->fresh(nowUnixMs())) {
+  if (entry != nullptr && entry->fresh(common::wallClockUnixMs())) {
     serveEntry(entry, "HIT");
     return;
   }
@@ -108,7 +103,8 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     return;
   }
   if (entry != nullptr && entry->meta.status == 200 && config_->serve_stale &&
-      nowUnixMs() < entry->meta.expires_at_unix_ms + config_->stale_while_revalidate.count()) {
+      common::wallClockUnixMs() <
+          entry->meta.expires_at_unix_ms + config_->stale_while_revalidate.count()) {
     // Recently expired: answer now and refresh in the background, once.
     revalidate(std::move(target));
     serveEntry(entry, "STALE");

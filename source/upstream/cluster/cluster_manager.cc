@@ -1,15 +1,10 @@
 #include "source/upstream/cluster/cluster_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "source/common/common/time.h"
 
 namespace modgate::upstream {
 namespace {
-
-std::chrono::milliseconds toMs(const google::protobuf::Duration& duration,
-                               std::chrono::milliseconds fallback) {
-  int64_t ms = duration.seconds() * 1000 + duration.nanos() / 1000000;
-  return ms > 0 ? std::chrono::milliseconds(ms) : fallback;
-}
 
 LbPolicy toPolicy(config::v1::Cluster::LbPolicy policy) {
   switch (policy) {
@@ -59,9 +54,12 @@ ClusterInfo buildInfo(const config::v1::Cluster& proto) {
   }
 
   RequestOptions defaults;
-  info.request_options.connect_timeout = toMs(proto.connect_timeout(), defaults.connect_timeout);
-  info.request_options.response_timeout = toMs(proto.response_timeout(), defaults.response_timeout);
-  info.request_options.idle_timeout = toMs(proto.idle_timeout(), defaults.idle_timeout);
+  info.request_options.connect_timeout =
+      common::toMillisecondsOr(proto.connect_timeout(), defaults.connect_timeout);
+  info.request_options.response_timeout =
+      common::toMillisecondsOr(proto.response_timeout(), defaults.response_timeout);
+  info.request_options.idle_timeout =
+      common::toMillisecondsOr(proto.idle_timeout(), defaults.idle_timeout);
 
   if (proto.has_retry_policy()) {
     const auto& retry = proto.retry_policy();
@@ -87,11 +85,12 @@ ClusterInfo buildInfo(const config::v1::Cluster& proto) {
       }
     }
     info.retry.num_retries = retry.has_num_retries() ? retry.num_retries().value() : 1;
-    info.retry.per_try_timeout = toMs(retry.per_try_timeout(), std::chrono::milliseconds(0));
-    info.retry.base_interval =
-        toMs(retry.retry_back_off().base_interval(), std::chrono::milliseconds(25));
-    info.retry.max_interval =
-        toMs(retry.retry_back_off().max_interval(), info.retry.base_interval * 10);
+    info.retry.per_try_timeout =
+        common::toMillisecondsOr(retry.per_try_timeout(), std::chrono::milliseconds(0));
+    info.retry.base_interval = common::toMillisecondsOr(retry.retry_back_off().base_interval(),
+                                                        std::chrono::milliseconds(25));
+    info.retry.max_interval = common::toMillisecondsOr(retry.retry_back_off().max_interval(),
+                                                       info.retry.base_interval * 10);
     info.retry.avoid_previous_hosts = retry.retry_host_predicate_previous_hosts();
     if (retry.has_host_selection_retry_max_attempts()) {
       info.retry.host_selection_retry_max_attempts =
@@ -123,24 +122,28 @@ std::optional<HealthCheckOptions> healthCheckOptions(const config::v1::Cluster& 
   HealthCheckOptions options;
   options.path = hc.path();
   options.host = hc.host();
-  options.interval = toMs(hc.interval(), options.interval);
-  options.timeout = toMs(hc.timeout(), options.timeout);
-  options.initial_jitter = toMs(hc.initial_jitter(), std::chrono::milliseconds(0));
-  options.interval_jitter = toMs(hc.interval_jitter(), std::chrono::milliseconds(0));
+  options.interval = common::toMillisecondsOr(hc.interval(), options.interval);
+  options.timeout = common::toMillisecondsOr(hc.timeout(), options.timeout);
+  options.initial_jitter =
+      common::toMillisecondsOr(hc.initial_jitter(), std::chrono::milliseconds(0));
+  options.interval_jitter =
+      common::toMillisecondsOr(hc.interval_jitter(), std::chrono::milliseconds(0));
   options.interval_jitter_percent = hc.interval_jitter_percent();
   if (hc.has_unhealthy_threshold()) options.unhealthy_threshold = hc.unhealthy_threshold().value();
   if (hc.has_healthy_threshold()) options.healthy_threshold = hc.healthy_threshold().value();
   for (const auto& range : hc.expected_statuses()) {
     options.expected_statuses.push_back(StatusRange{range.start(), range.end()});
   }
-  if (hc.has_unhealthy_interval()) options.unhealthy_interval = toMs(hc.unhealthy_interval(), {});
+  if (hc.has_unhealthy_interval())
+    options.unhealthy_interval = common::toMillisecondsOr(hc.unhealthy_interval(), {});
   if (hc.has_healthy_edge_interval()) {
-    options.healthy_edge_interval = toMs(hc.healthy_edge_interval(), {});
+    options.healthy_edge_interval = common::toMillisecondsOr(hc.healthy_edge_interval(), {});
   }
   if (hc.has_unhealthy_edge_interval()) {
-    options.unhealthy_edge_interval = toMs(hc.unhealthy_edge_interval(), {});
+    options.unhealthy_edge_interval = common::toMillisecondsOr(hc.unhealthy_edge_interval(), {});
   }
-  options.no_traffic_interval = toMs(hc.no_traffic_interval(), options.no_traffic_interval);
+  options.no_traffic_interval =
+      common::toMillisecondsOr(hc.no_traffic_interval(), options.no_traffic_interval);
   return options;
 }
 
@@ -149,10 +152,11 @@ std::optional<OutlierDetectionOptions> outlierOptions(const config::v1::Cluster&
   const auto& od = proto.outlier_detection();
   OutlierDetectionOptions options;
   if (od.has_consecutive_5xx()) options.consecutive_5xx = od.consecutive_5xx().value();
-  options.interval = toMs(od.interval(), options.interval);
-  options.base_ejection_time = toMs(od.base_ejection_time(), options.base_ejection_time);
-  options.max_ejection_time =
-      toMs(od.max_ejection_time(), std::max(options.max_ejection_time, options.base_ejection_time));
+  options.interval = common::toMillisecondsOr(od.interval(), options.interval);
+  options.base_ejection_time =
+      common::toMillisecondsOr(od.base_ejection_time(), options.base_ejection_time);
+  options.max_ejection_time = common::toMillisecondsOr(
+      od.max_ejection_time(), std::max(options.max_ejection_time, options.base_ejection_time));
   if (od.has_max_ejection_percent())
     options.max_ejection_percent = od.max_ejection_percent().value();
   if (od.has_enforcing_consecutive_5xx()) {
