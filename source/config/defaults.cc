@@ -256,6 +256,35 @@ void ApplyLimitsDefaults(v1::Limits& limits) {
   }
 }
 
+// A rollout drives a two-cluster split: sticky by source IP and pinnable by
+// header unless the route says otherwise.
+void ApplyRolloutDefaults(v1::Route& route) {
+  v1::Rollout& rollout = *route.mutable_rollout();
+  DefaultDuration(
+      rollout.has_evaluation_interval(), [&] { return rollout.mutable_evaluation_interval(); },
+      kDefaultRolloutEvaluationIntervalSeconds);
+  DefaultWrapper(
+      rollout.has_fallback_to_stable(), [&] { return rollout.mutable_fallback_to_stable(); },
+      true);
+  for (v1::RolloutGate& gate : *rollout.mutable_gates()) {
+    DefaultDuration(
+        gate.has_window(), [&] { return gate.mutable_window(); }, kDefaultGateWindowSeconds);
+    DefaultWrapper(
+        gate.has_min_requests(), [&] { return gate.mutable_min_requests(); },
+        kDefaultGateMinRequests);
+    if (gate.relative_to_stable()) {
+      DefaultWrapper(
+          gate.has_stable_factor(), [&] { return gate.mutable_stable_factor(); }, 1.0);
+    }
+  }
+  if (route.action_case() != v1::Route::kWeightedClusters) return;
+  v1::WeightedClusters& weighted = *route.mutable_weighted_clusters();
+  if (weighted.stickiness().key_case() == v1::ClientStickiness::KEY_NOT_SET) {
+    weighted.mutable_stickiness()->set_source_ip(true);
+  }
+  if (weighted.pin_header().empty()) weighted.set_pin_header(std::string(kDefaultPinHeader));
+}
+
 }  // namespace
 
 std::string DefaultCacheDir(const char* xdg_cache_home, const char* home) {
@@ -287,6 +316,9 @@ void ApplyDefaults(v1::Bootstrap& bootstrap) {
     v1::Route* route = bootstrap.add_routes();
     route->set_name(std::string(kDefaultRouteName));
     route->set_cluster(bootstrap.clusters(0).name());
+  }
+  for (v1::Route& route : *bootstrap.mutable_routes()) {
+    if (route.has_rollout()) ApplyRolloutDefaults(route);
   }
   if (bootstrap.log_level().empty()) bootstrap.set_log_level(std::string(kDefaultLogLevel));
   ApplyLimitsDefaults(*bootstrap.mutable_limits());

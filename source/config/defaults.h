@@ -60,6 +60,11 @@ inline constexpr uint32_t kDefaultLeastRequestChoiceCount = 2;
 // Route.timeout when unset, for every request kind but ZIP (Envoy's 15 s).
 inline constexpr int64_t kDefaultRouteTimeoutSeconds = 15;
 inline constexpr absl::string_view kDefaultRouteName = "default";
+// Canary rollouts.
+inline constexpr int64_t kDefaultRolloutEvaluationIntervalSeconds = 10;
+inline constexpr int64_t kDefaultGateWindowSeconds = 60;
+inline constexpr uint32_t kDefaultGateMinRequests = 100;
+inline constexpr absl::string_view kDefaultPinHeader = "x-modgate-canary";
 
 // The default cache directory: $XDG_CACHE_HOME/modgate when XDG_CACHE_HOME
 // is absolute (the XDG spec says to ignore relative values), else

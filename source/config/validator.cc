@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "source/config/defaults.h"
 #include "source/config/error_list.h"
 #include "source/config/glob_pattern.h"
@@ -23,6 +24,10 @@ constexpr uint32_t kMaxPriority = 127;
 
 bool IsPositive(const google::protobuf::Duration& d) {
   return d.seconds() > 0 || (d.seconds() == 0 && d.nanos() > 0);
+}
+
+absl::Duration ToAbsl(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
 bool IsNegative(const google::protobuf::Duration& d) { return d.seconds() < 0 || d.nanos() < 0; }
@@ -106,6 +111,12 @@ class Validator {
                                       "\" (expected trace, debug, info, warn, error or off)"));
     }
     Limits(b.limits());
+    for (const auto& [key, value] : b.runtime()) {
+      if (!IsRuntimeKey(key)) {
+        Error(absl::StrCat("runtime[\"", key, "\"]"),
+              "invalid runtime key (dot-separated segments of a-z 0-9 _ -)");
+      }
+    }
     return errors_.ToStatus();
   }
 
@@ -540,6 +551,7 @@ class Validator {
 
   void Routes(const v1::Bootstrap& b) {
     if (b.routes().empty()) Error("routes", "at least one route is required");
+    absl::flat_hash_map<std::string, int> route_names;
     for (int i = 0; i < b.routes_size(); ++i) {
       const v1::Route& route = b.routes(i);
       std::string path = absl::StrCat("routes[", i, "]");
@@ -568,9 +580,105 @@ class Validator {
           break;
       }
       OptionalNonNegative(path + ".timeout", route.has_timeout(), route.timeout());
+      if (!route.name().empty()) {
+        if (!IsValidResourceName(route.name())) {
+          Error(path + ".name",
+                absl::StrCat("invalid name \"", route.name(), "\" (allowed: a-z 0-9 _ . -)"));
+        } else if (auto [it, inserted] = route_names.emplace(route.name(), i); !inserted) {
+          Error(path + ".name", absl::StrCat("duplicate name \"", route.name(), "\" (also routes[",
+                                             it->second, "])"));
+        }
+      }
+      if (route.has_rollout()) Rollout(path, route);
+      if (route.has_shadow()) Shadow(path, route);
       for (int h = 0; h < route.hash_policy_size(); ++h) {
         HashPolicy(absl::StrCat(path, ".hash_policy[", h, "]"), route.hash_policy(h));
       }
+    }
+  }
+
+  void Rollout(const std::string& route_path, const v1::Route& route) {
+    const std::string path = route_path + ".rollout";
+    const v1::Rollout& rollout = route.rollout();
+    if (route.name().empty()) Error(route_path + ".name", "required with a rollout");
+    if (route.action_case() != v1::Route::kWeightedClusters ||
+        route.weighted_clusters().clusters_size() != 2) {
+      Error(path, "requires weighted_clusters with exactly two clusters (stable and canary)");
+    } else if (rollout.canary_cluster().empty()) {
+      Error(path + ".canary_cluster", "required");
+    } else if (route.weighted_clusters().clusters(0).cluster() != rollout.canary_cluster() &&
+               route.weighted_clusters().clusters(1).cluster() != rollout.canary_cluster()) {
+      Error(path + ".canary_cluster",
+            absl::StrCat("\"", rollout.canary_cluster(),
+                         "\" is not one of the route's weighted_clusters"));
+    }
+    if (rollout.stages().empty()) Error(path + ".stages", "at least one stage is required");
+    uint32_t previous = 0;
+    for (int i = 0; i < rollout.stages_size(); ++i) {
+      const v1::RolloutStage& stage = rollout.stages(i);
+      std::string stage_path = absl::StrCat(path, ".stages[", i, "]");
+      if (stage.weight() > 100) {
+        Error(stage_path + ".weight", "must be 0..100");
+      } else if (stage.weight() < previous) {
+        Error(stage_path + ".weight",
+              absl::StrCat("must not be below the previous stage's ", previous,
+                           " (clients only move from stable to canary)"));
+      }
+      previous = std::max(previous, stage.weight());
+      OptionalNonNegative(stage_path + ".min_duration", stage.has_min_duration(),
+                          stage.min_duration());
+    }
+    if (!rollout.stages().empty() && rollout.stages().rbegin()->weight() != 100) {
+      Error(absl::StrCat(path, ".stages[", rollout.stages_size() - 1, "].weight"),
+            "the last stage must be 100");
+    }
+    absl::Duration interval = absl::Seconds(10);
+    if (rollout.has_evaluation_interval()) {
+      interval = ToAbsl(rollout.evaluation_interval());
+      if (interval < absl::Milliseconds(100) || interval > absl::Hours(1)) {
+        Error(path + ".evaluation_interval", "must be 100ms..1h");
+      }
+    }
+    for (int i = 0; i < rollout.gates_size(); ++i) {
+      const v1::RolloutGate& gate = rollout.gates(i);
+      std::string gate_path = absl::StrCat(path, ".gates[", i, "]");
+      if (gate.metric() == v1::RolloutGate::METRIC_UNSPECIFIED ||
+          !v1::RolloutGate::Metric_IsValid(gate.metric())) {
+        Error(gate_path + ".metric", "must be one of ERROR_RATIO, P99_LATENCY_MS, CONTENT_MISMATCH");
+      }
+      if (!(gate.max() >= 0)) Error(gate_path + ".max", "must be >= 0");
+      if (gate.relative_to_stable() && gate.metric() == v1::RolloutGate::CONTENT_MISMATCH) {
+        Error(gate_path + ".relative_to_stable", "not available for CONTENT_MISMATCH");
+      }
+      if (gate.has_stable_factor() && !(gate.stable_factor().value() >= 0)) {
+        Error(gate_path + ".stable_factor", "must be >= 0");
+      }
+      if (gate.has_window()) {
+        absl::Duration window = ToAbsl(gate.window());
+        if (window < absl::Seconds(1) || window > absl::Hours(1)) {
+          Error(gate_path + ".window", "must be 1s..1h");
+        } else if (window < interval) {
+          Error(gate_path + ".window", "must be at least rollout.evaluation_interval");
+        }
+      } else if (interval > absl::Seconds(60)) {
+        Error(gate_path + ".window",
+              "the default 60s is shorter than rollout.evaluation_interval; set a longer one");
+      }
+    }
+  }
+
+  void Shadow(const std::string& route_path, const v1::Route& route) {
+    const std::string path = route_path + ".shadow";
+    const v1::Shadow& shadow = route.shadow();
+    if (route.name().empty()) Error(route_path + ".name", "required with a shadow");
+    Percent(path + ".percent", shadow.percent());
+    if (!shadow.cluster().empty()) {
+      ClusterRef(path + ".cluster", shadow.cluster());
+    } else if (!route.has_rollout()) {
+      Error(path + ".cluster", "required on a route without a rollout");
+    }
+    if (route.action_case() == v1::Route::kDirectResponse) {
+      Error(path, "a direct_response route has nothing to shadow");
     }
   }
 
@@ -667,6 +775,17 @@ class Validator {
     } else if (total > UINT32_MAX) {
       Error(path + ".clusters", "the weights must sum to at most 4294967295");
     }
+    switch (weighted.stickiness().key_case()) {
+      case v1::ClientStickiness::kSourceIp:
+        if (!weighted.stickiness().source_ip()) Error(path + ".stickiness.source_ip", "must be true");
+        break;
+      case v1::ClientStickiness::kHeader:
+        HeaderName(path + ".stickiness.header", weighted.stickiness().header());
+        break;
+      case v1::ClientStickiness::KEY_NOT_SET:
+        break;
+    }
+    if (!weighted.pin_header().empty()) HeaderName(path + ".pin_header", weighted.pin_header());
     if (!weighted.runtime_key_prefix().empty() && !IsRuntimeKey(weighted.runtime_key_prefix())) {
       Error(path + ".runtime_key_prefix",
             absl::StrCat("invalid runtime key \"", weighted.runtime_key_prefix(),

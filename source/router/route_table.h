@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "source/canary/outcome_window.h"
 #include "source/common/http/header_map.h"
 #include "source/goproxy/request.h"
+#include "source/router/weighted_split.h"
 #include "source/upstream/cluster/cluster.h"
 
 namespace modgate::router {
@@ -17,13 +19,17 @@ namespace modgate::router {
 using ClusterSharedPtr = upstream::ClusterSharedPtr;
 
 // How a fallback chain moves from one cluster to the next (GOPROXY syntax):
-// ',' only after 404/410, '|' after any error.
-enum class Fallthrough { kNotFound, kAnyError };
+// ',' only after 404/410, '|' after any error. kServerError is modgate's
+// own, for a canary backed by stable: on 5xx and failures (connect, reset,
+// timeout) but not on 404/410, which are the canary's considered answer.
+enum class Fallthrough { kNotFound, kAnyError, kServerError };
 
 struct ChainStep {
   ClusterSharedPtr cluster;
   // How to move on to the next step; ignored on the last.
   Fallthrough on = Fallthrough::kNotFound;
+  // Where this step's attempts count for a rollout's gates; usually null.
+  std::shared_ptr<canary::OutcomeRecorder> outcomes;
 };
 
 struct DirectResponse {
@@ -60,7 +66,10 @@ struct RouteMatch {
 struct Route {
   std::string name;
   RouteMatch match;
+  // One cluster or a fallback chain; empty with `split` or a direct response.
   std::vector<ChainStep> chain;
+  std::optional<WeightedSplit> split;
+  std::optional<ShadowPolicy> shadow;
   std::optional<DirectResponse> direct_response;
 };
 

@@ -1,5 +1,6 @@
 #include "source/router/route_table_builder.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -41,8 +42,8 @@ uint32_t kindsMask(const config::v1::RouteMatch& match) {
 }  // namespace
 
 absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
-    const config::v1::Bootstrap& bootstrap,
-    const std::map<std::string, ClusterSharedPtr>& clusters) {
+    const config::v1::Bootstrap& bootstrap, const std::map<std::string, ClusterSharedPtr>& clusters,
+    const RouteInputs& inputs) {
   auto find = [&](const std::string& name,
                   const std::string& path) -> absl::StatusOr<ClusterSharedPtr> {
     auto it = clusters.find(name);
@@ -93,18 +94,55 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
         break;
       }
       case config::v1::Route::kWeightedClusters: {
-        // Weighted selection arrives with clusters and canary; until then
-        // the heaviest cluster takes the route.
-        const config::v1::ClusterWeight* best = nullptr;
-        for (const auto& weighted : proto.weighted_clusters().clusters()) {
-          if (best == nullptr || weighted.weight() > best->weight()) best = &weighted;
+        const auto& weighted = proto.weighted_clusters();
+        WeightedSplit split;
+        for (int c = 0; c < weighted.clusters_size(); ++c) {
+          const auto& entry = weighted.clusters(c);
+          auto cluster = find(entry.cluster(),
+                              absl::StrCat(path, ".weighted_clusters.clusters[", c, "].cluster"));
+          if (!cluster.ok()) return cluster.status();
+          uint64_t weight = entry.weight();
+          if (!weighted.runtime_key_prefix().empty()) {
+            auto it = inputs.runtime.find(
+                absl::StrCat(weighted.runtime_key_prefix(), ".", entry.cluster()));
+            if (it != inputs.runtime.end()) weight = std::min<uint64_t>(it->second, UINT32_MAX);
+          }
+          split.clusters.push_back(WeightedCluster{*cluster, static_cast<uint32_t>(weight)});
+          split.total_weight += weight;
         }
-        if (best == nullptr) {
+        if (split.clusters.empty()) {
           return absl::InvalidArgumentError(path + ".weighted_clusters: empty");
         }
-        auto cluster = find(best->cluster(), path + ".weighted_clusters");
-        if (!cluster.ok()) return cluster.status();
-        route.chain.push_back(ChainStep{*cluster, Fallthrough::kNotFound});
+        switch (weighted.stickiness().key_case()) {
+          case config::v1::ClientStickiness::kSourceIp:
+            split.stickiness = canary::StickinessSpec{canary::ClientKeySource::kSourceIp, ""};
+            break;
+          case config::v1::ClientStickiness::kHeader:
+            split.stickiness =
+                canary::StickinessSpec{canary::ClientKeySource::kHeader,
+                                       absl::AsciiStrToLower(weighted.stickiness().header())};
+            break;
+          default:
+            break;
+        }
+        split.pin_header = absl::AsciiStrToLower(weighted.pin_header());
+        if (proto.has_rollout()) {
+          RolloutBinding rollout;
+          const bool canary_first =
+              weighted.clusters(0).cluster() == proto.rollout().canary_cluster();
+          rollout.canary = canary_first ? 0 : 1;
+          rollout.stable = canary_first ? 1 : 0;
+          rollout.fallback_to_stable = !proto.rollout().has_fallback_to_stable() ||
+                                       proto.rollout().fallback_to_stable().value();
+          auto it = inputs.canary.find(proto.name());
+          if (it != inputs.canary.end()) {
+            rollout.canary_weight_percent = it->second.canary_weight_percent;
+            rollout.stable_outcomes = it->second.stable_outcomes;
+            rollout.canary_outcomes = it->second.canary_outcomes;
+          }
+          split.rollout = rollout;
+        }
+        route.split = std::move(split);
         break;
       }
       case config::v1::Route::kDirectResponse:
@@ -113,6 +151,27 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
         break;
       default:
         return absl::InvalidArgumentError(path + ": an action is required");
+    }
+    if (proto.has_shadow() && proto.shadow().percent() > 0) {
+      ShadowPolicy shadow;
+      shadow.percent = proto.shadow().percent();
+      std::string shadow_cluster = proto.shadow().cluster();
+      if (shadow_cluster.empty() && proto.has_rollout()) {
+        shadow_cluster = proto.rollout().canary_cluster();
+      }
+      auto cluster = find(shadow_cluster, path + ".shadow.cluster");
+      if (!cluster.ok()) return cluster.status();
+      shadow.cluster = *cluster;
+      auto it = inputs.canary.find(proto.name());
+      if (it != inputs.canary.end()) {
+        shadow.comparator = it->second.comparator;
+        // The shadow's answers are the canary's answers: they feed its gates.
+        if (shadow_cluster == proto.rollout().canary_cluster()) {
+          shadow.outcomes = it->second.canary_outcomes;
+        }
+      }
+      // Without a comparator nothing could be compared: no shadowing.
+      if (shadow.comparator != nullptr) route.shadow = std::move(shadow);
     }
     routes.push_back(std::move(route));
   }

@@ -12,6 +12,7 @@
 #include "source/common/common/time.h"
 #include "source/config/config_dump.h"
 #include "source/router/route_table_builder.h"
+#include "source/server/admin/query_params.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
@@ -73,7 +74,13 @@ absl::Status Server::initialize() {
   if (!clusters.ok()) return clusters.status();
   cluster_manager_ = std::move(*clusters);
   cluster_manager_->start(main_dispatcher_);
-  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters());
+  runtime_.setStaticLayer({bootstrap_.runtime().begin(), bootstrap_.runtime().end()});
+  canary_ = std::make_unique<CanaryManager>(main_dispatcher_, stats_, [this] {
+    absl::Status status = publishRoutes();
+    if (!status.ok()) LOG_ERROR("route table not updated: ", status.message());
+  });
+  canary_->update(bootstrap_);
+  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters(), routeInputs());
   if (!routes.ok()) return routes.status();
   auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();
   goproxy->routes = *routes;
@@ -173,7 +180,68 @@ std::string Server::adminAddress() const {
   return admin_handler_ == nullptr ? "" : admin_handler_->listenerAddress(0).toString();
 }
 
+router::RouteInputs Server::routeInputs() const {
+  router::RouteInputs inputs;
+  inputs.runtime = runtime_.snapshot();
+  canary_->fillRouteInputs(inputs);
+  return inputs;
+}
+
+absl::Status Server::publishRoutes() {
+  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters(), routeInputs());
+  if (!routes.ok()) return routes.status();
+  auto next = std::make_shared<filters::goproxy::GoproxyConfig>(*goproxy_config_);
+  next->routes = *routes;
+  goproxy_config_ = next;
+  for (auto& slot : workers_) {
+    filters::goproxy::GoproxyFilterFactory* filters = slot.filters.get();
+    slot.worker->dispatcher().post([filters, next] { filters->setConfig(next); });
+  }
+  return absl::OkStatus();
+}
+
+void Server::registerCanaryHandlers() {
+  admin_.addHandler("/runtime", "runtime values: static layer, overrides, effective", false,
+                    [this](std::string_view) {
+                      return Admin::Response{200, "application/json", runtime_.toJson()};
+                    });
+  admin_.addHandler("/runtime",
+                    "set runtime overrides: ?key=value (empty value removes the override)", true,
+                    [this](std::string_view query) {
+                      auto pairs = parseQuery(query);
+                      if (pairs.empty()) {
+                        return Admin::Response{400, "text/plain; charset=utf-8",
+                                               "usage: POST /runtime?key=value\n"};
+                      }
+                      // All or nothing: check every pair before changing any.
+                      Runtime trial = runtime_;
+                      for (const auto& [key, value] : pairs) {
+                        absl::Status status = trial.setOverride(key, value);
+                        if (!status.ok()) {
+                          return Admin::Response{400, "text/plain; charset=utf-8",
+                                                 std::string(status.message()) + "\n"};
+                        }
+                      }
+                      runtime_ = std::move(trial);
+                      absl::Status status = publishRoutes();
+                      if (!status.ok()) {
+                        return Admin::Response{500, "text/plain; charset=utf-8",
+                                               std::string(status.message()) + "\n"};
+                      }
+                      LOG_INFO("runtime overrides changed: ", std::string(query));
+                      return Admin::Response{200, "application/json", runtime_.toJson()};
+                    });
+  admin_.addHandler("/rollouts", "canary rollouts: state, stage, gates, history", false,
+                    [this](std::string_view) { return canary_->rolloutsJson(); });
+  for (const char* op : {"pause", "resume", "advance", "abort", "restart"}) {
+    admin_.addHandler(absl::StrCat("/rollout/", op),
+                      absl::StrCat(op, " a rollout: ?route=NAME[&reason=TEXT]"), true,
+                      [this, op](std::string_view query) { return canary_->control(op, query); });
+  }
+}
+
 void Server::registerAdminHandlers() {
+  registerCanaryHandlers();
   admin_.addHandler("/ready", "200 when serving, 503 while starting or draining", false,
                     [this](std::string_view) {
                       if (ready_ && !draining_ && !health_failed_) {

@@ -15,6 +15,8 @@
 #include "source/common/stats/stats.h"
 #include "source/filters/goproxy/goproxy_filter.h"
 #include "source/server/admin/admin.h"
+#include "source/server/canary_manager.h"
+#include "source/server/runtime.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
 
@@ -51,6 +53,14 @@ class Server {
   };
 
   void registerAdminHandlers();
+  void registerCanaryHandlers();
+  // What route tables are built with besides the config: runtime values
+  // and the live state of rollouts and shadows.
+  router::RouteInputs routeInputs() const;
+  // Rebuilds the route table from the running config and the current
+  // inputs and posts the new snapshot to every worker (a rollout changed
+  // weight, a runtime override changed).
+  absl::Status publishRoutes();
   void startDrain();
   void onDrainTick();
   static void onSignal(int signal, short, void* arg);
@@ -63,6 +73,8 @@ class Server {
   std::unique_ptr<cache::InflightTable> inflight_;
   std::unique_ptr<upstream::ClusterManager> cluster_manager_;
   filters::goproxy::GoproxyConfigSharedPtr goproxy_config_;
+  Runtime runtime_;
+  std::unique_ptr<CanaryManager> canary_;
   http::ConnectionManagerSettings connection_settings_;
   http::ConnectionManagerSettings admin_settings_;
   std::vector<WorkerSlot> workers_;

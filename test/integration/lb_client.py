@@ -10,7 +10,9 @@ stdout:
    "elapsed_s": F}
 
 and, with --out FILE, one line per request: "PATH STATUS MS FIRST-BODY-LINE"
-(status 0 when no response arrived). Python 3 standard library only.
+(status 0 when no response arrived). A path line may carry request headers
+after it, separated by spaces: "/m/@v/list x-build-id:42". Python 3
+standard library only.
 """
 
 import argparse
@@ -54,7 +56,9 @@ def main():
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(base.hostname, base.port, timeout=opts.timeout)
-                conn.request("GET", path)
+                target, *extra = path.split(" ")
+                headers = dict(h.split(":", 1) for h in extra)
+                conn.request("GET", target, headers=headers)
                 resp = conn.getresponse()
                 body = resp.read()
                 status = resp.status

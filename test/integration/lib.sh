@@ -444,11 +444,15 @@ admin_get() { local p="$1"; shift; http_get "$ADMIN_URL$p" "$WORK/admin.body" "$
 # must be replaced, not written in place), else a real copy. Under Bazel's
 # sandbox hard links across its mounts fail, hence the fallback.
 copy_fixture() {
-  local dest="$1"
+  local dest="$1" src
+  # A symlinked fixture would be copied as the link, and the caller's
+  # changes would land in the shared fixture itself.
+  src="$(readlink -f "$FIXTURE")" || return 1
   rm -rf "${dest:?}"
-  if ! cp -al "$FIXTURE" "$dest" 2>/dev/null; then
+  if ! cp -al "$src" "$dest" 2>/dev/null; then
     rm -rf "${dest:?}"
-    cp -a "$FIXTURE" "$dest" || return 1
+    cp -a "$src" "$dest" || return 1
   fi
+  [[ ! -L "$dest" ]] || return 1
   [[ -f "$dest/manifest.txt" ]]
 }

@@ -71,6 +71,7 @@ void Fetch::startAttempt() {
   if (!cluster.requestAllowed()) {
     // Circuit breaker: the cluster has max_requests in flight already.
     cluster.stats().rq_overflow->Increment();
+    recordOutcome(canary::Outcome::kUpstreamFailure);
     endAttempt(0);
     stepFailed(
         503, absl::StrCat("upstream cluster ", cluster.name(), " overflow: max_requests reached"));
@@ -79,11 +80,13 @@ void Fetch::startAttempt() {
   host_ = upstream_.chooseHost(cluster, this);
   if (host_ == nullptr) {
     cluster.stats().no_healthy_host->Increment();
+    recordOutcome(canary::Outcome::kUpstreamFailure);
     endAttempt(0);
     stepFailed(503, absl::StrCat("upstream cluster ", cluster.name(), " has no host"));
     return;
   }
   attempted_.push_back(host_.get());
+  attempt_started_ = dispatcher_.now();
   host_->active_requests.fetch_add(1, std::memory_order_relaxed);
   cluster.active_requests.fetch_add(1, std::memory_order_relaxed);
   const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
@@ -103,6 +106,17 @@ void Fetch::reportOutlier(upstream::OutlierResult result) {
   if (host_ == nullptr) return;
   const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
   if (endpoint.outlier != nullptr) endpoint.outlier->putResult(result);
+}
+
+void Fetch::recordOutcome(canary::Outcome outcome) {
+  const auto& outcomes = target_.chain[step_].outcomes;
+  if (outcomes == nullptr) return;
+  const event::MonotonicTime now = dispatcher_.now();
+  const auto latency =
+      host_ == nullptr
+          ? std::chrono::microseconds(0)
+          : std::chrono::duration_cast<std::chrono::microseconds>(now - attempt_started_);
+  outcomes->record(outcome, latency, now);
 }
 
 void Fetch::endAttempt(int code_class_index) {
@@ -167,7 +181,9 @@ bool Fetch::maybeRetry(bool connect_failure, bool reset_or_timeout, int status) 
 bool Fetch::advance(bool not_found) {
   if (step_ + 1 >= target_.chain.size()) return false;
   const router::ChainStep& step = target_.chain[step_];
-  if (!not_found && step.on != router::Fallthrough::kAnyError) return false;
+  const bool allowed = not_found ? step.on != router::Fallthrough::kServerError
+                                 : step.on != router::Fallthrough::kNotFound;
+  if (!allowed) return false;
   ++step_;
   request_ = nullptr;
   startStep();
@@ -183,6 +199,7 @@ void Fetch::stepFailed(int status, std::string reason) {
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
   reportOutlier(upstream::outlierResultForStatus(static_cast<uint32_t>(status_)));
+  recordOutcome(status_ >= 500 ? canary::Outcome::k5xx : canary::Outcome::kSuccess);
 
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
@@ -281,6 +298,7 @@ void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   request_ = nullptr;
   if (state_ != State::kStreaming) {
     if (auto result = upstream::outlierResultForFailure(reason)) reportOutlier(*result);
+    if (state_ != State::kDone) recordOutcome(canary::Outcome::kUpstreamFailure);
   }
   endAttempt(0);
   std::string text = absl::StrCat("upstream ", cluster().name(), ": ",

@@ -89,6 +89,8 @@ class Fetch : public upstream::ResponseCallbacks,
   void startAttempt();
   // Ends the current attempt's accounting (active requests, host counters).
   void endAttempt(int code_class_index);
+  // A rollout's gates: the attempt's outcome for the step's recorder, if any.
+  void recordOutcome(canary::Outcome outcome);
   // Passive health: the attempt's outcome for the host's outlier monitor.
   void reportOutlier(upstream::OutlierResult result);
   // Retries within the step if the policy allows; true if one is scheduled.
@@ -116,6 +118,7 @@ class Fetch : public upstream::ResponseCallbacks,
   upstream::HostSharedPtr host_;  // the current attempt's host
   bool counted_as_retry_ = false;
   std::vector<const upstream::Host*> attempted_;
+  event::MonotonicTime attempt_started_;
   int status_ = 0;
   std::string error_body_;
   uint64_t received_ = 0;

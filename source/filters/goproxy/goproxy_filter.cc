@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "source/common/common/time.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
+#include "source/filters/goproxy/shadow_sinks.h"
 #include "source/upstream/load_balancer/module_path_hash.h"
 
 namespace modgate::filters::goproxy {
@@ -12,6 +13,17 @@ namespace modgate::filters::goproxy {
 using modgate::goproxy::RequestKind;
 
 namespace {
+
+const char* artifactName(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kMod:
+      return "mod";
+    case RequestKind::kZip:
+      return "zip";
+    default:
+      return "info";
+  }
+}
 
 bool isSumdb(RequestKind kind) {
   return kind == RequestKind::kSumdbSupported || kind == RequestKind::kSumdbLatest ||
@@ -135,13 +147,64 @@ bool GoproxyFilter::buildTarget(const http::RequestHeaders& headers, Fetch::Targ
     localReply(route->direct_response->status, route->direct_response->body);
     return false;
   }
-  if (route->chain.empty()) {
+  route_ = route;
+  if (route->split.has_value()) {
+    chooseFromSplit(*route->split, headers, target);
+  } else {
+    target.chain = route->chain;
+  }
+  if (target.chain.empty()) {
     localReply(502, "route has no upstream");
     return false;
   }
-  target.chain = route->chain;
-  target.paths.assign(route->chain.size(), request_.upstream_path);
+  target.paths.assign(target.chain.size(), request_.upstream_path);
   return true;
+}
+
+void GoproxyFilter::chooseFromSplit(const router::WeightedSplit& split,
+                                    const http::RequestHeaders& headers, Fetch::Target& target) {
+  const size_t index = router::chooseWeightedCluster(split, callbacks_->streamInfo().remote_address,
+                                                     headers, worker_.random());
+  router::ChainStep step{split.clusters[index].cluster, router::Fallthrough::kServerError, nullptr};
+  if (!split.rollout.has_value()) {
+    target.chain.push_back(std::move(step));
+    return;
+  }
+  const router::RolloutBinding& rollout = *split.rollout;
+  const bool canary = index == rollout.canary;
+  step.outcomes = canary ? rollout.canary_outcomes : rollout.stable_outcomes;
+  target.chain.push_back(std::move(step));
+  if (canary && rollout.fallback_to_stable) {
+    // The canary is on trial: its failures count against it, but the
+    // client is answered by stable, as '|' in GOPROXY.
+    target.chain.push_back(router::ChainStep{split.clusters[rollout.stable].cluster,
+                                             router::Fallthrough::kNotFound,
+                                             rollout.stable_outcomes});
+  }
+}
+
+std::optional<Fetch::Target> GoproxyFilter::shadowTarget(const Fetch::Target& served) {
+  // Module content only: .mod, .zip and the .info of a canonical version.
+  const bool artifact = request_.kind == RequestKind::kMod || request_.kind == RequestKind::kZip ||
+                        (request_.kind == RequestKind::kInfo && request_.canonical_version);
+  if (route_ == nullptr || !route_->shadow.has_value() || !artifact) return std::nullopt;
+  const router::ShadowPolicy& shadow = *route_->shadow;
+  if (static_cast<double>(worker_.random() % 10000) >= shadow.percent * 100) return std::nullopt;
+  upstream::ClusterSharedPtr cluster = shadow.cluster;
+  std::shared_ptr<canary::OutcomeRecorder> outcomes = shadow.outcomes;
+  if (served.chain.front().cluster == cluster) {
+    if (!route_->split.has_value() || !route_->split->rollout.has_value()) return std::nullopt;
+    // This client was served by the canary: compare with stable instead.
+    const router::RolloutBinding& rollout = *route_->split->rollout;
+    cluster = route_->split->clusters[rollout.stable].cluster;
+    outcomes = rollout.stable_outcomes;
+  }
+  Fetch::Target target;
+  target.chain.push_back(router::ChainStep{cluster, router::Fallthrough::kNotFound, outcomes});
+  target.paths.push_back(request_.upstream_path);
+  target.kind = request_.kind;
+  target.hash_key = served.hash_key;
+  return target;
 }
 
 void GoproxyFilter::sendHeaders(int status, const std::string& content_type, int64_t content_length,
@@ -227,9 +290,19 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
   bool created = false;
   inflight_ = config_->inflight->join(request_.cache_key, created);
   if (created) {
-    worker_.startFetch(std::move(target),
-                       std::make_unique<CacheFillSink>(config_, request_, inflight_),
-                       config_->max_pending_disk_bytes);
+    std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(config_, request_, inflight_);
+    std::optional<Fetch::Target> shadow = shadowTarget(target);
+    if (shadow.has_value()) {
+      canary::ArtifactKey key{request_.module, request_.version, artifactName(request_.kind)};
+      const auto& comparator = route_->shadow->comparator;
+      sink = std::make_unique<ServedDigestSink>(std::move(sink), worker_.dispatcher(), comparator,
+                                                key);
+      // The client never waits for the shadow: it runs as a separate fetch
+      // that only hashes what it receives.
+      worker_.startFetch(std::move(*shadow),
+                         std::make_unique<ShadowSink>(worker_.dispatcher(), comparator, key), 0);
+    }
+    worker_.startFetch(std::move(target), std::move(sink), config_->max_pending_disk_bytes);
   } else if (config_->stats != nullptr) {
     config_->stats->singleflight_joined->Increment();
   }

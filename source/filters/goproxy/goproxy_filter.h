@@ -49,6 +49,11 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
  private:
   void handle(http::RequestHeaders& headers);
   bool buildTarget(const http::RequestHeaders& headers, Fetch::Target& target);
+  void chooseFromSplit(const router::WeightedSplit& split, const http::RequestHeaders& headers,
+                       Fetch::Target& target);
+  // A fetch of the same artifact from the route's shadow cluster, when this
+  // fill is sampled for shadowing.
+  std::optional<Fetch::Target> shadowTarget(const Fetch::Target& served);
   void serveEntry(std::shared_ptr<const cache::Entry> entry, const char* cache_status);
   void serveBody(const std::shared_ptr<const cache::Entry>& entry);
   void sendFile(const std::shared_ptr<const buffer::FileHandle>& file, uint64_t offset,
@@ -66,6 +71,8 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   WorkerContext& worker_;
   http::StreamFilterCallbacks* callbacks_ = nullptr;
   modgate::goproxy::Request request_;
+  // The matched route; lives as long as config_.
+  const router::Route* route_ = nullptr;
   bool head_ = false;
   bool destroyed_ = false;
   // Alive while waiting on a fetch (ours or another worker's).

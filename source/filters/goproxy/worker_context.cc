@@ -1,9 +1,16 @@
 #include "source/filters/goproxy/worker_context.h"
 
+#include <chrono>
+
 namespace modgate::filters::goproxy {
 
 WorkerContext::WorkerContext(event::Dispatcher& dispatcher, uint64_t seed)
-    : dispatcher_(dispatcher), clusters_(seed) {}
+    : dispatcher_(dispatcher),
+      clusters_(seed),
+      // Never zero (xorshift's fixed point); distinct per worker and run.
+      random_state_(
+          (seed * 0x9E3779B97F4A7C15ull) ^
+          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ 1) {}
 
 WorkerContext::~WorkerContext() {
   // Fetches reference the clients: they go first.

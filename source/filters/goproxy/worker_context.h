@@ -27,6 +27,14 @@ class WorkerContext : public UpstreamContext {
   // A new balancer factory for `cluster`, posted by the cluster manager.
   upstream::ThreadLocalClusters& clusters() { return clusters_; }
   OpenFileCache& openFiles() { return open_files_; }
+  // A fast per-worker pseudo-random number (weighted splits, shadow
+  // sampling): xorshift64*, no locks, not for secrets.
+  uint64_t random() {
+    random_state_ ^= random_state_ >> 12;
+    random_state_ ^= random_state_ << 25;
+    random_state_ ^= random_state_ >> 27;
+    return random_state_ * 0x2545F4914F6CDD1Dull;
+  }
 
   // Runs a fetch whose result goes to `sink`, independent of any client
   // stream; both are freed when the fetch is done.
@@ -43,6 +51,7 @@ class WorkerContext : public UpstreamContext {
   event::Dispatcher& dispatcher_;
   upstream::ThreadLocalClusters clusters_;
   OpenFileCache open_files_{256};
+  uint64_t random_state_;
   std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
 };

@@ -37,7 +37,8 @@ class AdminFilter : public http::StreamFilter {
 }  // namespace
 
 void Admin::addHandler(std::string path, std::string help, bool mutating, Handler handler) {
-  handlers_[std::move(path)] = Entry{std::move(help), mutating, std::move(handler)};
+  Methods& methods = handlers_[std::move(path)];
+  (mutating ? methods.post : methods.get) = Entry{std::move(help), std::move(handler)};
 }
 
 Admin::Response Admin::handle(std::string_view method, std::string_view target) const {
@@ -47,8 +48,9 @@ Admin::Response Admin::handle(std::string_view method, std::string_view target) 
       question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
   if (path == "/") {
     std::string body = "modgate admin\n\n";
-    for (const auto& [name, entry] : handlers_) {
-      absl::StrAppend(&body, entry.mutating ? "POST " : "GET  ", name, "  ", entry.help, "\n");
+    for (const auto& [name, methods] : handlers_) {
+      if (methods.get) absl::StrAppend(&body, "GET  ", name, "  ", methods.get->help, "\n");
+      if (methods.post) absl::StrAppend(&body, "POST ", name, "  ", methods.post->help, "\n");
     }
     return Response{200, "text/plain; charset=utf-8", body};
   }
@@ -56,14 +58,18 @@ Admin::Response Admin::handle(std::string_view method, std::string_view target) 
   if (it == handlers_.end()) {
     return Response{404, "text/plain; charset=utf-8", "not found: see / for the admin endpoints\n"};
   }
-  const bool is_post = method == "POST";
-  const bool is_get = method == "GET" || method == "HEAD";
-  if (it->second.mutating ? !is_post : !is_get) {
-    const char* allowed = it->second.mutating ? "POST" : "GET, HEAD";
+  const Methods& methods = it->second;
+  const std::optional<Entry>& entry =
+      method == "POST" ? methods.post
+                       : (method == "GET" || method == "HEAD" ? methods.get : std::nullopt);
+  if (!entry) {
+    const char* allowed = methods.get && methods.post ? "GET, HEAD, POST"
+                          : methods.post              ? "POST"
+                                                      : "GET, HEAD";
     return Response{405, "text/plain; charset=utf-8",
                     absl::StrCat(std::string(path), " answers ", allowed, " only\n"), allowed};
   }
-  return it->second.handler(query);
+  return entry->handler(query);
 }
 
 void Admin::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,8 @@ class Admin : public http::FilterChainFactory {
   using Handler = std::function<Response(std::string_view query)>;
 
   // `mutating` handlers answer only POST (so a stray GET from a browser or
-  // a crawler never drains or reloads the server); the others GET/HEAD.
+  // a crawler never drains or reloads the server); the others GET/HEAD. A
+  // path may have one of each.
   void addHandler(std::string path, std::string help, bool mutating, Handler handler);
 
   // Builds the response for `method` + `target`.
@@ -35,10 +37,14 @@ class Admin : public http::FilterChainFactory {
  private:
   struct Entry {
     std::string help;
-    bool mutating;
     Handler handler;
   };
-  std::map<std::string, Entry, std::less<>> handlers_;
+  // A path may answer GET (reading) and POST (changing) with two handlers.
+  struct Methods {
+    std::optional<Entry> get;
+    std::optional<Entry> post;
+  };
+  std::map<std::string, Methods, std::less<>> handlers_;
 };
 
 }  // namespace modgate::server

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/modgate/config/v1/bootstrap.pb.h"
+#include "source/canary/rollout.h"
+#include "source/canary/shadow_comparator.h"
+#include "source/canary/sliding_window.h"
+#include "source/common/event/dispatcher.h"
+#include "source/common/stats/stats.h"
+#include "source/router/route_table_builder.h"
+#include "source/server/admin/admin.h"
+
+namespace modgate::server {
+
+// The live side of canary releases, on the main thread: for every named
+// route with a rollout or a shadow, the stable and canary outcome windows
+// that workers record into, the shadow comparator, and the rollout state
+// machine driven by a timer. When a rollout changes weight, `on_change`
+// runs so the server publishes a new route table to the workers; the
+// windows and comparator are shared by every snapshot, so no outcome is
+// lost across snapshots or reloads.
+class CanaryManager : public canary::RolloutListener {
+ public:
+  CanaryManager(event::Dispatcher& main_dispatcher, stats::Stats& stats,
+                std::function<void()> on_change);
+  ~CanaryManager() override;
+
+  // Adopts the routes of a validated bootstrap. A route whose rollout,
+  // weighted clusters and shadow are unchanged keeps its state (stage,
+  // history, windows); a changed one starts over at stage 0; routes that
+  // are gone are dropped.
+  void update(const config::v1::Bootstrap& bootstrap);
+
+  // The live inputs the next route table is built with.
+  void fillRouteInputs(router::RouteInputs& inputs) const;
+
+  // GET /rollouts.
+  Admin::Response rolloutsJson() const;
+  // POST /rollout/<op>?route=NAME[&reason=TEXT], op one of pause, resume,
+  // advance, abort, restart.
+  Admin::Response control(std::string_view op, std::string_view query);
+
+  // canary::RolloutListener
+  void onTransition(const canary::Rollout& rollout, const canary::HistoryEntry& entry) override;
+
+ private:
+  struct RouteState;
+  // Counts and logs each comparison of one route; shared with the
+  // comparator (which workers may still hold after the route is dropped).
+  struct ShadowReporter;
+
+  void evaluate(RouteState& state);
+  void updateGauges(const RouteState& state);
+
+  event::Dispatcher& main_dispatcher_;
+  std::function<void()> on_change_;
+  std::map<std::string, std::unique_ptr<RouteState>, std::less<>> routes_;
+  prometheus::Family<prometheus::Gauge>& weight_family_;
+  prometheus::Family<prometheus::Gauge>& stage_family_;
+  prometheus::Family<prometheus::Gauge>& state_family_;
+  prometheus::Family<prometheus::Gauge>& gate_value_family_;
+  prometheus::Family<prometheus::Gauge>& gate_verdict_family_;
+  prometheus::Family<prometheus::Counter>& shadow_family_;
+};
+
+// The rollout spec a config route describes (validated config assumed).
+canary::RolloutSpec rolloutSpecFromProto(const config::v1::Rollout& rollout);
+
+}  // namespace modgate::server

@@ -1,0 +1,66 @@
+#include "source/server/runtime.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace modgate::server {
+namespace {
+
+std::string jsonObject(const std::map<std::string, uint64_t>& values) {
+  std::string out = "{";
+  for (const auto& [key, value] : values) {
+    // Keys are restricted to [a-z0-9_.-]: nothing to escape.
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", key, "\":", value);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+bool isRuntimeKey(std::string_view key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
+  char previous = 0;
+  for (char c : key) {
+    if (c == '.' && previous == '.') return false;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+    previous = c;
+  }
+  return true;
+}
+
+absl::Status Runtime::setOverride(std::string_view key_view, std::string_view value_view) {
+  // Debian's abseil has its own string_view.
+  const absl::string_view key(key_view.data(), key_view.size());
+  const absl::string_view value(value_view.data(), value_view.size());
+  if (!isRuntimeKey(key_view)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid runtime key \"", key, "\" (dot-separated segments of a-z 0-9 _ -)"));
+  }
+  if (value.empty()) {
+    overrides_.erase(std::string(key));
+    return absl::OkStatus();
+  }
+  uint64_t number = 0;
+  if (!absl::SimpleAtoi(value, &number) || value.front() == '-' || value.front() == '+') {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": \"", value, "\" is not a non-negative integer"));
+  }
+  overrides_[std::string(key)] = number;
+  return absl::OkStatus();
+}
+
+std::map<std::string, uint64_t> Runtime::snapshot() const {
+  std::map<std::string, uint64_t> merged = static_;
+  for (const auto& [key, value] : overrides_) merged[key] = value;
+  return merged;
+}
+
+std::string Runtime::toJson() const {
+  return absl::StrCat("{\"static\":", jsonObject(static_),
+                      ",\"overrides\":", jsonObject(overrides_),
+                      ",\"effective\":", jsonObject(snapshot()), "}\n");
+}
+
+}  // namespace modgate::server
