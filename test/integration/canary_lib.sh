@@ -23,8 +23,9 @@ rollout_is() {
 # rollout_post OP ROUTE [REASON]: POST /rollout/OP?route=ROUTE; prints the
 # status code.
 rollout_post() {
+  local reason="${3:-test}"
   curl -s -o "$WORK/rollout_post.body" -w '%{http_code}' --max-time 5 -X POST \
-    "$ADMIN_URL/rollout/$1?route=$2&reason=${3:-test}"
+    "$ADMIN_URL/rollout/$1?route=$2&reason=${reason// /+}"
 }
 
 # split_paths FILE TAG N [HEADER]: N distinct uncached list paths (every
