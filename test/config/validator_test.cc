@@ -242,6 +242,111 @@ TEST(ValidatorTest, WeightedClusters) {
             "routes[1].weighted_clusters.clusters[0].cluster: unknown cluster \"nope\"");
 }
 
+// Route 1 as a stable/canary split with a rollout; `mutate` breaks it.
+template <typename F>
+std::string RolloutErrorsAfter(F mutate) {
+  return ErrorsAfter([&](v1::Bootstrap& b) {
+    v1::Route& route = *b.mutable_routes(1);
+    auto* weighted = route.mutable_weighted_clusters();
+    weighted->add_clusters()->set_cluster("a");
+    weighted->mutable_clusters(0)->set_weight(1);
+    weighted->add_clusters()->set_cluster("b");
+    v1::Rollout& rollout = *route.mutable_rollout();
+    rollout.set_canary_cluster("b");
+    rollout.add_stages()->set_weight(10);
+    rollout.add_stages()->set_weight(100);
+    auto* gate = rollout.add_gates();
+    gate->set_metric(v1::RolloutGate::ERROR_RATIO);
+    gate->set_max(0.05);
+    mutate(route);
+  });
+}
+
+TEST(ValidatorTest, Rollout) {
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route&) {}), "");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.clear_name(); }),
+            "routes[1].name: required with a rollout");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.mutable_rollout()->set_canary_cluster("c"); }),
+            "routes[1].rollout.canary_cluster: \"c\" is not one of the route's weighted_clusters");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.set_cluster("a"); }),
+            "routes[1].rollout: requires weighted_clusters with exactly two clusters (stable and "
+            "canary)");
+  EXPECT_EQ(
+      RolloutErrorsAfter(
+          [](v1::Route& r) { r.mutable_rollout()->mutable_stages(1)->set_weight(5); }),
+      "routes[1].rollout.stages[1].weight: must not be below the previous stage's 10 (clients only "
+      "move from stable to canary)\n"
+      "routes[1].rollout.stages[1].weight: the last stage must be 100");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.mutable_rollout()->clear_stages(); }),
+            "routes[1].rollout.stages: at least one stage is required");
+  EXPECT_EQ(
+      RolloutErrorsAfter([](v1::Route& r) {
+        r.mutable_rollout()->mutable_gates(0)->set_metric(v1::RolloutGate::METRIC_UNSPECIFIED);
+      }),
+      "routes[1].rollout.gates[0].metric: must be one of ERROR_RATIO, P99_LATENCY_MS, "
+      "CONTENT_MISMATCH");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) {
+              r.mutable_rollout()->mutable_evaluation_interval()->set_seconds(120);
+              r.mutable_rollout()->mutable_gates(0)->mutable_window()->set_seconds(60);
+            }),
+            "routes[1].rollout.gates[0].window: must be at least rollout.evaluation_interval");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) {
+              r.mutable_rollout()->mutable_evaluation_interval()->set_nanos(1000);
+            }),
+            "routes[1].rollout.evaluation_interval: must be 100ms..1h");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) {
+              r.mutable_rollout()->mutable_gates(0)->set_metric(v1::RolloutGate::CONTENT_MISMATCH);
+              r.mutable_rollout()->mutable_gates(0)->set_relative_to_stable(true);
+            }),
+            "routes[1].rollout.gates[0].relative_to_stable: not available for CONTENT_MISMATCH");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) {
+              r.mutable_weighted_clusters()->mutable_stickiness()->set_header("bad header");
+            }),
+            "routes[1].weighted_clusters.stickiness.header: invalid header name \"bad header\"");
+}
+
+TEST(ValidatorTest, ShadowAndRouteNames) {
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.mutable_shadow()->set_percent(10); }), "");
+  EXPECT_EQ(RolloutErrorsAfter([](v1::Route& r) { r.mutable_shadow()->set_percent(101); }),
+            "routes[1].shadow.percent: must be 0..100");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_routes(1)->mutable_shadow(); }),
+            "routes[1].shadow.cluster: required on a route without a rollout");
+  EXPECT_EQ(ErrorsAfter(
+                [](v1::Bootstrap& b) { b.mutable_routes(1)->mutable_shadow()->set_cluster("zz"); }),
+            "routes[1].shadow.cluster: unknown cluster \"zz\"");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_routes(1)->set_name("r"); }),
+            "routes[1].name: duplicate name \"r\" (also routes[0])");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { (*b.mutable_runtime())["Bad"] = 1; }),
+            "runtime[\"Bad\"]: invalid runtime key (dot-separated segments of a-z 0-9 _ -)");
+}
+
+TEST(ValidatorTest, RolloutFromYamlGetsDefaults) {
+  absl::StatusOr<v1::Bootstrap> b = LoadYaml(R"(clusters:
+  - {name: old, endpoints: [{url: "http://old.example"}]}
+  - {name: new, endpoints: [{url: "http://new.example"}]}
+routes:
+  - name: public
+    weighted_clusters:
+      clusters: [{cluster: old, weight: 1}, {cluster: new}]
+    rollout:
+      canary_cluster: new
+      stages: [{weight: 0, min_duration: 1m}, {weight: 100}]
+      gates: [{metric: CONTENT_MISMATCH}]
+    shadow: {percent: 5}
+)");
+  ASSERT_TRUE(b.ok()) << b.status();
+  ApplyDefaults(*b);
+  b->mutable_cache()->set_dir("/tmp/x");
+  EXPECT_TRUE(Validate(*b).ok()) << Validate(*b);
+  const v1::Route& route = b->routes(0);
+  EXPECT_TRUE(route.weighted_clusters().stickiness().source_ip());
+  EXPECT_EQ(route.weighted_clusters().pin_header(), "x-modgate-canary");
+  EXPECT_EQ(route.rollout().evaluation_interval().seconds(), 10);
+  EXPECT_TRUE(route.rollout().fallback_to_stable().value());
+  EXPECT_EQ(route.rollout().gates(0).window().seconds(), 60);
+  EXPECT_EQ(route.rollout().gates(0).min_requests().value(), 100u);
+}
+
 TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_cache()->clear_dir(); }),
             "cache.dir: required (no default: neither XDG_CACHE_HOME nor HOME is set)");

@@ -37,6 +37,23 @@ TEST_F(AdminTest, MutatingEndpointsAnswerPostOnly) {
   EXPECT_EQ(last_query_, "timeout=5");
 }
 
+TEST_F(AdminTest, OnePathMayReadWithGetAndChangeWithPost) {
+  admin_.addHandler("/runtime", "read", false, [](std::string_view) {
+    return Admin::Response{200, "text/plain; charset=utf-8", "values\n"};
+  });
+  admin_.addHandler("/runtime", "change", true, [](std::string_view query) {
+    return Admin::Response{200, "text/plain; charset=utf-8", std::string(query)};
+  });
+  EXPECT_EQ(admin_.handle("GET", "/runtime?a=1").body, "values\n");
+  EXPECT_EQ(admin_.handle("POST", "/runtime?a=1").body, "a=1");
+  auto put = admin_.handle("PUT", "/runtime");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.allow, "GET, HEAD, POST");
+  std::string index = admin_.handle("GET", "/").body;
+  EXPECT_NE(index.find("GET  /runtime  read"), std::string::npos) << index;
+  EXPECT_NE(index.find("POST /runtime  change"), std::string::npos) << index;
+}
+
 TEST_F(AdminTest, UnknownPathIs404AndIndexListsEndpoints) {
   EXPECT_EQ(admin_.handle("GET", "/nope").status, 404);
   auto index = admin_.handle("GET", "/");
