@@ -19,6 +19,8 @@ class HeaderMap {
 
   // `name` must be lower-case.
   void add(std::string name, std::string value);
+  // Room for `n` entries, so building a response does not grow the vector.
+  void reserve(size_t n) { entries_.reserve(n); }
   // Replaces every field named `name` with one.
   void set(std::string_view name, std::string value);
   void remove(std::string_view name);

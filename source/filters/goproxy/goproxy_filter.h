@@ -48,7 +48,11 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
 
  private:
   void handle(http::RequestHeaders& headers);
-  bool buildTarget(const http::RequestHeaders& headers, Fetch::Target& target);
+  // Finds the route (or the sumdb with its own URL); answers and returns
+  // false when there is none or it answers directly.
+  bool matchRoute(const http::RequestHeaders& headers);
+  // What to fetch, from the matched route: only needed on a miss.
+  Fetch::Target buildTarget(const http::RequestHeaders& headers);
   void chooseFromSplit(const router::WeightedSplit& split, const http::RequestHeaders& headers,
                        Fetch::Target& target);
   // A fetch of the same artifact from the route's shadow cluster, when this
@@ -73,6 +77,7 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   modgate::goproxy::Request request_;
   // The matched route; lives as long as config_.
   const router::Route* route_ = nullptr;
+  const router::SumDb* sumdb_ = nullptr;
   bool head_ = false;
   bool destroyed_ = false;
   // Alive while waiting on a fetch (ours or another worker's).
@@ -90,8 +95,9 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   // Pass-through fetch, owned here: it dies with the stream.
   std::unique_ptr<Fetch> passthrough_;
   std::string passthrough_body_;
-  // Set while an asynchronous cache read is pending; shared with its callback.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Created for an asynchronous cache read and shared with its callback,
+  // which must not touch a destroyed filter; hits from memory never need it.
+  std::shared_ptr<bool> alive_;
 };
 
 // Creates the per-stream filter with the worker's current config snapshot.
