@@ -121,4 +121,14 @@ bool Rollout::restart(MonotonicTime now, std::string reason) {
   return true;
 }
 
+bool Rollout::holdAt(MonotonicTime now, size_t stage, std::string reason) {
+  if (stage >= spec_.stages.size()) return false;
+  if (state_ == RolloutState::kPaused && stage_ == stage) return true;
+  if (state_ == RolloutState::kRolledBack || state_ == RolloutState::kAborted) {
+    gate_results_.clear();
+  }
+  transition(now, RolloutState::kPaused, stage, std::move(reason));
+  return true;
+}
+
 }  // namespace modgate::canary

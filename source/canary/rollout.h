@@ -56,6 +56,11 @@ class Rollout {
   // they age out.
   bool restart(MonotonicTime now, std::string reason);
 
+  // Any state -> paused at `stage`, lower or higher than the current one:
+  // an operator's hold (runtime key rollouts.<route>.stage). Gates keep
+  // being evaluated and still roll back. False for a stage out of range.
+  bool holdAt(MonotonicTime now, size_t stage, std::string reason);
+
   RolloutState state() const { return state_; }
   size_t stageIndex() const { return stage_; }
   uint32_t currentCanaryWeight() const;

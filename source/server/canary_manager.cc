@@ -107,6 +107,8 @@ struct CanaryManager::RouteState {
   std::map<canary::RolloutState, prometheus::Gauge*> states;
   std::vector<prometheus::Gauge*> gate_values;
   std::vector<prometheus::Gauge*> gate_verdicts;
+  // The stage a runtime override holds the rollout at, while it does.
+  std::optional<uint64_t> held_stage;
 };
 
 CanaryManager::CanaryManager(event::Dispatcher& main_dispatcher, stats::Stats& stats,
@@ -220,6 +222,47 @@ void CanaryManager::update(const v1::Bootstrap& bootstrap) {
     if (state->rollout != nullptr) LOG_INFO("rollout on route ", name, " removed by config");
   }
   routes_ = std::move(next);
+}
+
+namespace {
+std::string stageKey(const std::string& route) {
+  return absl::StrCat("rollouts.", route, ".stage");
+}
+}  // namespace
+
+absl::Status CanaryManager::checkRuntime(const std::map<std::string, uint64_t>& runtime) const {
+  for (const auto& [name, state] : routes_) {
+    if (state->rollout == nullptr) continue;
+    auto it = runtime.find(stageKey(name));
+    if (it != runtime.end() && it->second >= state->rollout->spec().stages.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(it->first, ": stage ", it->second, " out of range (route ", name, " has ",
+                       state->rollout->spec().stages.size(), " stages, 0..",
+                       state->rollout->spec().stages.size() - 1, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void CanaryManager::applyRuntime(const std::map<std::string, uint64_t>& runtime) {
+  const auto now = main_dispatcher_.now();
+  for (auto& [name, state] : routes_) {
+    if (state->rollout == nullptr) continue;
+    auto it = runtime.find(stageKey(name));
+    if (it != runtime.end()) {
+      if (state->held_stage == it->second) continue;
+      if (state->rollout->holdAt(now, it->second,
+                                 absl::StrCat("runtime ", it->first, "=", it->second))) {
+        state->held_stage = it->second;
+      } else {
+        LOG_WARN("runtime ", it->first, "=", it->second, ": no such stage on route ", name);
+      }
+    } else if (state->held_stage.has_value()) {
+      state->held_stage.reset();
+      state->rollout->resume(now, absl::StrCat("runtime ", stageKey(name), " removed"));
+    }
+    updateGauges(*state);
+  }
 }
 
 void CanaryManager::fillRouteInputs(router::RouteInputs& inputs) const {

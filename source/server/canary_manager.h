@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "source/canary/rollout.h"
 #include "source/canary/shadow_comparator.h"
@@ -39,6 +40,14 @@ class CanaryManager : public canary::RolloutListener {
   // history, windows); a changed one starts over at stage 0; routes that
   // are gone are dropped.
   void update(const config::v1::Bootstrap& bootstrap);
+
+  // Runtime key "rollouts.<route>.stage" holds a rollout paused at that
+  // stage index while it is set; removing it resumes. check* says why a
+  // runtime snapshot cannot apply (a stage out of range) without changing
+  // anything; apply* acts on it (after update() too, so holds outlive
+  // reloads).
+  absl::Status checkRuntime(const std::map<std::string, uint64_t>& runtime) const;
+  void applyRuntime(const std::map<std::string, uint64_t>& runtime);
 
   // The live inputs the next route table is built with.
   void fillRouteInputs(router::RouteInputs& inputs) const;

@@ -80,6 +80,7 @@ absl::Status Server::initialize() {
     if (!status.ok()) LOG_ERROR("route table not updated: ", status.message());
   });
   canary_->update(bootstrap_);
+  canary_->applyRuntime(runtime_.snapshot());
   auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters(), routeInputs());
   if (!routes.ok()) return routes.status();
   auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();
@@ -205,32 +206,37 @@ void Server::registerCanaryHandlers() {
                     [this](std::string_view) {
                       return Admin::Response{200, "application/json", runtime_.toJson()};
                     });
-  admin_.addHandler("/runtime",
-                    "set runtime overrides: ?key=value (empty value removes the override)", true,
-                    [this](std::string_view query) {
-                      auto pairs = parseQuery(query);
-                      if (pairs.empty()) {
-                        return Admin::Response{400, "text/plain; charset=utf-8",
-                                               "usage: POST /runtime?key=value\n"};
-                      }
-                      // All or nothing: check every pair before changing any.
-                      Runtime trial = runtime_;
-                      for (const auto& [key, value] : pairs) {
-                        absl::Status status = trial.setOverride(key, value);
-                        if (!status.ok()) {
-                          return Admin::Response{400, "text/plain; charset=utf-8",
-                                                 std::string(status.message()) + "\n"};
-                        }
-                      }
-                      runtime_ = std::move(trial);
-                      absl::Status status = publishRoutes();
-                      if (!status.ok()) {
-                        return Admin::Response{500, "text/plain; charset=utf-8",
-                                               std::string(status.message()) + "\n"};
-                      }
-                      LOG_INFO("runtime overrides changed: ", std::string(query));
-                      return Admin::Response{200, "application/json", runtime_.toJson()};
-                    });
+  admin_.addHandler(
+      "/runtime", "set runtime overrides: ?key=value (empty value removes the override)", true,
+      [this](std::string_view query) {
+        auto pairs = parseQuery(query);
+        if (pairs.empty()) {
+          return Admin::Response{400, "text/plain; charset=utf-8",
+                                 "usage: POST /runtime?key=value\n"};
+        }
+        // All or nothing: check every pair before changing any.
+        Runtime trial = runtime_;
+        for (const auto& [key, value] : pairs) {
+          absl::Status status = trial.setOverride(key, value);
+          if (!status.ok()) {
+            return Admin::Response{400, "text/plain; charset=utf-8",
+                                   std::string(status.message()) + "\n"};
+          }
+        }
+        if (absl::Status status = canary_->checkRuntime(trial.snapshot()); !status.ok()) {
+          return Admin::Response{400, "text/plain; charset=utf-8",
+                                 std::string(status.message()) + "\n"};
+        }
+        runtime_ = std::move(trial);
+        canary_->applyRuntime(runtime_.snapshot());
+        absl::Status status = publishRoutes();
+        if (!status.ok()) {
+          return Admin::Response{500, "text/plain; charset=utf-8",
+                                 std::string(status.message()) + "\n"};
+        }
+        LOG_INFO("runtime overrides changed: ", std::string(query));
+        return Admin::Response{200, "application/json", runtime_.toJson()};
+      });
   admin_.addHandler("/rollouts", "canary rollouts: state, stage, gates, history", false,
                     [this](std::string_view) { return canary_->rolloutsJson(); });
   for (const char* op : {"pause", "resume", "advance", "abort", "restart"}) {

@@ -103,6 +103,30 @@ TEST(RolloutTest, StartsAtStageZero) {
   EXPECT_FALSE(rollout->lastEvaluatedAt().has_value());
 }
 
+TEST(RolloutTest, HoldAtMovesToAnyStageAndPauses) {
+  RecordingListener listener;
+  auto rollout = create(fiveStages(seconds(30)), &listener);
+  EXPECT_TRUE(rollout->holdAt(kStart + seconds(1), 3, "runtime"));
+  EXPECT_EQ(rollout->state(), RolloutState::kPaused);
+  EXPECT_EQ(rollout->currentCanaryWeight(), 50u);
+  // Holding where it already is changes nothing.
+  const size_t transitions = listener.entries.size();
+  EXPECT_TRUE(rollout->holdAt(kStart + seconds(2), 3, "runtime"));
+  EXPECT_EQ(listener.entries.size(), transitions);
+  // Lower is allowed by hand, and from a rolled-back state too.
+  EXPECT_TRUE(rollout->holdAt(kStart + seconds(3), 1, "runtime"));
+  EXPECT_EQ(rollout->currentCanaryWeight(), 5u);
+  FakeWindow stable, canary;
+  stable.value = healthy(100);
+  canary.value = failing(100, 0.5);
+  rollout->evaluate(kStart + seconds(40), stable, canary);
+  EXPECT_EQ(rollout->state(), RolloutState::kRolledBack);
+  EXPECT_TRUE(rollout->holdAt(kStart + seconds(41), 0, "runtime"));
+  EXPECT_EQ(rollout->state(), RolloutState::kPaused);
+  EXPECT_EQ(rollout->currentCanaryWeight(), 1u);
+  EXPECT_FALSE(rollout->holdAt(kStart + seconds(42), 5, "runtime"));
+}
+
 TEST(RolloutTest, HealthyCanaryProgressesThroughEveryStageToCompleted) {
   RecordingListener listener;
   auto rollout = create(fiveStages(seconds(30)), &listener);

@@ -10,6 +10,9 @@
 #     minimum duration passed and its gate passed, and completes at 100%.
 #   - The pin header sends a request to stable even at 100%.
 #   - /rollouts history and the rollout metrics agree.
+#   - The runtime key rollouts.public.stage holds the rollout at a stage
+#     (the split follows), refuses a stage out of range, and resumes when
+#     removed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
@@ -112,6 +115,18 @@ assert_eq "modgate_rollout_canary_weight is 100" 100 "$(prom_value modgate_rollo
 assert_eq "modgate_rollout_state{state=completed} is 1" 1 \
   "$(prom_value modgate_rollout_state route=public state=completed)"
 assert_eq "a completed rollout cannot be paused (409)" 409 "$(rollout_post pause public)"
+
+
+# The runtime knob rollouts.<route>.stage holds the rollout at a stage.
+rt() { curl -s -o "$WORK/rt.body" -w '%{http_code}' --max-time 5 -X POST "$ADMIN_URL/runtime?$1"; }
+assert_eq "runtime rollouts.public.stage=7 is refused (3 stages)" 400 "$(rt rollouts.public.stage=7)"
+assert_match "the 400 names the key and the range" 'rollouts.public.stage: stage 7 out of range .*0..2' "$(cat "$WORK/rt.body")"
+assert_eq "runtime rollouts.public.stage=1 answers 200" 200 "$(rt rollouts.public.stage=1)"
+assert_eq "the runtime hold puts the rollout at stage 1, paused, 50%" "paused 1 50" \
+  "$(rollout_field public state) $(rollout_field public stage) $(rollout_field public canary_weight)"
+measure hold50 50
+assert_eq "removing the runtime key resumes the rollout" 200 "$(rt rollouts.public.stage=)"
+assert_eq "resumed: progressing at stage 1" "progressing 1" "$(rollout_field public state) $(rollout_field public stage)"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish
