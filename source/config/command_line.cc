@@ -1,5 +1,8 @@
 #include "source/config/command_line.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +13,7 @@
 #include "source/config/loader.h"
 #include "source/config/proxy_list.h"
 #include "source/config/validator.h"
+#include "source/config/yaml_lines.h"
 
 namespace modgate::config {
 namespace {
@@ -183,7 +187,16 @@ absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl) {
 
   ApplyDefaults(bootstrap);
   if (absl::Status status = Validate(bootstrap); !status.ok()) {
-    return PrefixLines(status, source);
+    // Point at the line, as syntax errors do (the text is read again: this
+    // is the error path only).
+    std::string text(DefaultConfigYaml());
+    if (!cl.config_path.empty()) {
+      std::ifstream file(cl.config_path, std::ios::binary);
+      std::stringstream buffer;
+      buffer << file.rdbuf();
+      text = buffer.str();
+    }
+    return PrefixLines(AnnotateLines(status, text), source);
   }
   return bootstrap;
 }

@@ -145,7 +145,7 @@ TEST(BuildBootstrapTest, DefaultWithOverrides) {
   EXPECT_EQ(b->log_level(), "warn");
 }
 
-TEST(BuildBootstrapTest, ValidationErrorsNameTheFile) {
+TEST(BuildBootstrapTest, ValidationErrorsNameTheFileAndLine) {
   const char* dir = std::getenv("TEST_TMPDIR");
   std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/broken.yaml";
   std::ofstream(path) << "cache: {dir: /c}\nroutes:\n  - cluster: nowhere\n";
@@ -153,7 +153,8 @@ TEST(BuildBootstrapTest, ValidationErrorsNameTheFile) {
   ASSERT_TRUE(cl.ok());
   absl::StatusOr<v1::Bootstrap> b = BuildBootstrap(*cl);
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.status().message(), path + ": routes[0].cluster: unknown cluster \"nowhere\"");
+  EXPECT_EQ(b.status().message(),
+            path + ": line 3: routes[0].cluster: unknown cluster \"nowhere\"");
 
   // --upstream repairs it: its clusters and route replace the broken ones.
   cl = Parse({"validate", "-c", path, "--upstream", "https://a"});
