@@ -41,3 +41,27 @@ split_paths() {
     fi
   done >"$file"
 }
+
+# canary_config FILE [WEIGHTED_EXTRA]: a config with clusters "stable"
+# (origin S) and "canary" (origin C) and the start of a route "public" that
+# splits between them (WEIGHTED_EXTRA: more weighted_clusters fields, e.g.
+# "stickiness: {header: x-build-id}"); the rest of the route (rollout,
+# shadow) comes from stdin, indented by four spaces.
+canary_config() {
+  local file="$1" extra="${2:-}"
+  {
+    cat <<YAML
+clusters:
+  - name: stable
+    endpoints: [{url: "${O_URL[S]}"}]
+  - name: canary
+    endpoints: [{url: "${O_URL[C]}"}]
+routes:
+  - name: public
+    weighted_clusters:
+      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
+YAML
+    [[ -n "$extra" ]] && echo "      $extra"
+    cat
+  } >"$file"
+}

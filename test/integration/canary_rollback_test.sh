@@ -21,17 +21,7 @@ start_named_origin S
 start_named_origin C --fail-status 500 --fail-file "$BROKEN"
 
 cfg="$WORK/rollback.yaml"
-cat >"$cfg" <<YAML
-clusters:
-  - name: stable
-    endpoints: [{url: "${O_URL[S]}"}]
-  - name: canary
-    endpoints: [{url: "${O_URL[C]}"}]
-routes:
-  - name: public
-    weighted_clusters:
-      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
-      stickiness: {header: x-build-id}
+canary_config "$cfg" "stickiness: {header: x-build-id}" <<YAML
     rollout:
       canary_cluster: canary
       stages:

@@ -30,16 +30,7 @@ start_named_origin S
 start_named_origin C --root "$tree" --delay-ms 1500
 
 cfg="$WORK/shadow.yaml"
-cat >"$cfg" <<YAML
-clusters:
-  - name: stable
-    endpoints: [{url: "${O_URL[S]}"}]
-  - name: canary
-    endpoints: [{url: "${O_URL[C]}"}]
-routes:
-  - name: public
-    weighted_clusters:
-      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
+canary_config "$cfg" <<YAML
     rollout:
       canary_cluster: canary
       stages:
