@@ -118,7 +118,7 @@ absl::Status Server::initialize() {
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
     slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, i + 1);
     for (const auto& [name, cluster] : cluster_manager_->clusters()) {
-      slot.context->clusters().update(name, cluster_manager_->currentFactory(name));
+      slot.context->clusters().update(cluster, cluster_manager_->currentFactory(name));
     }
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
@@ -138,12 +138,18 @@ absl::Status Server::initialize() {
 
   // Health changes reach every worker as a new balancer factory.
   cluster_manager_->setPublisher(
-      [this](const std::string& name,
+      [this](const upstream::ClusterSharedPtr& cluster,
              std::shared_ptr<const upstream::LoadBalancerFactory> factory) {
         for (auto& slot : workers_) {
           filters::goproxy::WorkerContext* context = slot.context.get();
           slot.worker->dispatcher().post(
-              [context, name, factory] { context->clusters().update(name, factory); });
+              [context, cluster, factory] { context->clusters().update(cluster, factory); });
+        }
+      },
+      [this](const std::string& name) {
+        for (auto& slot : workers_) {
+          filters::goproxy::WorkerContext* context = slot.context.get();
+          slot.worker->dispatcher().post([context, name] { context->clusters().remove(name); });
         }
       });
 

@@ -1,6 +1,7 @@
 #include "source/upstream/cluster/cluster_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "source/common/common/time.h"
 
 namespace modgate::upstream {
@@ -180,70 +181,36 @@ std::optional<OutlierDetectionOptions> outlierOptions(const config::v1::Cluster&
   return options;
 }
 
+// The config without endpoint weights and priorities: two clusters equal
+// here differ at most in those, which the running hosts can take in place.
+config::v1::Cluster withoutWeights(const config::v1::Cluster& proto) {
+  config::v1::Cluster copy = proto;
+  for (auto& endpoint : *copy.mutable_endpoints()) {
+    endpoint.clear_weight();
+    endpoint.clear_priority();
+  }
+  return copy;
+}
+
+bool sameConfig(const config::v1::Cluster& a, const config::v1::Cluster& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
-    const config::v1::Bootstrap& bootstrap, stats::Stats& stats) {
-  std::unique_ptr<ClusterManager> manager(new ClusterManager());
-  auto add = [&](const config::v1::Cluster& proto, const std::string& path) -> absl::Status {
-    ClusterInfo info = buildInfo(proto);
-    std::vector<HostSharedPtr> hosts;
-    for (int i = 0; i < proto.endpoints_size(); ++i) {
-      const auto& config = proto.endpoints(i);
-      auto url = Url::parse(config.url());
-      if (!url.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ".endpoints[", i, "].url: ", url.status().message()));
-      }
-      auto endpoint = std::make_unique<Endpoint>();
-      endpoint->url = *url;
-      const auto& tls = config.tls();
-      if (!tls.ca_file().empty()) endpoint->client.ca_file = tls.ca_file();
-      endpoint->client.verify = !tls.insecure_skip_verify();
-      endpoint->client.sni = tls.sni();
-      endpoint->client.http2 = proto.http2();
-      endpoint->client_key = absl::StrCat(endpoint->client.ca_file, "|", endpoint->client.verify,
-                                          "|", endpoint->client.http2, "|", endpoint->client.sni);
-      endpoint->health_check_path = config.health_check_path();
-      HostSharedPtr host =
-          makeHost(std::move(endpoint), config.has_weight() ? config.weight().value() : 1,
-                   config.priority());
-      Endpoint& data = Cluster::endpoint(*host);
-      for (int c = 0; c < 6; ++c) {
-        data.rq_by_class[c] = &stats.upstreamHostRequests(info.name, host->name, c);
-      }
-      data.healthy_gauge = &stats.upstreamHostHealthy(info.name, host->name);
-      data.healthy_gauge->Set(1);
-      hosts.push_back(std::move(host));
-    }
-    if (hosts.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));
-    }
-    ClusterStats cluster_stats;
-    using Which = stats::Stats::ClusterCounter;
-    cluster_stats.rq_retry = &stats.clusterCounter(Which::kRetry, info.name);
-    cluster_stats.rq_retry_overflow = &stats.clusterCounter(Which::kRetryOverflow, info.name);
-    cluster_stats.rq_overflow = &stats.clusterCounter(Which::kOverflow, info.name);
-    cluster_stats.no_healthy_host = &stats.clusterCounter(Which::kNoHealthyHost, info.name);
-    std::string name = info.name;
-    auto cluster = std::make_shared<Cluster>(std::move(info), std::move(hosts), cluster_stats);
-    manager->factories_[name] = cluster->buildLoadBalancerFactory();
-    if (manager->factories_[name] == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": invalid load balancer options"));
-    }
-    manager->clusters_[name] = std::move(cluster);
-    auto runtime = std::make_unique<Runtime>();
-    runtime->manager = manager.get();
-    runtime->cluster = name;
-    runtime->health_check = healthCheckOptions(proto);
-    runtime->outlier_detection = outlierOptions(proto);
-    runtime->ejections = &stats.clusterCounter(stats::Stats::ClusterCounter::kEjection, name);
-    manager->runtimes_[name] = std::move(runtime);
-    return absl::OkStatus();
-  };
+struct ClusterManager::Update::Built {
+  ClusterSharedPtr cluster;
+  std::shared_ptr<const LoadBalancerFactory> factory;
+  std::unique_ptr<Runtime> runtime;
+};
+
+ClusterManager::Update::~Update() = default;
+
+std::vector<std::pair<config::v1::Cluster, std::string>> ClusterManager::clusterConfigs(
+    const config::v1::Bootstrap& bootstrap) {
+  std::vector<std::pair<config::v1::Cluster, std::string>> out;
   for (int i = 0; i < bootstrap.clusters_size(); ++i) {
-    absl::Status status = add(bootstrap.clusters(i), absl::StrCat("clusters[", i, "]"));
-    if (!status.ok()) return status;
+    out.emplace_back(bootstrap.clusters(i), absl::StrCat("clusters[", i, "]"));
   }
   for (int i = 0; i < bootstrap.sumdbs_size(); ++i) {
     const auto& db = bootstrap.sumdbs(i);
@@ -251,10 +218,146 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
     config::v1::Cluster synthetic;
     synthetic.set_name(absl::StrCat("sumdb_", db.name()));
     synthetic.add_endpoints()->set_url(db.url());
-    absl::Status status = add(synthetic, absl::StrCat("sumdbs[", i, "]"));
-    if (!status.ok()) return status;
+    out.emplace_back(std::move(synthetic), absl::StrCat("sumdbs[", i, "]"));
   }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::build(
+    const config::v1::Cluster& proto, const std::string& path) {
+  ClusterInfo info = buildInfo(proto);
+  std::vector<HostSharedPtr> hosts;
+  for (int i = 0; i < proto.endpoints_size(); ++i) {
+    const auto& config = proto.endpoints(i);
+    auto url = Url::parse(config.url());
+    if (!url.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".endpoints[", i, "].url: ", url.status().message()));
+    }
+    auto endpoint = std::make_unique<Endpoint>();
+    endpoint->url = *url;
+    const auto& tls = config.tls();
+    if (!tls.ca_file().empty()) endpoint->client.ca_file = tls.ca_file();
+    endpoint->client.verify = !tls.insecure_skip_verify();
+    endpoint->client.sni = tls.sni();
+    endpoint->client.http2 = proto.http2();
+    endpoint->client_key = absl::StrCat(endpoint->client.ca_file, "|", endpoint->client.verify, "|",
+                                        endpoint->client.http2, "|", endpoint->client.sni);
+    endpoint->health_check_path = config.health_check_path();
+    HostSharedPtr host = makeHost(
+        std::move(endpoint), config.has_weight() ? config.weight().value() : 1, config.priority());
+    Endpoint& data = Cluster::endpoint(*host);
+    for (int c = 0; c < 6; ++c) {
+      data.rq_by_class[c] = &stats_.upstreamHostRequests(info.name, host->name, c);
+    }
+    data.healthy_gauge = &stats_.upstreamHostHealthy(info.name, host->name);
+    data.healthy_gauge->Set(1);
+    hosts.push_back(std::move(host));
+  }
+  if (hosts.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));
+  }
+  ClusterStats cluster_stats;
+  using Which = stats::Stats::ClusterCounter;
+  cluster_stats.rq_retry = &stats_.clusterCounter(Which::kRetry, info.name);
+  cluster_stats.rq_retry_overflow = &stats_.clusterCounter(Which::kRetryOverflow, info.name);
+  cluster_stats.rq_overflow = &stats_.clusterCounter(Which::kOverflow, info.name);
+  cluster_stats.no_healthy_host = &stats_.clusterCounter(Which::kNoHealthyHost, info.name);
+  std::string name = info.name;
+  auto built = std::make_unique<Update::Built>();
+  built->cluster = std::make_shared<Cluster>(std::move(info), std::move(hosts), cluster_stats);
+  built->factory = built->cluster->buildLoadBalancerFactory();
+  if (built->factory == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": invalid load balancer options"));
+  }
+  built->runtime = std::make_unique<Runtime>();
+  built->runtime->manager = this;
+  built->runtime->cluster = name;
+  built->runtime->health_check = healthCheckOptions(proto);
+  built->runtime->outlier_detection = outlierOptions(proto);
+  built->runtime->ejections = &stats_.clusterCounter(Which::kEjection, name);
+  return built;
+}
+
+absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
+    const config::v1::Bootstrap& bootstrap, stats::Stats& stats) {
+  std::unique_ptr<ClusterManager> manager(new ClusterManager(stats));
+  // Everything is new; commit() before start() only records it.
+  auto update = manager->prepare(bootstrap);
+  if (!update.ok()) return update.status();
+  manager->commit(std::move(*update));
   return manager;
+}
+
+absl::StatusOr<std::unique_ptr<ClusterManager::Update>> ClusterManager::prepare(
+    const config::v1::Bootstrap& bootstrap) {
+  auto update = std::make_unique<Update>();
+  for (auto& [proto, path] : clusterConfigs(bootstrap)) {
+    const std::string name = proto.name();
+    auto running = protos_.find(name);
+    if (running != protos_.end() && sameConfig(*running->second, proto)) {
+      update->kept.push_back(name);
+      update->clusters_[name] = clusters_.at(name);
+    } else if (running != protos_.end() &&
+               sameConfig(withoutWeights(*running->second), withoutWeights(proto))) {
+      // Same endpoints in the same order: the hosts take the new values.
+      update->reweighted.push_back(name);
+      update->clusters_[name] = clusters_.at(name);
+      auto& weights = update->weights_[name];
+      for (const auto& endpoint : proto.endpoints()) {
+        weights.emplace_back(endpoint.has_weight() ? endpoint.weight().value() : 1,
+                             endpoint.priority());
+      }
+    } else {
+      auto built = build(proto, path);
+      if (!built.ok()) return built.status();
+      (running == protos_.end() ? update->added : update->replaced).push_back(name);
+      update->clusters_[name] = (*built)->cluster;
+      update->built_[name] = std::move(*built);
+    }
+    update->protos_[name] = std::make_unique<config::v1::Cluster>(std::move(proto));
+  }
+  for (const auto& [name, cluster] : clusters_) {
+    if (update->clusters_.count(name) == 0) update->removed.push_back(name);
+  }
+  return update;
+}
+
+void ClusterManager::commit(std::unique_ptr<Update> update) {
+  // Retire the old machinery first: a stopped checker calls nobody back.
+  for (const auto& name : update->removed) {
+    runtimes_.erase(name);
+    clusters_.erase(name);
+    factories_.erase(name);
+    protos_.erase(name);
+  }
+  for (const auto& name : update->replaced) runtimes_.erase(name);
+
+  for (auto& [name, built] : update->built_) {
+    clusters_[name] = built->cluster;
+    factories_[name] = built->factory;
+    runtimes_[name] = std::move(built->runtime);
+  }
+  for (auto& [name, proto] : update->protos_) protos_[name] = std::move(proto);
+  if (main_dispatcher_ == nullptr) return;  // start() publishes and starts everything
+
+  for (auto& [name, built] : update->built_) {
+    startRuntime(name);
+    // startRuntime published a fresh factory when health checks run.
+    if (publish_ && !runtimes_[name]->health_check.has_value())
+      publish_(built->cluster, factories_[name]);
+  }
+  for (const auto& [name, weights] : update->weights_) {
+    const auto& hosts = clusters_.at(name)->hosts();
+    for (size_t i = 0; i < hosts.size() && i < weights.size(); ++i) {
+      hosts[i]->weight = weights[i].first;
+      hosts[i]->priority = weights[i].second;
+    }
+    onHostHealthChanged(name);  // rebuilds the factory with the new weights and publishes it
+  }
+  if (remove_) {
+    for (const auto& name : update->removed) remove_(name);
+  }
 }
 
 ClusterManager::~ClusterManager() {
@@ -278,29 +381,31 @@ HttpClient& ClusterManager::healthCheckClient(const Host& host) {
 
 void ClusterManager::start(event::Dispatcher& main_dispatcher) {
   main_dispatcher_ = &main_dispatcher;
-  for (auto& [name, runtime] : runtimes_) {
-    ClusterSharedPtr cluster = clusters_[name];
-    if (runtime->outlier_detection.has_value()) {
-      runtime->detector =
-          createOutlierDetector(main_dispatcher, *runtime->outlier_detection, *runtime);
-      for (const auto& host : cluster->hosts()) {
-        Cluster::endpoint(*host).outlier = runtime->detector->addHost(host);
-      }
+  for (auto& [name, runtime] : runtimes_) startRuntime(name);
+}
+
+void ClusterManager::startRuntime(const std::string& name) {
+  Runtime& runtime = *runtimes_.at(name);
+  ClusterSharedPtr cluster = clusters_.at(name);
+  if (runtime.outlier_detection.has_value()) {
+    runtime.detector =
+        createOutlierDetector(*main_dispatcher_, *runtime.outlier_detection, runtime);
+    for (const auto& host : cluster->hosts()) {
+      Cluster::endpoint(*host).outlier = runtime.detector->addHost(host);
     }
-    if (runtime->health_check.has_value()) {
-      runtime->checker = createHealthChecker(
-          main_dispatcher, *runtime->health_check,
-          [this](const Host& host) -> HttpClient& { return healthCheckClient(host); }, *runtime);
-      for (const auto& host : cluster->hosts()) {
-        Endpoint& endpoint = Cluster::endpoint(*host);
-        // Unhealthy until the first check passes (Envoy).
-        endpoint.health_check_failed = !runtime->health_check->hosts_start_healthy;
-        runtime->checker->addHost(
-            HealthCheckEndpoint{host, endpoint.url, endpoint.health_check_path});
-      }
-      runtime->checker->start();
-      onHostHealthChanged(name);
+  }
+  if (runtime.health_check.has_value()) {
+    runtime.checker = createHealthChecker(
+        *main_dispatcher_, *runtime.health_check,
+        [this](const Host& host) -> HttpClient& { return healthCheckClient(host); }, runtime);
+    for (const auto& host : cluster->hosts()) {
+      Endpoint& endpoint = Cluster::endpoint(*host);
+      // Unhealthy until the first check passes (Envoy).
+      endpoint.health_check_failed = !runtime.health_check->hosts_start_healthy;
+      runtime.checker->addHost(HealthCheckEndpoint{host, endpoint.url, endpoint.health_check_path});
     }
+    runtime.checker->start();
+    onHostHealthChanged(name);
   }
 }
 
@@ -336,7 +441,7 @@ void ClusterManager::onHostHealthChanged(const std::string& name) {
   auto factory = cluster->buildLoadBalancerFactory();
   if (factory == nullptr) return;
   factories_[name] = factory;
-  if (publish_) publish_(name, factory);
+  if (publish_) publish_(cluster, factory);
 }
 
 std::string ClusterManager::dumpClusters() const {
@@ -372,17 +477,52 @@ std::string ClusterManager::dumpClusters() const {
   return out;
 }
 
-void ThreadLocalClusters::update(const std::string& cluster,
+void ThreadLocalClusters::update(const ClusterSharedPtr& cluster,
                                  const std::shared_ptr<const LoadBalancerFactory>& factory) {
-  if (factory == nullptr) return;
-  balancers_[cluster] = factory->create(seed_);
+  if (cluster == nullptr || factory == nullptr) return;
+  Entry entry{cluster.get(), cluster, factory->create(seed_)};
+  auto it = balancers_.find(cluster->name());
+  if (it == balancers_.end()) {
+    balancers_.emplace(cluster->name(), std::move(entry));
+  } else {
+    // A reload replaced the cluster: the old balancer serves what still
+    // runs on the old config.
+    if (it->second.cluster != cluster.get()) retire(std::move(it->second));
+    it->second = std::move(entry);
+  }
+  sweep();
+}
+
+void ThreadLocalClusters::remove(const std::string& cluster) {
+  auto it = balancers_.find(cluster);
+  if (it != balancers_.end()) {
+    retire(std::move(it->second));
+    balancers_.erase(it);
+  }
+  sweep();
+}
+
+void ThreadLocalClusters::retire(Entry entry) { retired_.push_back(std::move(entry)); }
+
+void ThreadLocalClusters::sweep() {
+  std::erase_if(retired_, [](const Entry& entry) { return entry.alive.expired(); });
 }
 
 HostSharedPtr ThreadLocalClusters::chooseHost(const Cluster& cluster,
                                               LoadBalancerContext* context) {
   auto it = balancers_.find(cluster.name());
-  if (it == balancers_.end() || it->second == nullptr) return nullptr;
-  return it->second->chooseHost(context);
+  if (it != balancers_.end() && it->second.cluster == &cluster) {
+    return it->second.balancer == nullptr ? nullptr : it->second.balancer->chooseHost(context);
+  }
+  // The caller holds `cluster`, so a retired entry for its address that has
+  // not expired is this very object, not one that reused the address.
+  for (auto& entry : retired_) {
+    if (entry.cluster == &cluster && !entry.alive.expired()) {
+      return entry.balancer == nullptr ? nullptr : entry.balancer->chooseHost(context);
+    }
+  }
+  if (it == balancers_.end() || it->second.balancer == nullptr) return nullptr;
+  return it->second.balancer->chooseHost(context);
 }
 
 }  // namespace modgate::upstream
