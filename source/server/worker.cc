@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "source/common/network/socket_connection.h"
 
 namespace modgate::server {
@@ -24,22 +26,61 @@ ConnectionHandler::~ConnectionHandler() {
   connections_.clear();
 }
 
-absl::Status ConnectionHandler::addListener(const network::Address& address) {
+absl::Status ConnectionHandler::addListener(const network::Address& address, std::string name) {
+  auto socket = network::ListenSocket::bind(address);
+  if (!socket.ok()) return socket.status();
+  return addListener(std::move(*socket), std::move(name));
+}
+
+absl::Status ConnectionHandler::addListener(network::ListenSocketPtr socket, std::string name) {
+  const uint64_t id = next_listener_id_++;
   auto listener = network::Listener::create(
-      dispatcher_, address,
-      [this](int fd, std::string remote) { onAccept(fd, std::move(remote)); });
+      dispatcher_, std::move(socket),
+      [this, id](int fd, std::string remote) { onAccept(id, fd, std::move(remote)); });
   if (!listener.ok()) return listener.status();
-  (*listener)->enable();
-  bound_addresses_.push_back((*listener)->localAddress());
-  listeners_.push_back(std::move(*listener));
+  network::Address address = (*listener)->localAddress();
+  if (!draining_) (*listener)->enable();
+  listeners_.push_back(ActiveListener{std::move(name), id, address, std::move(*listener)});
   return absl::OkStatus();
 }
 
-const network::Address& ConnectionHandler::listenerAddress(size_t index) const {
-  return bound_addresses_.at(index);
+bool ConnectionHandler::removeListener(std::string_view name) {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [name](const ActiveListener& l) { return l.name == name; });
+  if (it == listeners_.end()) return false;
+  const uint64_t id = it->id;
+  listeners_.erase(it);
+  std::vector<http::ConnectionManager*> accepted;
+  for (auto& [raw, connection] : connections_) {
+    if (connection.listener_id == id) accepted.push_back(raw);
+  }
+  // drain() may close a connection at once, which erases it from the map.
+  for (auto* manager : accepted) {
+    if (connections_.count(manager) != 0) manager->drain();
+  }
+  return true;
 }
 
-void ConnectionHandler::onAccept(int fd, std::string remote_address) {
+const network::Address& ConnectionHandler::listenerAddress(size_t index) const {
+  return listeners_.at(index).address;
+}
+
+const network::Address* ConnectionHandler::listenerAddress(std::string_view name) const {
+  for (const auto& listener : listeners_) {
+    if (listener.name == name) return &listener.address;
+  }
+  return nullptr;
+}
+
+size_t ConnectionHandler::connectionCount(std::string_view listener) const {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [listener](const ActiveListener& l) { return l.name == listener; });
+  if (it == listeners_.end()) return 0;
+  return std::count_if(connections_.begin(), connections_.end(),
+                       [id = it->id](const auto& entry) { return entry.second.listener_id == id; });
+}
+
+void ConnectionHandler::onAccept(uint64_t listener_id, int fd, std::string remote_address) {
   if (draining_) {
     ::close(fd);
     return;
@@ -61,7 +102,7 @@ void ConnectionHandler::onAccept(int fd, std::string remote_address) {
         auto it = connections_.find(&closed);
         if (it == connections_.end()) return;
         // The manager may be on the stack: free it after this iteration.
-        dispatcher_.deferredDelete(std::move(it->second));
+        dispatcher_.deferredDelete(std::move(it->second.manager));
         connections_.erase(it);
         if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
         if (stats_ != nullptr) stats_->downstream_cx_active->Decrement();
@@ -71,21 +112,23 @@ void ConnectionHandler::onAccept(int fd, std::string remote_address) {
     stats_->downstream_cx_active->Increment();
   }
   http::ConnectionManager* raw = manager.get();
-  connections_.emplace(raw, std::move(manager));
+  connections_.emplace(raw, ActiveConnection{std::move(manager), listener_id});
 }
 
 void ConnectionHandler::stopListening() {
-  for (auto& listener : listeners_) listener->disable();
+  for (auto& listener : listeners_) {
+    if (listener.listener != nullptr) listener.listener->disable();
+  }
 }
 
 void ConnectionHandler::drain() {
   draining_ = true;
   // Close the sockets, not just stop accepting: a client connecting now is
   // refused at once (and retries elsewhere) instead of waiting in a backlog
-  // nobody reads.
-  listeners_.clear();
+  // nobody reads. The addresses stay for listenerAddress().
+  for (auto& listener : listeners_) listener.listener.reset();
   std::vector<http::ConnectionManager*> all;
-  for (auto& [raw, owned] : connections_) all.push_back(raw);
+  for (auto& [raw, connection] : connections_) all.push_back(raw);
   for (auto* manager : all) {
     if (connections_.count(manager) != 0) manager->drain();
   }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -19,6 +20,8 @@ namespace modgate::server {
 
 // Accepts connections on a dispatcher and owns their connection managers
 // for their whole life. Used by every worker and by the admin listener.
+// Listeners are named (the config's listener names) so that a reload can
+// remove one and drain just the connections it accepted.
 class ConnectionHandler {
  public:
   // `connections` counts open downstream connections across every worker;
@@ -30,15 +33,37 @@ class ConnectionHandler {
 
   // Binds (SO_REUSEPORT) and starts accepting; call on the dispatcher's thread
   // or before it runs.
-  absl::Status addListener(const network::Address& address);
+  absl::Status addListener(const network::Address& address, std::string name = "");
+  // Starts accepting on a socket bound elsewhere (see network::ListenSocket);
+  // same thread rule.
+  absl::Status addListener(network::ListenSocketPtr socket, std::string name);
+  // Closes the named listener's socket and drains the connections it
+  // accepted; the others are untouched. False if there is no such listener.
+  bool removeListener(std::string_view name);
+  // The bound address of the index-th listener (in the order added, without
+  // removed ones; still answered after drain()), or of a named one.
   const network::Address& listenerAddress(size_t index) const;
+  const network::Address* listenerAddress(std::string_view name) const;
   // Stops accepting and drains every connection.
   void drain();
   void stopListening();
   size_t connectionCount() const { return connections_.size(); }
+  // Connections accepted by the named listener and still open.
+  size_t connectionCount(std::string_view listener) const;
 
  private:
-  void onAccept(int fd, std::string remote_address);
+  struct ActiveListener {
+    std::string name;
+    uint64_t id;
+    network::Address address;
+    // Null once drain() closed the socket.
+    std::unique_ptr<network::Listener> listener;
+  };
+  struct ActiveConnection {
+    std::unique_ptr<http::ConnectionManager> manager;
+    uint64_t listener_id;
+  };
+  void onAccept(uint64_t listener_id, int fd, std::string remote_address);
 
   event::Dispatcher& dispatcher_;
   http::FilterChainFactory& filters_;
@@ -46,11 +71,9 @@ class ConnectionHandler {
   stats::Stats* stats_;
   std::atomic<uint64_t>* connections_total_;
   const uint64_t max_connections_;
-  std::vector<std::unique_ptr<network::Listener>> listeners_;
-  // Kept after the listeners close (drain).
-  std::vector<network::Address> bound_addresses_;
-  std::unordered_map<http::ConnectionManager*, std::unique_ptr<http::ConnectionManager>>
-      connections_;
+  uint64_t next_listener_id_ = 1;
+  std::vector<ActiveListener> listeners_;
+  std::unordered_map<http::ConnectionManager*, ActiveConnection> connections_;
   bool draining_ = false;
 };
 

@@ -1,6 +1,9 @@
 #include "source/common/network/listener.h"
 
 #include <event2/listener.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -9,24 +12,70 @@
 
 namespace modgate::network {
 
+absl::StatusOr<std::unique_ptr<ListenSocket>> ListenSocket::bind(const Address& address) {
+  auto failed = [&address](const char* what) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address.toString(), ": ", what, strerror(errno)));
+  };
+  int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return failed("socket: ");
+  int one = 1;
+  // SO_REUSEPORT: every worker binds its own socket on the address and the
+  // kernel spreads connections over them.
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    auto status = failed("setsockopt: ");
+    ::close(fd);
+    return status;
+  }
+  if (::bind(fd, address.sockAddr(), address.length) != 0 || ::listen(fd, 1024) != 0) {
+    auto status = failed("");
+    ::close(fd);
+    return status;
+  }
+  Address local;
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  local.storage = bound;
+  local.length = length;
+  return std::unique_ptr<ListenSocket>(new ListenSocket(fd, local));
+}
+
+ListenSocket::~ListenSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int ListenSocket::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
 absl::StatusOr<std::unique_ptr<Listener>> Listener::create(event::Dispatcher& dispatcher,
                                                            const Address& address,
                                                            AcceptCb on_accept) {
+  auto socket = ListenSocket::bind(address);
+  if (!socket.ok()) return socket.status();
+  return create(dispatcher, std::move(*socket), std::move(on_accept));
+}
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::create(event::Dispatcher& dispatcher,
+                                                           ListenSocketPtr socket,
+                                                           AcceptCb on_accept) {
+  const Address local = socket->localAddress();
+  int fd = socket->release();
+  // Backlog 0: the socket is already listening.
   evconnlistener* raw =
-      evconnlistener_new_bind(&dispatcher.base(), nullptr, nullptr,
-                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
-                                  LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
-                              1024, address.sockAddr(), static_cast<int>(address.length));
+      evconnlistener_new(&dispatcher.base(), nullptr, nullptr,
+                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED, 0, fd);
   if (raw == nullptr) {
+    ::close(fd);
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", address.toString(), ": ", strerror(errno)));
+        absl::StrCat("cannot accept on ", local.toString(), ": ", strerror(errno)));
   }
   std::unique_ptr<Listener> listener(new Listener(raw, std::move(on_accept)));
-  sockaddr_storage bound{};
-  socklen_t length = sizeof(bound);
-  getsockname(evconnlistener_get_fd(raw), reinterpret_cast<sockaddr*>(&bound), &length);
-  listener->local_address_.storage = bound;
-  listener->local_address_.length = length;
+  listener->local_address_ = local;
   evconnlistener_set_cb(raw, &Listener::onAccept, listener.get());
   return listener;
 }
