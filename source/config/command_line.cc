@@ -35,6 +35,8 @@ Flags:
   --cache-max-bytes N      disk cache size limit in bytes (0 = unlimited; default 10 GiB)
   --concurrency N          worker threads (0 = one per core)
   --log-level LEVEL        trace, debug, info, warn, error or off (default info)
+  --no-watch               do not reload the config when its file changes
+                           (SIGHUP and admin POST /reload still reload it)
   --version                print the version and exit
   -h, --help               print this help and exit
 
@@ -134,7 +136,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     }
     size_t equals = arg.find('=');
     std::string name = arg.substr(0, equals);
-    if (IsSwitch(name)) {
+    if (name == "--no-watch" && equals == std::string::npos) {
+      cl.watch_config = false;
+      continue;
+    }
+    if (IsSwitch(name) || name == "--no-watch") {
       return UsageError(absl::StrCat(name, " does not take a value"));
     }
     if (!TakesValue(name)) return UsageError(absl::StrCat("unknown flag \"", name, "\""));
@@ -154,15 +160,19 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   return cl;
 }
 
-absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl) {
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string* source_text) {
   const std::string source =
       cl.config_path.empty() ? std::string("<built-in config>") : cl.config_path;
   absl::StatusOr<v1::Bootstrap> loaded;
   if (cl.config_path.empty()) {
+    if (source_text != nullptr) source_text->assign(DefaultConfigYaml());
     loaded = LoadYaml(DefaultConfigYaml());
     if (!loaded.ok()) return PrefixLines(loaded.status(), source);
   } else {
-    loaded = LoadFile(cl.config_path);  // Already prefixes its errors.
+    absl::StatusOr<std::string> text = ReadConfigFile(cl.config_path);
+    if (!text.ok()) return text.status();
+    if (source_text != nullptr) *source_text = *text;
+    loaded = LoadText(cl.config_path, *text);  // Already prefixes its errors.
     if (!loaded.ok()) return loaded.status();
   }
   v1::Bootstrap bootstrap = *std::move(loaded);

@@ -32,6 +32,9 @@ struct CommandLine {
   std::optional<uint64_t> cache_max_bytes;
   std::optional<uint32_t> concurrency;
   std::optional<std::string> log_level;
+  // --no-watch: do not reload when the config file changes (SIGHUP and
+  // POST /reload still do).
+  bool watch_config = true;
 };
 
 // The --help text.
@@ -47,6 +50,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
 // The effective config: the file (or DefaultConfigYaml()), then the
 // command-line overrides, then ApplyDefaults(), then Validate(). Error lines
 // are prefixed with the config file's path.
-absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& command_line);
+//
+// A config reload calls it again, so the command-line overrides keep
+// winning over the file. With `source_text`, the bytes parsed (the file's,
+// or the built-in config's) are stored there.
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& command_line,
+                                             std::string* source_text = nullptr);
 
 }  // namespace modgate::config

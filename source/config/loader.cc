@@ -86,21 +86,29 @@ absl::StatusOr<v1::Bootstrap> LoadJson(std::string_view text) {
   return FromTree(*root);
 }
 
-absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path) {
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buffer;
   buffer << file.rdbuf();
   if (file.bad()) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
-  const std::string text = buffer.str();
+  return buffer.str();
+}
 
+absl::StatusOr<v1::Bootstrap> LoadText(const std::string& path, std::string_view text) {
   std::string lower = absl::AsciiStrToLower(path);
-  bool json =
-      absl::EndsWith(lower, ".json") ||
-      (!absl::EndsWith(lower, ".yaml") && !absl::EndsWith(lower, ".yml") && StartsLikeJson(text));
+  bool json = absl::EndsWith(lower, ".json") ||
+              (!absl::EndsWith(lower, ".yaml") && !absl::EndsWith(lower, ".yml") &&
+               StartsLikeJson(absl::string_view(text.data(), text.size())));
   absl::StatusOr<v1::Bootstrap> bootstrap = json ? LoadJson(text) : LoadYaml(text);
   if (!bootstrap.ok()) return PrefixLines(bootstrap.status(), path);
   return bootstrap;
+}
+
+absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) return text.status();
+  return LoadText(path, *text);
 }
 
 }  // namespace modgate::config

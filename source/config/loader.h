@@ -26,4 +26,11 @@ absl::StatusOr<v1::Bootstrap> LoadJson(std::string_view text);
 // prefixed with "<path>: ". NotFound if the file cannot be read.
 absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path);
 
+// LoadFile() split in two, for callers that need the exact bytes they
+// parsed (a config reload hashes them into its version): ReadConfigFile()
+// reads (NotFound if it cannot), LoadText() parses as LoadFile() would the
+// file `path` holding `text`.
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
+absl::StatusOr<v1::Bootstrap> LoadText(const std::string& path, std::string_view text);
+
 }  // namespace modgate::config

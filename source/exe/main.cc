@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
       break;
   }
 
-  auto bootstrap = modgate::config::BuildBootstrap(*command_line);
+  std::string config_text;
+  auto bootstrap = modgate::config::BuildBootstrap(*command_line, &config_text);
   if (!bootstrap.ok()) {
     fprintf(stderr, "modgate: invalid configuration:\n%s\n",
             std::string(bootstrap.status().message()).c_str());
@@ -62,6 +63,11 @@ int main(int argc, char** argv) {
   }
 
   modgate::server::Server server(std::move(*bootstrap));
+  // Reloads (SIGHUP, admin POST /reload, file changes) re-read the same
+  // file with the same command-line overrides.
+  const bool watch = command_line->watch_config;
+  server.setConfigSource(modgate::server::commandLineConfigSource(*command_line),
+                         modgate::server::sha256Hex(config_text), watch);
   absl::Status status = server.initialize();
   if (!status.ok()) {
     LOG_ERROR("cannot start: ", std::string(status.message()));

@@ -7,12 +7,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/config/config_dump.h"
+#include "source/config/error_list.h"
+#include "source/config/loader.h"
 #include "source/router/route_table_builder.h"
 #include "source/server/admin/query_params.h"
+#include "source/server/listener_diff.h"
+#include "source/server/restart_fields.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
@@ -33,6 +39,14 @@ Server::~Server() {
   inflight_.reset();
   cache_.reset();
   disk_pool_.reset();
+}
+
+void Server::setConfigSource(std::unique_ptr<ConfigSource> source, std::string sha256_hex,
+                             bool watch) {
+  config_source_ = std::move(source);
+  config_sha256_ = std::move(sha256_hex);
+  last_attempted_sha256_ = config_sha256_;
+  watch_config_ = watch;
 }
 
 absl::Status Server::initialize() {
@@ -81,36 +95,9 @@ absl::Status Server::initialize() {
   });
   canary_->update(bootstrap_);
   canary_->applyRuntime(runtime_.snapshot());
-  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters(), routeInputs());
-  if (!routes.ok()) return routes.status();
-  auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();
-  goproxy->routes = *routes;
-  goproxy->cache = cache_.get();
-  goproxy->inflight = inflight_.get();
-  goproxy->stats = &stats_;
-  goproxy->list_ttl = common::toMillisecondsOr(cache_config.list_ttl(), goproxy->list_ttl);
-  goproxy->latest_ttl = common::toMillisecondsOr(cache_config.latest_ttl(), goproxy->latest_ttl);
-  goproxy->negative_ttl =
-      common::toMillisecondsOr(cache_config.negative_ttl(), goproxy->negative_ttl);
-  goproxy->sumdb_latest_ttl =
-      common::toMillisecondsOr(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
-  goproxy->serve_stale = !cache_config.has_serve_stale() || cache_config.serve_stale().value();
-  goproxy->stale_while_revalidate =
-      cache_config.has_stale_while_revalidate()
-          ? common::toMilliseconds(cache_config.stale_while_revalidate())  // 0 = off
-          : goproxy->stale_while_revalidate;
-  goproxy->offline = cache_config.offline();
-  goproxy_config_ = goproxy;
-
-  std::vector<network::Address> addresses;
-  for (int i = 0; i < bootstrap_.listeners_size(); ++i) {
-    auto address = network::parseAddress(bootstrap_.listeners(i).address());
-    if (!address.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("listeners[", i, "].address: ", address.status().message()));
-    }
-    addresses.push_back(*address);
-  }
+  auto goproxy = buildGoproxyConfig(bootstrap_, cluster_manager_->clusters(), routeInputs());
+  if (!goproxy.ok()) return goproxy.status();
+  goproxy_config_ = *goproxy;
 
   for (unsigned i = 0; i < concurrency; ++i) {
     WorkerSlot slot;
@@ -125,18 +112,25 @@ absl::Status Server::initialize() {
     slot.handler = std::make_unique<ConnectionHandler>(
         dispatcher, *slot.filters, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());
-    for (auto address : addresses) {
-      // With port 0, every worker must share the port the first one got.
-      if (i > 0 && address.toString().ends_with(":0")) {
-        address = workers_[0].handler->listenerAddress(&address - &addresses[0]);
-      }
-      absl::Status status = slot.handler->addListener(address);
-      if (!status.ok()) return status;
-    }
     workers_.push_back(std::move(slot));
   }
+  for (int i = 0; i < bootstrap_.listeners_size(); ++i) {
+    const auto& listener = bootstrap_.listeners(i);
+    auto address = network::parseAddress(listener.address());
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("listeners[", i, "].address: ", address.status().message()));
+    }
+    auto sockets = bindListener(*address);
+    if (!sockets.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("listeners[", i, "].address: ", sockets.status().message()));
+    }
+    addListenerToWorkers(listener.name(), std::move(*sockets));
+  }
 
-  // Health changes reach every worker as a new balancer factory.
+  // Health changes and reloads reach every worker as new balancer
+  // factories; removed clusters as a name to drop.
   cluster_manager_->setPublisher(
       [this](const upstream::ClusterSharedPtr& cluster,
              std::shared_ptr<const upstream::LoadBalancerFactory> factory) {
@@ -160,7 +154,7 @@ absl::Status Server::initialize() {
   }
   admin_handler_ =
       std::make_unique<ConnectionHandler>(main_dispatcher_, admin_, admin_settings_, nullptr);
-  absl::Status status = admin_handler_->addListener(*admin_address);
+  absl::Status status = admin_handler_->addListener(*admin_address, "admin");
   if (!status.ok()) return status;
   registerAdminHandlers();
 
@@ -169,18 +163,235 @@ absl::Status Server::initialize() {
     evsignal_add(ev, nullptr);
     signal_events_.push_back(ev);
   }
+  ::event* hup = evsignal_new(&main_dispatcher_.base(), SIGHUP, &Server::onReloadSignal, this);
+  evsignal_add(hup, nullptr);
+  signal_events_.push_back(hup);
   signal(SIGPIPE, SIG_IGN);
+
+  if (watch_config_ && config_source_ != nullptr && !config_source_->path().empty()) {
+    auto watcher = ConfigWatcher::create(main_dispatcher_, config_source_->path(),
+                                         [this] { onConfigFileChanged(); });
+    // Reloading by SIGHUP or /reload still works; say why the file is not
+    // followed rather than refuse to start.
+    if (!watcher.ok()) {
+      LOG_WARN("config file changes are not followed: ", std::string(watcher.status().message()));
+    } else {
+      config_watcher_ = std::move(*watcher);
+    }
+  }
+
   loaded_at_unix_ms_ = common::wallClockUnixMs();
   for (auto& slot : workers_) slot.worker->start();
+  workers_started_ = true;
   ready_ = true;
   LOG_INFO("modgate listening on ", listenerAddress(), " (admin ", adminAddress(), ", ",
-           concurrency, " workers, cache ", cache_options.dir, ")");
+           concurrency, " workers, cache ", cache_options.dir, ", config ", configVersion(), ")");
   return absl::OkStatus();
 }
 
+absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyConfig(
+    const config::v1::Bootstrap& bootstrap,
+    const std::map<std::string, upstream::ClusterSharedPtr>& clusters,
+    const router::RouteInputs& inputs) {
+  auto routes = router::buildRouteTable(bootstrap, clusters, inputs);
+  if (!routes.ok()) return routes.status();
+  const auto& cache_config = bootstrap.cache();
+  auto goproxy = std::make_shared<filters::goproxy::GoproxyConfig>();
+  goproxy->routes = *routes;
+  goproxy->cache = cache_.get();
+  goproxy->inflight = inflight_.get();
+  goproxy->stats = &stats_;
+  goproxy->list_ttl = common::toMillisecondsOr(cache_config.list_ttl(), goproxy->list_ttl);
+  goproxy->latest_ttl = common::toMillisecondsOr(cache_config.latest_ttl(), goproxy->latest_ttl);
+  goproxy->negative_ttl =
+      common::toMillisecondsOr(cache_config.negative_ttl(), goproxy->negative_ttl);
+  goproxy->sumdb_latest_ttl =
+      common::toMillisecondsOr(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
+  goproxy->serve_stale = !cache_config.has_serve_stale() || cache_config.serve_stale().value();
+  goproxy->stale_while_revalidate =
+      cache_config.has_stale_while_revalidate()
+          ? common::toMilliseconds(cache_config.stale_while_revalidate())  // 0 = off
+          : goproxy->stale_while_revalidate;
+  goproxy->offline = cache_config.offline();
+  return filters::goproxy::GoproxyConfigSharedPtr(std::move(goproxy));
+}
+
+void Server::publishGoproxyConfig(filters::goproxy::GoproxyConfigSharedPtr config) {
+  goproxy_config_ = config;
+  for (auto& slot : workers_) {
+    filters::goproxy::GoproxyFilterFactory* filters = slot.filters.get();
+    slot.worker->dispatcher().post([filters, config] { filters->setConfig(config); });
+  }
+}
+
+absl::StatusOr<std::vector<network::ListenSocketPtr>> Server::bindListener(
+    const network::Address& address) {
+  std::vector<network::ListenSocketPtr> sockets;
+  network::Address next = address;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    auto socket = network::ListenSocket::bind(next);
+    if (!socket.ok()) return socket.status();  // the bound ones close
+    // With port 0, every worker must share the port the first one got.
+    if (i == 0) next = (*socket)->localAddress();
+    sockets.push_back(std::move(*socket));
+  }
+  return sockets;
+}
+
+void Server::addListenerToWorkers(const std::string& name,
+                                  std::vector<network::ListenSocketPtr> sockets) {
+  if (!sockets.empty()) bound_listeners_[name] = sockets[0]->localAddress();
+  for (size_t i = 0; i < workers_.size() && i < sockets.size(); ++i) {
+    ConnectionHandler* handler = workers_[i].handler.get();
+    auto socket = std::make_shared<network::ListenSocketPtr>(std::move(sockets[i]));
+    auto add = [handler, socket, name] {
+      absl::Status status = handler->addListener(std::move(*socket), name);
+      if (!status.ok()) LOG_ERROR("listener ", name, ": ", std::string(status.message()));
+    };
+    if (workers_started_) {
+      workers_[i].worker->dispatcher().post(std::move(add));
+    } else {
+      add();
+    }
+  }
+}
+
+std::string Server::configVersion() const {
+  return absl::StrCat(
+      reload_sequence_, "-",
+      config_sha256_.empty() ? std::string("static") : config_sha256_.substr(0, 12));
+}
+
+absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
+  const std::string trigger(trigger_view);
+  auto failed = [&](absl::Status status, const std::string& sha256) -> absl::Status {
+    stats_.config_reload_failure->Increment();
+    last_failed_reload_ =
+        FailedReload{std::string(status.message()), common::wallClockUnixMs(), sha256};
+    LOG_ERROR("config reload (", trigger, ") rejected; still running ", configVersion(), ":\n",
+              std::string(status.message()));
+    return status;
+  };
+  if (config_source_ == nullptr || config_source_->path().empty()) {
+    return failed(absl::FailedPreconditionError(
+                      "no config file to reload: modgate runs the built-in config (start it "
+                      "with -c FILE to reload)"),
+                  "");
+  }
+  auto loaded = config_source_->load();
+  if (!loaded.ok()) return failed(loaded.status(), "");
+  last_attempted_sha256_ = loaded->sha256_hex;
+  absl::Status status = applyConfig(loaded->bootstrap);
+  if (!status.ok()) {
+    return failed(config::PrefixLines(status, config_source_->path()), loaded->sha256_hex);
+  }
+  bootstrap_ = std::move(loaded->bootstrap);
+  config_sha256_ = loaded->sha256_hex;
+  ++reload_sequence_;
+  loaded_at_unix_ms_ = common::wallClockUnixMs();
+  stats_.config_reload_success->Increment();
+  LOG_INFO("config reload (", trigger, "): now running ", configVersion());
+  return configVersion();
+}
+
+absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
+  // 1. Everything that can fail, with nothing running touched.
+  if (absl::Status status = checkRestartOnlyFields(bootstrap_, next); !status.ok()) return status;
+  if (draining_) return absl::FailedPreconditionError("draining: no reloads while shutting down");
+
+  ListenerDiff listeners = diffListeners(bootstrap_.listeners(), next.listeners());
+  std::vector<std::pair<size_t, std::vector<network::ListenSocketPtr>>> bound;
+  for (size_t i : listeners.added) {
+    auto address = network::parseAddress(next.listeners(i).address());
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("listeners[", i, "].address: ", address.status().message()));
+    }
+    auto sockets = bindListener(*address);
+    if (!sockets.ok()) {
+      // Returning closes every socket bound so far.
+      return absl::UnavailableError(
+          absl::StrCat("listeners[", i, "].address: ", sockets.status().message()));
+    }
+    bound.emplace_back(i, std::move(*sockets));
+  }
+
+  auto clusters = cluster_manager_->prepare(next);
+  if (!clusters.ok()) return clusters.status();
+  // The new static runtime layer under the current overrides, and the
+  // rollouts' current state: checks that the new routes build.
+  Runtime runtime = runtime_;
+  runtime.setStaticLayer({next.runtime().begin(), next.runtime().end()});
+  router::RouteInputs trial_inputs;
+  trial_inputs.runtime = runtime.snapshot();
+  canary_->fillRouteInputs(trial_inputs);
+  auto goproxy = buildGoproxyConfig(next, (*clusters)->clusters(), trial_inputs);
+  if (!goproxy.ok()) return goproxy.status();
+
+  // 2. Commit. Each worker runs these posts in order: balancers of new and
+  // changed clusters and the names of removed ones (a worker keeps a
+  // removed cluster's balancer while requests hold the cluster), then the
+  // snapshot whose routes name the new clusters, then listener changes.
+  const auto& update = **clusters;
+  LOG_INFO("reload: clusters kept ", update.kept.size(), ", reweighted ", update.reweighted.size(),
+           ", replaced ", update.replaced.size(), ", added ", update.added.size(), ", removed ",
+           update.removed.size(), "; listeners kept ", listeners.kept.size(), ", added ",
+           listeners.added.size(), ", removed ", listeners.removed.size());
+  cluster_manager_->commit(std::move(*clusters));
+  // Rollouts adopt the new routes (unchanged ones keep their stage and
+  // windows), runtime holds apply again, and the snapshot is rebuilt with
+  // that state; the trial build above already proved the routes resolve.
+  runtime_ = std::move(runtime);
+  canary_->update(next);
+  canary_->applyRuntime(runtime_.snapshot());
+  if (auto rebuilt = buildGoproxyConfig(next, cluster_manager_->clusters(), routeInputs());
+      rebuilt.ok()) {
+    goproxy = std::move(rebuilt);
+  } else {
+    LOG_ERROR("reload: route table with rollout state failed (",
+              std::string(rebuilt.status().message()), "); serving it without");
+  }
+  publishGoproxyConfig(*goproxy);
+  for (auto& [index, sockets] : bound) {
+    addListenerToWorkers(next.listeners(index).name(), std::move(sockets));
+  }
+  for (size_t index : listeners.removed) {
+    const std::string name = bootstrap_.listeners(index).name();
+    bound_listeners_.erase(name);
+    for (auto& slot : workers_) {
+      ConnectionHandler* handler = slot.handler.get();
+      slot.worker->dispatcher().post([handler, name] { handler->removeListener(name); });
+    }
+  }
+
+  log::Level level = log::Level::kInfo;
+  if (!next.log_level().empty() && log::parseLevel(next.log_level(), level)) log::setLevel(level);
+  return absl::OkStatus();
+}
+
+void Server::onConfigFileChanged() {
+  if (draining_ || config_source_ == nullptr) return;
+  // Editors and ConfigMap updates touch the directory more often than they
+  // change the config: reload only bytes not yet tried.
+  auto text = config::ReadConfigFile(config_source_->path());
+  if (!text.ok()) {
+    // Mid-replacement, or deleted: the running config stays, and the file
+    // coming back is another change.
+    LOG_WARN("config file changed but cannot be read: ", std::string(text.status().message()));
+    return;
+  }
+  const std::string sha256 = sha256Hex(*text);
+  if (sha256 == last_attempted_sha256_) return;
+  last_attempted_sha256_ = sha256;
+  (void)reload("file change");
+}
+
 std::string Server::listenerAddress() const {
-  if (workers_.empty()) return "";
-  return workers_[0].handler->listenerAddress(0).toString();
+  // The first configured listener, from the main thread's record (the
+  // worker handlers belong to their threads).
+  if (bootstrap_.listeners_size() == 0) return "";
+  auto it = bound_listeners_.find(bootstrap_.listeners(0).name());
+  return it == bound_listeners_.end() ? "" : it->second.toString();
 }
 
 std::string Server::adminAddress() const {
@@ -195,15 +406,9 @@ router::RouteInputs Server::routeInputs() const {
 }
 
 absl::Status Server::publishRoutes() {
-  auto routes = router::buildRouteTable(bootstrap_, cluster_manager_->clusters(), routeInputs());
-  if (!routes.ok()) return routes.status();
-  auto next = std::make_shared<filters::goproxy::GoproxyConfig>(*goproxy_config_);
-  next->routes = *routes;
-  goproxy_config_ = next;
-  for (auto& slot : workers_) {
-    filters::goproxy::GoproxyFilterFactory* filters = slot.filters.get();
-    slot.worker->dispatcher().post([filters, next] { filters->setConfig(next); });
-  }
+  auto goproxy = buildGoproxyConfig(bootstrap_, cluster_manager_->clusters(), routeInputs());
+  if (!goproxy.ok()) return goproxy.status();
+  publishGoproxyConfig(*goproxy);
   return absl::OkStatus();
 }
 
@@ -276,13 +481,21 @@ void Server::registerAdminHandlers() {
         return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
                                stats_.renderPrometheus()};
       });
+  admin_.addHandler("/config_dump",
+                    "the running configuration (secrets redacted), its version and load time, "
+                    "and the last rejected reload",
+                    false, [this](std::string_view) {
+                      return Admin::Response{200, "application/json", configDumpJson()};
+                    });
   admin_.addHandler(
-      "/config_dump", "the running configuration (secrets redacted)", false,
-      [this](std::string_view) {
-        return Admin::Response{
-            200, "application/json",
-            absl::StrCat("{\"version_info\":\"static\",\"loaded_at_unix_ms\":", loaded_at_unix_ms_,
-                         ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n")};
+      "/reload", "re-read the config file and apply it (200 with the version, 400 with the error)",
+      true, [this](std::string_view) {
+        auto version = reload("admin /reload");
+        if (!version.ok()) {
+          return Admin::Response{400, "text/plain; charset=utf-8",
+                                 absl::StrCat(version.status().message(), "\n")};
+        }
+        return Admin::Response{200, "text/plain; charset=utf-8", absl::StrCat(*version, "\n")};
       });
   admin_.addHandler(
       "/clusters", "upstream clusters: hosts, weights, health, requests", false,
@@ -361,6 +574,63 @@ void Server::onDrainTick() {
       });
     });
   }
+}
+
+void Server::onReloadSignal(int, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  LOG_INFO("SIGHUP received: reloading the config");
+  (void)self->reload("SIGHUP");
+}
+
+namespace {
+
+std::string jsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", static_cast<int>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string timeText(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+std::string Server::configDumpJson() const {
+  std::string out = absl::StrCat(
+      "{\"version_info\":", jsonString(configVersion()),
+      ",\"config_sha256\":", jsonString(config_sha256_), ",\"reload_sequence\":", reload_sequence_,
+      ",\"config_path\":", jsonString(config_source_ == nullptr ? "" : config_source_->path()),
+      ",\"loaded_at\":", jsonString(timeText(loaded_at_unix_ms_)),
+      ",\"loaded_at_unix_ms\":", loaded_at_unix_ms_);
+  if (last_failed_reload_.has_value()) {
+    absl::StrAppend(&out,
+                    ",\"last_failed_reload\":{\"error\":", jsonString(last_failed_reload_->error),
+                    ",\"at\":", jsonString(timeText(last_failed_reload_->at_unix_ms)),
+                    ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
+                    ",\"config_sha256\":", jsonString(last_failed_reload_->sha256), "}");
+  }
+  absl::StrAppend(&out, ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n");
+  return out;
 }
 
 void Server::onSignal(int signal, short, void* arg) {

@@ -1,11 +1,15 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
@@ -16,6 +20,8 @@
 #include "source/filters/goproxy/goproxy_filter.h"
 #include "source/server/admin/admin.h"
 #include "source/server/canary_manager.h"
+#include "source/server/config_source.h"
+#include "source/server/config_watcher.h"
 #include "source/server/runtime.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
@@ -28,13 +34,35 @@ namespace modgate::server {
 // handling, N workers each owning a listener socket (SO_REUSEPORT), their
 // connections and upstream pools, one disk cache and single-flight table
 // shared by all, and a thread pool for disk I/O.
+//
+// Config reload (SIGHUP, admin POST /reload, a change of the config file):
+// the main thread loads and validates the file as at startup, diffs it
+// against the running config and prepares everything that can fail (new
+// clusters, the route table, sockets for new listeners) before it changes
+// anything; then it commits and posts the changes to every worker in one
+// order: cluster balancers, the new GOPROXY snapshot, listener changes,
+// removed clusters. Requests in flight keep the snapshot (and clusters)
+// they started with.
 class Server {
  public:
   explicit Server(config::v1::Bootstrap bootstrap);
   ~Server();
 
+  // Where reload() reads the config from; `sha256_hex` is the hash of the
+  // bytes `bootstrap` (the constructor's) came from. `watch`: reload when
+  // the file changes (inotify). Call before initialize(). Without a source,
+  // or with the built-in config (no file), reload() has nothing to read.
+  void setConfigSource(std::unique_ptr<ConfigSource> source, std::string sha256_hex, bool watch);
+
   // Opens the cache, binds every listener and starts the workers.
   absl::Status initialize();
+
+  // Main thread: re-reads the config and applies it. Returns the new
+  // version, or the error (every line naming a field) with nothing changed.
+  // Counted in modgate_config_reload_total{result} and logged.
+  absl::StatusOr<std::string> reload(std::string_view trigger);
+  // The running config's version: "<reloads>-<sha256 prefix>".
+  std::string configVersion() const;
   // Runs the main loop until a signal or /quitquitquit ends it.
   void run();
   // Thread-safe: starts a graceful shutdown (fail readiness, drain, exit).
@@ -52,18 +80,40 @@ class Server {
     std::unique_ptr<ConnectionHandler> handler;
   };
 
+  // The GOPROXY filter's snapshot for `bootstrap`, its routes resolved
+  // against `clusters` with `inputs` (runtime values, rollout and shadow
+  // state). The one place a snapshot is built (startup, reload, rollout and
+  // runtime changes); anything else a snapshot carries belongs here too.
+  absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> buildGoproxyConfig(
+      const config::v1::Bootstrap& bootstrap,
+      const std::map<std::string, upstream::ClusterSharedPtr>& clusters,
+      const router::RouteInputs& inputs);
+  // Main thread: makes `config` the snapshot new requests use on every
+  // worker (posted; requests in flight keep theirs).
+  void publishGoproxyConfig(filters::goproxy::GoproxyConfigSharedPtr config);
+  // Binds one socket per worker on `address` (SO_REUSEPORT; with port 0 the
+  // first socket's port for all). Fails as a whole.
+  absl::StatusOr<std::vector<network::ListenSocketPtr>> bindListener(
+      const network::Address& address);
+  // Hands one socket to each worker's ConnectionHandler (posted once the
+  // workers run).
+  void addListenerToWorkers(const std::string& name, std::vector<network::ListenSocketPtr> sockets);
+  absl::Status applyConfig(const config::v1::Bootstrap& next);
+  void onConfigFileChanged();
   void registerAdminHandlers();
   void registerCanaryHandlers();
   // What route tables are built with besides the config: runtime values
   // and the live state of rollouts and shadows.
   router::RouteInputs routeInputs() const;
-  // Rebuilds the route table from the running config and the current
-  // inputs and posts the new snapshot to every worker (a rollout changed
-  // weight, a runtime override changed).
+  // Rebuilds the snapshot from the running config and the current inputs
+  // and publishes it (a rollout changed weight, a runtime override
+  // changed).
   absl::Status publishRoutes();
+  std::string configDumpJson() const;
   void startDrain();
   void onDrainTick();
   static void onSignal(int signal, short, void* arg);
+  static void onReloadSignal(int signal, short, void* arg);
 
   config::v1::Bootstrap bootstrap_;
   event::DispatcherImpl main_dispatcher_{"main"};
@@ -89,6 +139,25 @@ class Server {
   bool draining_ = false;
   event::MonotonicTime drain_deadline_;
   int64_t loaded_at_unix_ms_ = 0;
+
+  // Reload state (main thread).
+  std::unique_ptr<ConfigSource> config_source_;
+  bool watch_config_ = false;
+  std::unique_ptr<ConfigWatcher> config_watcher_;
+  std::string config_sha256_;
+  uint64_t reload_sequence_ = 0;
+  // The hash of the file the last reload attempt read: the watcher does not
+  // retry a file that already failed, nor reload one already running.
+  std::string last_attempted_sha256_;
+  struct FailedReload {
+    std::string error;
+    int64_t at_unix_ms = 0;
+    std::string sha256;
+  };
+  std::optional<FailedReload> last_failed_reload_;
+  // Bound addresses of the running listeners, by name (port 0 resolved).
+  std::map<std::string, network::Address> bound_listeners_;
+  bool workers_started_ = false;
 };
 
 }  // namespace modgate::server

@@ -51,6 +51,15 @@ TEST(ParseCommandLineTest, AllFlagsBothForms) {
   EXPECT_EQ(cl->config_path, "y.json");  // Last one wins.
 }
 
+TEST(ParseCommandLineTest, NoWatchIsASwitch) {
+  EXPECT_TRUE(Parse({"-c", "f.yaml"})->watch_config);
+  absl::StatusOr<CommandLine> cl = Parse({"--no-watch", "-c", "f.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_FALSE(cl->watch_config);
+  EXPECT_EQ(cl->config_path, "f.yaml");
+  EXPECT_FALSE(Parse({"--no-watch=1"}).ok());
+}
+
 TEST(ParseCommandLineTest, Modes) {
   EXPECT_EQ(Parse({"--version"})->mode, Mode::kVersion);
   EXPECT_EQ(Parse({"--help"})->mode, Mode::kHelp);
@@ -169,7 +178,7 @@ TEST(BuildBootstrapTest, ValidationErrorsNameTheFileAndLine) {
 TEST(UsageTest, MentionsEveryFlag) {
   for (const char* flag :
        {"-c", "--listen", "--admin", "--upstream", "--cache-dir", "--cache-max-bytes",
-        "--concurrency", "--log-level", "--version", "--help", "validate"}) {
+        "--concurrency", "--log-level", "--no-watch", "--version", "--help", "validate"}) {
     EXPECT_THAT(std::string(UsageText()), HasSubstr(flag));
   }
 }
