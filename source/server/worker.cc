@@ -55,8 +55,10 @@ bool ConnectionHandler::removeListener(std::string_view name) {
     if (connection.listener_id == id) accepted.push_back(raw);
   }
   // drain() may close a connection at once, which erases it from the map.
+  // The process is not exiting: requests in flight get as long as Envoy
+  // gives a removed listener (--drain-time-s), not the shutdown deadline.
   for (auto* manager : accepted) {
-    if (connections_.count(manager) != 0) manager->drain();
+    if (connections_.count(manager) != 0) manager->drain(kRemovedListenerDrainTimeout);
   }
   return true;
 }

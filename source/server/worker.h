@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,9 @@ namespace modgate::server {
 // remove one and drain just the connections it accepted.
 class ConnectionHandler {
  public:
+  // How long connections of a removed listener may finish their requests.
+  static constexpr std::chrono::milliseconds kRemovedListenerDrainTimeout{600 * 1000};
+
   // `connections` counts open downstream connections across every worker;
   // above `max_connections` (0 = no limit) a new one is closed at once.
   ConnectionHandler(event::Dispatcher& dispatcher, http::FilterChainFactory& filters,
@@ -38,7 +42,8 @@ class ConnectionHandler {
   // same thread rule.
   absl::Status addListener(network::ListenSocketPtr socket, std::string name);
   // Closes the named listener's socket and drains the connections it
-  // accepted; the others are untouched. False if there is no such listener.
+  // accepted (closed once idle, forced after kRemovedListenerDrainTimeout);
+  // the others are untouched. False if there is no such listener.
   bool removeListener(std::string_view name);
   // The bound address of the index-th listener (in the order added, without
   // removed ones; still answered after drain()), or of a named one.

@@ -150,7 +150,9 @@ void ConnectionManager::onBelowWriteBufferLowWatermark() {
   if (codec_ != nullptr) codec_->onUnderlyingConnectionBelowWriteBufferLowWatermark();
 }
 
-void ConnectionManager::drain() {
+void ConnectionManager::drain() { drain(settings_.drain_timeout); }
+
+void ConnectionManager::drain(std::chrono::milliseconds timeout) {
   if (closed_ || draining_) return;
   draining_ = true;
   if (codec_ != nullptr) codec_->shutdownNotice();
@@ -160,7 +162,7 @@ void ConnectionManager::drain() {
   }
   drain_timer_ =
       dispatcher().createTimer([this] { closeConnection(network::CloseType::kNoFlush); });
-  drain_timer_->enableTimer(settings_.drain_timeout);
+  drain_timer_->enableTimer(timeout);
 }
 
 void ConnectionManager::closeConnection(network::CloseType type) {

@@ -49,8 +49,10 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void onUpgradeToH2c(std::unique_ptr<RequestHeaders> request, std::string http2_settings,
                       buffer::Buffer& rest) override;
 
-  // Graceful close: no new requests, close once in-flight ones finish.
+  // Graceful close: no new requests, close once in-flight ones finish, or
+  // after settings.drain_timeout at the latest (or `timeout`).
   void drain();
+  void drain(std::chrono::milliseconds timeout);
   network::Connection& connection() { return *connection_; }
   event::Dispatcher& dispatcher() { return connection_->dispatcher(); }
 
