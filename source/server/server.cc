@@ -352,12 +352,17 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
               std::string(rebuilt.status().message()), "); serving it without");
   }
   publishGoproxyConfig(*goproxy);
+  for (size_t index : listeners.removed) {
+    bound_listeners_.erase(bootstrap_.listeners(index).name());
+  }
+  // Added before removed: a listener moving to a new address under its
+  // name is bound there before the old socket closes. removeListener(name)
+  // then closes the oldest listener of that name, the old one.
   for (auto& [index, sockets] : bound) {
     addListenerToWorkers(next.listeners(index).name(), std::move(sockets));
   }
   for (size_t index : listeners.removed) {
     const std::string name = bootstrap_.listeners(index).name();
-    bound_listeners_.erase(name);
     for (auto& slot : workers_) {
       ConnectionHandler* handler = slot.handler.get();
       slot.worker->dispatcher().post([handler, name] { handler->removeListener(name); });

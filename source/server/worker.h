@@ -43,7 +43,9 @@ class ConnectionHandler {
   absl::Status addListener(network::ListenSocketPtr socket, std::string name);
   // Closes the named listener's socket and drains the connections it
   // accepted (closed once idle, forced after kRemovedListenerDrainTimeout);
-  // the others are untouched. False if there is no such listener.
+  // the others are untouched. With two of that name (a reload moving one to
+  // a new address adds the new one first), the older goes. False if there
+  // is no such listener.
   bool removeListener(std::string_view name);
   // The bound address of the index-th listener (in the order added, without
   // removed ones; still answered after drain()), or of a named one.

@@ -250,8 +250,9 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     for (int c = 0; c < 6; ++c) {
       data.rq_by_class[c] = &stats_.upstreamHostRequests(info.name, host->name, c);
     }
+    // Set at commit: a prepared update may still be dropped, and the gauge
+    // is shared with a running host of the same name.
     data.healthy_gauge = &stats_.upstreamHostHealthy(info.name, host->name);
-    data.healthy_gauge->Set(1);
     hosts.push_back(std::move(host));
   }
   if (hosts.empty()) {
@@ -337,6 +338,10 @@ void ClusterManager::commit(std::unique_ptr<Update> update) {
     clusters_[name] = built->cluster;
     factories_[name] = built->factory;
     runtimes_[name] = std::move(built->runtime);
+    for (const auto& host : built->cluster->hosts()) {
+      Endpoint& endpoint = Cluster::endpoint(*host);
+      endpoint.healthy_gauge->Set(endpoint.healthy() ? 1 : 0);
+    }
   }
   for (auto& [name, proto] : update->protos_) protos_[name] = std::move(proto);
   if (main_dispatcher_ == nullptr) return;  // start() publishes and starts everything
