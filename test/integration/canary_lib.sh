@@ -65,3 +65,6 @@ YAML
     cat
   } >"$file"
 }
+
+# reloads_are N: modgate_config_reload_total{result="success"} is N.
+reloads_are() { [[ "$(prom_value modgate_config_reload_total result=success)" == "$1" ]]; }

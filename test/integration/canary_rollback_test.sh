@@ -11,6 +11,8 @@
 #     10000) is on the canary side at 50%.
 #   - After the rollback no request reaches the canary; a restart with a
 #     healthy canary progresses again.
+#   - A config reload keeps an unchanged rollout's state and history; a
+#     changed rollout starts over.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
@@ -126,6 +128,19 @@ assert_eq "restarted with a healthy canary: progressing at 50%" "progressing 50"
   "$(rollout_field public state) $(rollout_field public canary_weight)"
 ((  $(count_paths "${O_LOG[C]}" '^/example.com/again/') > 150 )) &&
   pass "the restarted canary takes traffic again" || fail "the restarted canary takes traffic again" "too few requests"
+
+# Reloads: an unchanged rollout keeps its state and history; a changed one
+# starts over.
+hist_len() { rollout_field public history | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+before_len="$(hist_len)"
+echo "# an unrelated change" >>"$cfg"
+wait_until 10 reloads_are 1 && pass "a comment-only edit was reloaded" || fail "a comment-only edit was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
+assert_eq "an unchanged rollout keeps its state and history across the reload" "progressing 50 $before_len" \
+  "$(rollout_field public state) $(rollout_field public canary_weight) $(hist_len)"
+sed -i 's/{weight: 50, min_duration: 600s}/{weight: 30, min_duration: 600s}/' "$cfg"
+wait_until 10 reloads_are 2 && pass "a changed rollout was reloaded" || fail "a changed rollout was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
+assert_eq "a changed rollout starts over at its new stage 0 (30%)" "progressing 30 1" \
+  "$(rollout_field public state) $(rollout_field public canary_weight) $(hist_len)"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish

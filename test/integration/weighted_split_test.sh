@@ -5,7 +5,7 @@
 #   - POST /runtime?routes.main.a=0&routes.main.b=1 moves all traffic to b
 #     without a config change; GET /runtime shows both layers; removing the
 #     overrides restores the configured split. Bad keys or values get a 400
-#     naming them and change nothing.
+#     naming them and change nothing. Overrides survive a reload.
 #   - A sticky route (x-build-id) keeps each build on one cluster.
 #   - A pin header sends a request to the named cluster.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -62,6 +62,15 @@ split_case overridden 500 0 100 0
 body="$(curl -s --max-time 5 "$ADMIN_URL/runtime")"
 assert_match "GET /runtime shows the static layer" '"static":\{"routes.sticky.a":50\}' "$body"
 assert_match "GET /runtime shows the overrides" '"overrides":\{"routes.main.a":0,"routes.main.b":1\}' "$body"
+
+# A reload that changes another route keeps the overrides.
+sed -i 's/{cluster: b, weight: 50}/{cluster: b, weight: 40}/' "$cfg"
+if wait_until 10 reloads_are 1; then
+  pass "the edited config file was reloaded (inotify)"
+else
+  fail "the edited config file was reloaded (inotify)" "reload_total{success} is $(prom_value modgate_config_reload_total result=success)"
+fi
+split_case after-reload 500 0 100 0
 
 assert_eq "a bad key is refused with 400" 400 "$(runtime_post 'Routes..main=1')"
 assert_match "the 400 names the key" 'invalid runtime key "Routes..main"' "$(cat "$WORK/runtime.body")"
