@@ -201,12 +201,21 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
   goproxy->cache = cache_.get();
   goproxy->inflight = inflight_.get();
   goproxy->stats = &stats_;
-  goproxy->list_ttl = common::toMillisecondsOr(cache_config.list_ttl(), goproxy->list_ttl);
-  goproxy->latest_ttl = common::toMillisecondsOr(cache_config.latest_ttl(), goproxy->latest_ttl);
-  goproxy->negative_ttl =
-      common::toMillisecondsOr(cache_config.negative_ttl(), goproxy->negative_ttl);
-  goproxy->sumdb_latest_ttl =
-      common::toMillisecondsOr(cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
+  // An explicit 0 means "always revalidate": 1 ms makes an entry stale at
+  // once, where a 0 expiry would mark it immutable.
+  auto ttl = [](bool has, const google::protobuf::Duration& value,
+                std::chrono::milliseconds fallback) {
+    return has ? std::max(std::chrono::milliseconds(1), common::toMilliseconds(value)) : fallback;
+  };
+  goproxy->list_ttl = ttl(cache_config.has_list_ttl(), cache_config.list_ttl(), goproxy->list_ttl);
+  goproxy->latest_ttl =
+      ttl(cache_config.has_latest_ttl(), cache_config.latest_ttl(), goproxy->latest_ttl);
+  goproxy->sumdb_latest_ttl = ttl(cache_config.has_sumdb_latest_ttl(),
+                                  cache_config.sumdb_latest_ttl(), goproxy->sumdb_latest_ttl);
+  // 0 disables negative caching (CacheFillSink stores no 404/410).
+  goproxy->negative_ttl = cache_config.has_negative_ttl()
+                              ? common::toMilliseconds(cache_config.negative_ttl())
+                              : goproxy->negative_ttl;
   goproxy->serve_stale = !cache_config.has_serve_stale() || cache_config.serve_stale().value();
   goproxy->stale_while_revalidate =
       cache_config.has_stale_while_revalidate()

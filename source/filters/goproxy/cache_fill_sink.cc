@@ -56,6 +56,11 @@ void CacheFillSink::onFetchComplete(uint64_t total_bytes) {
 void CacheFillSink::onFetchNotFound(int status, std::string reason) {
   if (finished_) return;
   finished_ = true;
+  if (config_->negative_ttl.count() == 0) {
+    // Negative caching is off: answer the waiters, store nothing.
+    inflight_->failWithResponse(status, reason);
+    return;
+  }
   // "Not a module" is asked for every path prefix: remember it briefly.
   cache::EntryMeta negative = meta(status, reason.size() + 1, config_->negative_ttl);
   negative.upstream_error = reason;
