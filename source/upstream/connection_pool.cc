@@ -47,8 +47,18 @@ ClientConnectionPtr ConnectionPool::acquire(bool idle_http1) {
 
 void ConnectionPool::release(ClientConnectionPtr connection) {
   if (connection == nullptr) return;
+  if (!connection_waiters_.empty() && connection->reusable() && connection->isOpen()) {
+    // Straight to the request that has waited longest under the limits.
+    PoolWaiter* waiter = connection_waiters_.front();
+    connection_waiters_.pop_front();
+    waiter->onPoolConnection(std::move(connection));
+    return;
+  }
   if (!connection->reusable() || max_idle_ == 0) {
     discard(std::move(connection));
+    // An HTTP/2 stream ended: its connection has room for a waiter. (An
+    // HTTP/1.1 connection just closed, and its slot wakes one itself.)
+    if (!http2_.empty()) wakeConnectionWaiter();
     return;
   }
   ClientConnection* raw = connection.get();
@@ -107,7 +117,41 @@ bool ConnectionPool::canWait() const {
 
 void ConnectionPool::wait(PoolWaiter& waiter) { waiters_.push_back(&waiter); }
 
-void ConnectionPool::cancelWait(PoolWaiter& waiter) { waiters_.remove(&waiter); }
+void ConnectionPool::cancelWait(PoolWaiter& waiter) {
+  waiters_.remove(&waiter);
+  connection_waiters_.remove(&waiter);
+}
+
+ResourceHandlePtr ConnectionPool::connectionSlot(const ConnectionLimits& limits) {
+  auto on_release = [token = std::weak_ptr<ConnectionPool*>(self_)] {
+    if (auto pool = token.lock()) {
+      --(*pool)->limited_connections_;
+      (*pool)->wakeConnectionWaiter();
+    }
+  };
+  ResourceHandlePtr slot =
+      tryAcquireBoth(limits.cluster_connections, limits.host_connections, on_release);
+  if (slot == nullptr && limited_connections_ == 0) {
+    slot = forceAcquireBoth(limits.cluster_connections, limits.host_connections, on_release);
+  }
+  if (slot != nullptr) ++limited_connections_;
+  return slot;
+}
+
+void ConnectionPool::waitForConnection(PoolWaiter& waiter, bool front) {
+  if (front) {
+    connection_waiters_.push_front(&waiter);
+  } else {
+    connection_waiters_.push_back(&waiter);
+  }
+}
+
+void ConnectionPool::wakeConnectionWaiter() {
+  if (connection_waiters_.empty()) return;
+  PoolWaiter* waiter = connection_waiters_.front();
+  connection_waiters_.pop_front();
+  waiter->onPoolReady();
+}
 
 void ConnectionPool::wakeWaiters() {
   std::list<PoolWaiter*> waiters = std::move(waiters_);

@@ -28,6 +28,17 @@ namespace modgate::upstream {
 // requests that find no room wait for it (PoolWaiter) rather than each
 // opening a connection of their own: a burst of requests to a fresh h2
 // origin shares one connection.
+//
+// Connection circuit breakers (ConnectionLimits, shared by every worker):
+// each connection opened under limits holds a slot (a ResourceHandle) from
+// its connect until it closes. A request that finds no room waits for a
+// connection of this pool to come free: an HTTP/1.1 connection is handed to
+// the first waiter when its request ends, a closing connection's slot wakes
+// the first waiter to open one, an ended HTTP/2 stream wakes it to take the
+// free stream. As in Envoy, a pool without any connection of its own may
+// always open one, so that its waiters never depend on other pools (other
+// endpoints, other workers) to be woken; the limits can thus be exceeded by
+// one connection per worker and endpoint.
 class ConnectionPool {
  public:
   // `http2_possible`: connections to this origin may speak HTTP/2 (ALPN h2
@@ -59,7 +70,19 @@ class ConnectionPool {
   // for one more waiter.
   bool canWait() const;
   void wait(PoolWaiter& waiter);
+  // Leaves either wait.
   void cancelWait(PoolWaiter& waiter);
+
+  // A slot for a new connection under `limits` (which limit connections),
+  // or nullptr when one of them is full and this pool has a connection of
+  // its own that will come free. The slot goes with the connection and is
+  // released when it closes.
+  ResourceHandlePtr connectionSlot(const ConnectionLimits& limits);
+  // Waits for a connection to come free (connectionSlot said no). `front`:
+  // a waiter that was woken but lost the race keeps its place.
+  void waitForConnection(PoolWaiter& waiter, bool front);
+  // Connections of this pool holding slots (open or being opened).
+  uint32_t limitedConnections() const { return limited_connections_; }
 
   size_t idleCount() const { return idle_.size(); }
   size_t http2Count() const { return http2_.size(); }
@@ -75,6 +98,9 @@ class ConnectionPool {
   void discard(ClientConnectionPtr connection);
   void retire(event::TimerPtr timer);
   void wakeWaiters();
+  // A slot was released or an HTTP/2 stream ended: the first connection
+  // waiter tries again.
+  void wakeConnectionWaiter();
 
   event::Dispatcher& dispatcher_;
   const uint32_t max_idle_;
@@ -86,6 +112,11 @@ class ConnectionPool {
   std::list<Idle> idle_;                                     // most recently used first
   std::list<std::unique_ptr<Http2ClientConnection>> http2_;  // oldest first
   std::list<PoolWaiter*> waiters_;
+  std::list<PoolWaiter*> connection_waiters_;
+  uint32_t limited_connections_ = 0;
+  // Slots outlive the pool when their connection is deleted later: they
+  // reach it through this token only while it exists.
+  std::shared_ptr<ConnectionPool*> self_ = std::make_shared<ConnectionPool*>(this);
 };
 
 }  // namespace modgate::upstream

@@ -135,6 +135,7 @@ void Http1ClientConnection::onData(buffer::Buffer& data) {
 void Http1ClientConnection::onEvent(network::ConnectionEvent event) {
   if (event == network::ConnectionEvent::kConnected) return;
   resume_timer_->disableTimer();
+  if (slot_ != nullptr) slot_->release();
   if (event == network::ConnectionEvent::kRemoteClose) {
     peer_closed_ = true;
     reusable_ = false;

@@ -9,6 +9,7 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/network/connection.h"
 #include "source/upstream/client_connection.h"
+#include "source/upstream/resource_limit.h"
 
 namespace modgate::upstream {
 
@@ -34,6 +35,11 @@ class Http1ClientConnection : public ClientConnection, private network::Connecti
   void close() override;
   void setCloseCallback(std::function<void()> cb) override { close_cb_ = std::move(cb); }
   uint64_t id() const override { return connection_->id(); }
+
+  // The connection's place under the circuit breakers: released as soon as
+  // the connection closes (not when it is finally deleted), so that a
+  // waiting request can open another at once.
+  void adoptSlot(ResourceHandlePtr slot) { slot_ = std::move(slot); }
 
  private:
   // network::ConnectionCallbacks
@@ -67,6 +73,7 @@ class Http1ClientConnection : public ClientConnection, private network::Connecti
   bool streamActive() const { return decoder_ != nullptr; }
 
   network::ConnectionPtr connection_;
+  ResourceHandlePtr slot_;
   std::function<void()> close_cb_;
   ResponseDecoder* decoder_ = nullptr;
   http_parser parser_;

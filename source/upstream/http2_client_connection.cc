@@ -287,6 +287,7 @@ void Http2ClientConnection::shutdown(FailureReason reason, std::string detail) {
   idle_timer_->disableTimer();
   // Queued output (a GOAWAY) still goes out.
   connection_->close(network::CloseType::kFlushWrite);
+  if (slot_ != nullptr) slot_->release();
   std::vector<Http2ClientStream*> streams(attached_.begin(), attached_.end());
   attached_.clear();
   streams_.clear();

@@ -16,6 +16,7 @@
 #include "source/common/network/connection.h"
 #include "source/upstream/client_connection.h"
 #include "source/upstream/http_client.h"
+#include "source/upstream/resource_limit.h"
 
 namespace modgate::upstream {
 
@@ -71,6 +72,9 @@ class Http2ClientConnection : public event::DeferredDeletable,
   // streams were told. The pool removes the connection with it.
   void setCloseCallback(std::function<void()> cb) { close_cb_ = std::move(cb); }
   uint64_t id() const { return id_; }
+  // The connection's place under the circuit breakers, released as soon as
+  // it closes.
+  void adoptSlot(ResourceHandlePtr slot) { slot_ = std::move(slot); }
 
   // Streams reserved or open (what counts against the origin's limit).
   size_t activeStreams() const { return streams_.size() + reserved_; }
@@ -114,6 +118,7 @@ class Http2ClientConnection : public event::DeferredDeletable,
   void shutdown(FailureReason reason, std::string detail);
 
   network::ConnectionPtr connection_;
+  ResourceHandlePtr slot_;
   const std::string scheme_;
   const std::chrono::milliseconds idle_timeout_;
   const uint64_t id_;

@@ -10,6 +10,7 @@
 #include "source/common/buffer/buffer.h"
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/header_map.h"
+#include "source/upstream/resource_limit.h"
 
 namespace modgate::upstream {
 
@@ -35,6 +36,10 @@ enum class FailureReason {
   kProtocolError,     // malformed response, or a refused (https -> http) redirect
   kTooManyRedirects,  // more than RequestOptions::max_redirects hops
   kOverflow,          // response headers too large
+  // The connection circuit breakers (RequestOptions::limits) gave the
+  // request no connection: max_pending_requests requests were already
+  // waiting, or none came free within the response timeout. Nothing was sent.
+  kPoolOverflow,
 };
 std::string_view failureReasonName(FailureReason reason);
 
@@ -44,6 +49,12 @@ struct RequestOptions {
   std::chrono::milliseconds idle_timeout{30000};      // max gap between body bytes
   int max_redirects = 10;                             // never https -> http
   std::string method = "GET";                         // GET or HEAD
+  // Circuit breakers on connections (default: none). When opening a
+  // connection would exceed one, the request waits (a pending request) for
+  // a connection of its pool to come free, at most response_timeout, and
+  // fails with kPoolOverflow if limits.pending_requests is full or the time
+  // runs out.
+  ConnectionLimits limits;
 };
 
 class ResponseCallbacks {

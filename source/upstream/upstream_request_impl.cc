@@ -70,21 +70,33 @@ UpstreamRequestImpl::UpstreamRequestImpl(HttpClientImpl& client, Origin origin, 
     }
     beginHop();
   });
-  wake_timer_ = dispatcher_.createTimer([this] {
-    if (state_ != State::kConnecting || wait_pool_ != nullptr || connector_ != nullptr ||
-        connection_ != nullptr) {
-      return;
-    }
-    if (pool_failure_.has_value()) {
-      auto [reason, detail] = std::move(*pool_failure_);
-      pool_failure_.reset();
-      fail(reason, detail);
-      return;
-    }
-    beginHop();
-  });
+  wake_timer_ = dispatcher_.createTimer([this] { onWake(); });
   response_timer_ = dispatcher_.createTimer([this] { onResponseTimeout(); });
   idle_timer_ = dispatcher_.createTimer([this] { onIdleTimeout(); });
+}
+
+void UpstreamRequestImpl::onWake() {
+  if (state_ != State::kConnecting || wait_pool_ != nullptr || connector_ != nullptr ||
+      connection_ != nullptr) {
+    return;
+  }
+  if (pool_failure_.has_value()) {
+    auto [reason, detail] = std::move(*pool_failure_);
+    pool_failure_.reset();
+    fail(reason, detail);
+    return;
+  }
+  if (handed_connection_ != nullptr) {
+    ClientConnectionPtr handed = std::move(handed_connection_);
+    if (handed->isOpen() && handed->reusable()) {
+      leavePending();
+      sendOn(std::move(handed), true);
+      return;
+    }
+    // Closed meanwhile (its slot is free now): try again below.
+    client_.pool(origin_).release(std::move(handed));
+  }
+  beginHop();
 }
 
 UpstreamRequestImpl::~UpstreamRequestImpl() {
@@ -105,6 +117,7 @@ void UpstreamRequestImpl::beginHop() {
   // stale too; a live HTTP/2 connection with room is fine.
   ClientConnectionPtr pooled = pool.acquire(/*idle_http1=*/!retried_);
   if (pooled != nullptr) {
+    leavePending();
     sendOn(std::move(pooled), true);
     return;
   }
@@ -114,6 +127,14 @@ void UpstreamRequestImpl::beginHop() {
     pool.wait(*this);
     return;
   }
+  if (options_.limits.limitsConnections()) {
+    connect_slot_ = pool.connectionSlot(options_.limits);
+    if (connect_slot_ == nullptr) {
+      waitForConnection(pool);
+      return;
+    }
+  }
+  leavePending();
   connector_ = client_.newConnector(origin_, options_.connect_timeout, *this);
   connect_pool_ = &pool;
   pool.connectStarted();
@@ -121,14 +142,43 @@ void UpstreamRequestImpl::beginHop() {
   connector_->start();
 }
 
+void UpstreamRequestImpl::waitForConnection(ConnectionPool& pool) {
+  const bool woken_before = pending_ != nullptr;
+  if (!woken_before) {
+    pending_ = tryAcquireBoth(options_.limits.pending_requests, nullptr);
+    if (pending_ == nullptr) {
+      fail(FailureReason::kPoolOverflow,
+           absl::StrCat("no connection to ", origin_.key(),
+                        " under the connection limits, and max_pending_requests (",
+                        options_.limits.pending_requests->max(), ") requests already wait"));
+      return;
+    }
+    // The wait for a free connection counts against the response timeout.
+    response_timer_->enableTimer(options_.response_timeout);
+  }
+  wait_pool_ = &pool;
+  pool.waitForConnection(*this, woken_before);
+}
+
+void UpstreamRequestImpl::leavePending() {
+  if (pending_ == nullptr) return;
+  pending_.reset();
+  // It bounded the wait; the exchange (sendOn) starts its own.
+  response_timer_->disableTimer();
+}
+
 void UpstreamRequestImpl::onConnected(network::ConnectionPtr connection) {
   ConnectionPool* pool = connect_pool_;
   connect_pool_ = nullptr;
+  // The slot goes with the connection (dropConnector would release it).
+  ResourceHandlePtr slot = std::move(connect_slot_);
   dropConnector();
   client_.noteConnectionOpened();
   if (client_.speaksHttp2(origin_, *connection)) {
-    ClientConnectionPtr stream = pool->addHttp2(std::make_unique<Http2ClientConnection>(
-        std::move(connection), origin_.scheme, client_.poolIdleTimeout()));
+    auto http2 = std::make_unique<Http2ClientConnection>(std::move(connection), origin_.scheme,
+                                                         client_.poolIdleTimeout());
+    http2->adoptSlot(std::move(slot));
+    ClientConnectionPtr stream = pool->addHttp2(std::move(http2));
     // The waiters take their streams after ours (their wake-ups are timers).
     pool->connectSucceeded(true);
     if (stream == nullptr) {
@@ -139,7 +189,9 @@ void UpstreamRequestImpl::onConnected(network::ConnectionPtr connection) {
     return;
   }
   pool->connectSucceeded(false);
-  sendOn(std::make_unique<Http1ClientConnection>(std::move(connection)), false);
+  auto http1 = std::make_unique<Http1ClientConnection>(std::move(connection));
+  http1->adoptSlot(std::move(slot));
+  sendOn(std::move(http1), false);
 }
 
 void UpstreamRequestImpl::onConnectFailure(FailureReason reason, std::string_view detail) {
@@ -152,6 +204,12 @@ void UpstreamRequestImpl::onConnectFailure(FailureReason reason, std::string_vie
 
 void UpstreamRequestImpl::onPoolReady() {
   wait_pool_ = nullptr;
+  wake_timer_->enableTimer(std::chrono::milliseconds(0));
+}
+
+void UpstreamRequestImpl::onPoolConnection(ClientConnectionPtr connection) {
+  wait_pool_ = nullptr;
+  handed_connection_ = std::move(connection);
   wake_timer_->enableTimer(std::chrono::milliseconds(0));
 }
 
@@ -171,6 +229,9 @@ void UpstreamRequestImpl::leavePool() {
     connect_pool_ = nullptr;
     pool->connectAbandoned();
   }
+  pending_.reset();
+  // A connection handed to us that we did not use goes to the next waiter.
+  if (handed_connection_ != nullptr) client_.pool(origin_).release(std::move(handed_connection_));
 }
 
 void UpstreamRequestImpl::sendOn(ClientConnectionPtr connection, bool reused) {
@@ -321,6 +382,13 @@ void UpstreamRequestImpl::readDisable(bool disable) {
 }
 
 void UpstreamRequestImpl::onResponseTimeout() {
+  if (state_ == State::kConnecting && pending_ != nullptr) {
+    fail(FailureReason::kPoolOverflow,
+         absl::StrCat("no connection to ", origin_.key(),
+                      " came free under the connection limits within ",
+                      options_.response_timeout.count(), " ms"));
+    return;
+  }
   fail(FailureReason::kTimeout, absl::StrCat("no response headers from ", origin_.key(), " within ",
                                              options_.response_timeout.count(), " ms"));
 }
@@ -348,9 +416,13 @@ void UpstreamRequestImpl::dropConnector() {
     connect_pool_ = nullptr;
     pool->connectAbandoned();
   }
-  if (connector_ == nullptr) return;
-  connector_->cancel();
-  deferDelete(dispatcher_, std::move(connector_));
+  // Released after the connector is gone, so that a waiter woken by it
+  // finds the slot free.
+  if (connector_ != nullptr) {
+    connector_->cancel();
+    deferDelete(dispatcher_, std::move(connector_));
+  }
+  connect_slot_.reset();
 }
 
 void UpstreamRequestImpl::finish() {

@@ -56,12 +56,18 @@ class UpstreamRequestImpl : public UpstreamRequest,
   // PoolWaiter
   void onPoolReady() override;
   void onPoolFailure(FailureReason reason, std::string_view detail) override;
+  void onPoolConnection(ClientConnectionPtr connection) override;
 
   // ConnectCallbacks
   void onConnected(network::ConnectionPtr connection) override;
   void onConnectFailure(FailureReason reason, std::string_view detail) override;
 
   void beginHop();
+  // Connection circuit breakers are full: become (or stay) a pending request.
+  void waitForConnection(ConnectionPool& pool);
+  // No longer a pending request (it got or is opening a connection).
+  void leavePending();
+  void onWake();
   void sendOn(ClientConnectionPtr connection, bool reused);
   void followRedirect();
   void releaseConnection();
@@ -97,6 +103,13 @@ class UpstreamRequestImpl : public UpstreamRequest,
   ConnectionPool* wait_pool_ = nullptr;
   // Set by onPoolFailure, acted on from wake_timer_.
   std::optional<std::pair<FailureReason, std::string>> pool_failure_;
+  // Set by onPoolConnection, used from wake_timer_.
+  ClientConnectionPtr handed_connection_;
+  // The slot under the connection limits of the connection being opened
+  // (it moves to the connection once established).
+  ResourceHandlePtr connect_slot_;
+  // Held while this is a pending request (max_pending_requests).
+  ResourceHandlePtr pending_;
   ClientConnectionPtr connection_;
   std::optional<RedirectTarget> pending_redirect_;
   event::TimerPtr start_timer_;

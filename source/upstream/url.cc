@@ -109,6 +109,8 @@ std::string_view failureReasonName(FailureReason reason) {
       return "too_many_redirects";
     case FailureReason::kOverflow:
       return "overflow";
+    case FailureReason::kPoolOverflow:
+      return "pool_overflow";
   }
   return "unknown";
 }

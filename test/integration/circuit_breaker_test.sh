@@ -9,6 +9,16 @@
 #     num_retries: 1, retry_host_predicate_previous_hosts: true } over a slow
 #     origin (3 s) and a fast one: every request succeeds via the fast one
 #     well under 3 s, and modgate_upstream_rq_retry_total counts the retries.
+#  3. circuit_breakers { max_connections: 3, max_pending_requests: 6 } with
+#     two workers and a 1.5 s origin: 12 concurrent uncached requests -> the
+#     origin never has more than 3 connections open (+1: a worker without
+#     any connection may open one, as in Envoy), 6 requests wait for a
+#     connection and are answered in turn, the rest fail fast with a
+#     text/plain 503 naming max_pending_requests, counted by
+#     modgate_upstream_rq_overflow_total; modgate_upstream_cx_overflow_total
+#     counts the held-back connections; /clusters shows the breaker state.
+#  4. max_connections_per_host: 1: 8 concurrent requests all answered over at
+#     most one connection per worker.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 integ_init
@@ -16,8 +26,21 @@ integ_init
 start_named_origin S --delay-ms 2000
 start_named_origin SLOW --delay-ms 3000
 start_named_origin FAST
+start_named_origin CX --delay-ms 1500 --conn-log "$WORK/cx.conns"
+start_named_origin PH --delay-ms 300 --conn-log "$WORK/ph.conns"
 cat >"$WORK/cb.yaml" <<EOF
+concurrency: 2
 clusters:
+  - name: cx
+    endpoints:
+      - url: ${O_URL[CX]}
+    circuit_breakers:
+      max_connections: 3
+      max_pending_requests: 6
+  - name: perhost
+    endpoints:
+      - url: ${O_URL[PH]}
+    max_connections_per_host: 1
   - name: cb
     endpoints:
       - url: ${O_URL[S]}
@@ -36,6 +59,12 @@ routes:
   - name: cb
     match: { prefix: example.com/cb/ }
     cluster: cb
+  - name: cx
+    match: { prefix: example.com/cx/ }
+    cluster: cx
+  - name: perhost
+    match: { prefix: example.com/ph/ }
+    cluster: perhost
   - name: rest
     cluster: pertry
 EOF
@@ -106,6 +135,81 @@ else fail "modgate_upstream_rq_retry_total{cluster=pertry} increased" "$rt0 -> $
 assert_eq "the fast origin served every request" "${#picks[@]}" "$nfast"
 assert_eq "one retry per timed-out attempt on the slow origin (its /clusters rq_total)" "$nslow" "$((rt1 - rt0))"
 assert_eq "the slow origin's attempts are counted as no response (code=\"none\")" "$nslow" "$(prom_value modgate_upstream_rq_total cluster=pertry host="${O_HOST[SLOW]}" code=none)"
+
+# ---- 3. max_connections: 3, max_pending_requests: 6 ---------------------------------------
+cluster_value() { clusters_get; awk -F'::' -v c="$1" -v f="$2" '$1 == c && $2 == f && NF == 3 { print $3 }' "$WORK/clusters.txt"; }
+assert_eq "/clusters shows cx::max_connections::3" 3 "$(cluster_value cx max_connections)"
+assert_eq "/clusters shows cx::max_pending_requests::6" 6 "$(cluster_value cx max_pending_requests)"
+ov0="$(prom_value modgate_upstream_rq_overflow_total cluster=cx)"
+cxo0="$(prom_value modgate_upstream_cx_overflow_total cluster=cx)"
+pids=()
+for i in $(seq 1 12); do
+  curl -sS --max-time 60 -o "$WORK/cx.$i.body" -D "$WORK/cx.$i.hdr" -w '%{http_code} %{time_total}\n' \
+    "$PROXY_URL/example.com/cx/m$i/@v/list" >"$WORK/cx.$i.res" 2>&1 &
+  pids+=($!)
+done
+# While they run: the breaker state as /clusters reports it (6 wait until
+# the first answers, 1.5 s after the requests arrived).
+pending_at_least() { pending_mid="$(cluster_value cx rq_pending_active)"; [[ "$pending_mid" =~ ^[0-9]+$ ]] && ((pending_mid >= $1)); }
+wait_until 5 pending_at_least 5
+cx_mid="$(cluster_value cx cx_active)"
+for p in "${pids[@]}"; do wait "$p"; done
+n503=0 nok=0 other="" badbody="" slow503="" maxok=0
+for i in $(seq 1 12); do
+  read -r code secs <"$WORK/cx.$i.res"
+  case "$code" in
+    503)
+      n503=$((n503 + 1))
+      ct="$(header Content-Type "$WORK/cx.$i.hdr")"
+      body="$(tr -d '\r' <"$WORK/cx.$i.body" | head -c 300 | tr '\n' ' ')"
+      [[ "$ct" == text/plain* && "$body" =~ overflow && "$body" =~ max_pending_requests ]] || badbody+=" #$i: [$ct] [$body];"
+      awk -v s="$secs" 'BEGIN { exit !(s < 1.0) }' || slow503+=" #$i ${secs}s"
+      ;;
+    404) nok=$((nok + 1)); maxok="$(awk -v a="$maxok" -v b="$secs" 'BEGIN { print (b > a ? b : a) }')" ;;
+    *) other+=" #$i: $code $secs;" ;;
+  esac
+done
+maxconn="$(max_open_connections "$WORK/cx.conns")"
+log "12 concurrent requests, max_connections 3 / max_pending 6: $n503 x 503, $nok answered (slowest ${maxok}s), origin connections at once: $maxconn, mid-run pending=$pending_mid cx_active=$cx_mid${other:+, other:$other}"
+if ((maxconn >= 1 && maxconn <= 4)); then pass "the origin had at most 3 (+1 for the second worker) connections open at once: $maxconn"
+else fail "the origin had at most 3 (+1) connections open at once" "$maxconn (without the breaker: 12)"; fi
+if ((n503 >= 2 && n503 <= 3 && nok + n503 == 12)) && [[ -z "$other" ]]; then
+  pass "12 concurrent requests: $nok answered (3-4 at once, 6 waiting for a connection), $n503 over max_pending_requests got 503"
+else fail "12 concurrent requests: 6 wait, 2-3 overflow" "$n503 x 503, $nok answered, other:$other"; fi
+if [[ -z "$badbody" ]]; then pass "every 503 is text/plain and names the overflow and max_pending_requests (e.g. $(tr -d '\r' <"$(grep -l '^503' "$WORK"/cx.*.res | head -1 | sed 's/res$/body/')" 2>/dev/null | head -c 160))"
+else fail "every 503 is text/plain and names max_pending_requests" "$badbody"; fi
+if [[ -z "$slow503" ]]; then pass "the pending overflow 503s fail fast (< 1 s; the origin takes 1.5 s)"
+else fail "the pending overflow 503s fail fast (< 1 s)" "$slow503"; fi
+# The pending requests were served in turn over the same connections: the
+# last of them waited for two answers before its own (about 3 x 1.5 s).
+if awk -v s="$maxok" 'BEGIN { exit !(s >= 2.5) }'; then pass "pending requests were answered in turn over the limited connections (slowest ${maxok}s)"
+else fail "pending requests were answered in turn over the limited connections" "slowest answer after ${maxok}s: requests were not queued"; fi
+if [[ "$pending_mid" =~ ^[0-9]+$ ]] && ((pending_mid >= 5 && pending_mid <= 6)); then pass "/clusters cx::rq_pending_active mid-run: $pending_mid (cx_active $cx_mid)"
+else fail "/clusters cx::rq_pending_active mid-run is 5..6" "rq_pending_active=$pending_mid cx_active=$cx_mid"; fi
+ov1="$(prom_value modgate_upstream_rq_overflow_total cluster=cx)"
+cxo1="$(prom_value modgate_upstream_cx_overflow_total cluster=cx)"
+assert_eq "modgate_upstream_rq_overflow_total{cluster=cx} counts the 503s" "$n503" "$((ov1 - ov0))"
+if ((cxo1 - cxo0 >= 6)); then pass "modgate_upstream_cx_overflow_total{cluster=cx} counts the held-back connections (+$((cxo1 - cxo0)))"
+else fail "modgate_upstream_cx_overflow_total{cluster=cx} counts the held-back connections" "$cxo0 -> $cxo1"; fi
+assert_eq "the origin saw only the requests that were let through" "$nok" "$(count_paths "${O_LOG[CX]}" '^/example.com/cx/')"
+assert_eq "cx::rq_pending_active back to 0" 0 "$(cluster_value cx rq_pending_active)"
+cx_end="$(cluster_value cx cx_active)"
+if ((cx_end >= 1 && cx_end <= 4)); then pass "cx::cx_active counts the pooled connections: $cx_end"
+else fail "cx::cx_active counts the pooled connections (1..4)" "$cx_end"; fi
+
+# ---- 4. max_connections_per_host: 1 --------------------------------------------------------
+pids=()
+for i in $(seq 1 8); do
+  curl -sS --max-time 60 -o /dev/null -w '%{http_code}\n' "$PROXY_URL/example.com/ph/m$i/@v/list" >"$WORK/ph.$i.res" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+codes="$(cat "$WORK"/ph.*.res | sort | uniq -c | tr -s ' \n' ' ')"
+assert_eq "8 concurrent requests through max_connections_per_host 1 are all answered (they queue)" "8 404" "$(echo $codes)"
+maxconn="$(max_open_connections "$WORK/ph.conns")"
+if ((maxconn >= 1 && maxconn <= 2)); then pass "the endpoint had at most one connection per worker open at once: $maxconn"
+else fail "the endpoint had at most one connection per worker (2) open at once" "$maxconn (without the limit: 8)"; fi
+assert_eq "/clusters perhost host cx_active" 1 "$(($(host_field perhost "${O_HOST[PH]}" cx_active) >= 1 && $(host_field perhost "${O_HOST[PH]}" cx_active) <= 2))"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish

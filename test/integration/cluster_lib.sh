@@ -91,6 +91,12 @@ for line in sys.stdin:
 print(int(total) if total == int(total) else total)' "$metric" "$@"
 }
 
+# max_open_connections CONN_LOG: the most connections open at once in an
+# origin's --conn-log.
+max_open_connections() {
+  awk '$1 == "open" { n++; if (n > m) m = n } $1 == "close" { n-- } END { print m + 0 }' "$1"
+}
+
 # wait_until SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
 # pass (1). WAITED_MS is the time it took.
 wait_until() {

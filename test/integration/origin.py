@@ -22,6 +22,9 @@ Knobs the tests use:
   --fail-status S   answer every request (or those matching --fail-regex,
                     or only while --fail-file exists) with status S
   --port 0 --port-file F   bind a free port and write it to F (atomically)
+  --conn-log FILE   one line per connection accepted and closed: "open PORT"
+                    / "close PORT" (the client's port), in order, so a test
+                    can tell how many connections were open at once
 
 Python 3 standard library only. Exits 0 on SIGTERM or SIGINT.
 """
@@ -64,7 +67,15 @@ class OriginServer(ThreadingHTTPServer):
         self.log_lock = threading.Lock()
         self.log_file = open(opts.log, "a", buffering=1) if opts.log else None
         self.fail_regex = re.compile(opts.fail_regex) if opts.fail_regex else None
+        self.conn_log = open(opts.conn_log, "a", buffering=1) if opts.conn_log else None
         super().__init__(addr, handler)
+
+    def log_connection(self, event, client_address):
+        if not self.conn_log:
+            return
+        with self.log_lock:
+            self.conn_log.write("%s %d\n" % (event, client_address[1]))
+            self.conn_log.flush()
 
     def log_request_line(self, method, raw_path, status, nbytes):
         if not self.log_file:
@@ -84,6 +95,16 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         if self.server.opts.verbose:
             sys.stderr.write("origin: %s\n" % (fmt % args))
+
+    def setup(self):
+        super().setup()
+        self.server.log_connection("open", self.client_address)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.log_connection("close", self.client_address)
 
     # ---- helpers -------------------------------------------------------
     def _send_text(self, status, text, extra_headers=()):
@@ -211,6 +232,7 @@ def main():
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--port-file", help="write the bound port here")
     p.add_argument("--log", help="append one line per request here")
+    p.add_argument("--conn-log", help="append one line per connection opened and closed here")
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--rate", type=int, default=0, help="body bytes per second (0: unlimited)")
     p.add_argument("--fail-status", type=int, default=0)

@@ -189,6 +189,38 @@ TEST_F(Http2ClientTest, MaxConcurrentStreamsRespected) {
   EXPECT_EQ(nginx_->accessLog().size(), 16u);
 }
 
+TEST_F(Http2ClientTest, ConnectionLimitQueuesRequestsForFreeStreams) {
+  NginxOrigin::Options options;
+  options.server_extra = "    http2_max_concurrent_streams 2;\n";
+  startOrigin(options);
+  ASSERT_TRUE(testing::writeFile(nginx_->docroot() + "/medium", big_->substr(0, 1 << 20)));
+  RequestOptions limited;
+  limited.limits.cluster_connections = std::make_shared<ResourceLimit>(1);
+  Collector first;
+  get("/hello", first, limited);
+  ASSERT_TRUE(first.complete) << first.detail;
+  // Two streams at a time on the one connection allowed: the others wait
+  // for a stream to end instead of opening a second connection.
+  std::vector<Collector> collectors(8);
+  for (int i = 0; i < 8; ++i) {
+    client_->send(base_, i % 2 == 0 ? "/medium" : "/f" + std::to_string(i), {}, collectors[i],
+                  limited);
+  }
+  ASSERT_TRUE(runUntil(dispatcher_, [&] {
+    for (const Collector& c : collectors) {
+      if (!c.done()) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(collectors[i].complete) << i << ": " << collectors[i].detail;
+    if (i % 2 == 0) EXPECT_EQ(collectors[i].body.size(), 1u << 20);
+  }
+  EXPECT_EQ(impl().connectionsOpened(), 1u);
+  EXPECT_EQ(nginx_->distinctConnections(), 1u);
+  EXPECT_EQ(limited.limits.cluster_connections->count(), 1u);
+}
+
 TEST_F(Http2ClientTest, ServerWithoutH2FallsBackToHttp11) {
   NginxOrigin::Options options;
   options.http2 = false;

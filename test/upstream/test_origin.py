@@ -9,7 +9,7 @@ under exact control. One thread per connection. Paths:
   /echo                  body: the request head as received
   /chunked?n=K           K chunks
   /close                 no content-length: body until close
-  /conn-close            content-length + "connection: close"
+  /conn-close[?ms=N]     content-length + "connection: close" (after N ms)
   /http10                HTTP/1.0 response with content-length (not reusable)
   /drop-next             200 keep-alive; the next request on this connection
                          is answered by closing it
@@ -123,6 +123,7 @@ def handle(conn, port):
             send(response(200, "OK", [("Connection", "close")], b"until-close body", is_head))
             return
         elif path == "/conn-close":
+            time.sleep(int(query.get("ms", ["0"])[0]) / 1000.0)
             ok(b"bye", [("Connection", "close")])
             return
         elif path == "/http10":

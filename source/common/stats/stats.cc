@@ -27,14 +27,17 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("modgate_upstream_host_healthy")
                            .Help("1 when the host passes health checks and is not ejected")
                            .Register(*registry_);
-  const char* cluster_names[5][2] = {
+  const char* cluster_names[6][2] = {
       {"modgate_upstream_rq_retry_total", "Retries started"},
       {"modgate_upstream_rq_retry_overflow_total", "Retries refused by the retry circuit breaker"},
-      {"modgate_upstream_rq_overflow_total", "Requests refused by the request circuit breaker"},
+      {"modgate_upstream_rq_overflow_total",
+       "Requests refused by the max_requests or max_pending_requests circuit breaker"},
       {"modgate_upstream_no_healthy_host_total", "Requests that found no host to send to"},
       {"modgate_upstream_ejections_total", "Outlier ejections"},
+      {"modgate_upstream_cx_overflow_total",
+       "New connections held back by max_connections or max_connections_per_host"},
   };
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {
     cluster_counters_[i] = &prometheus::BuildCounter()
                                 .Name(cluster_names[i][0])
                                 .Help(cluster_names[i][1])

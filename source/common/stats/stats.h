@@ -44,7 +44,14 @@ class Stats {
                                             int code_class_index);
   // modgate_upstream_host_healthy{cluster,host}: 1 healthy, 0 not.
   prometheus::Gauge& upstreamHostHealthy(const std::string& cluster, const std::string& host);
-  enum class ClusterCounter { kRetry, kRetryOverflow, kOverflow, kNoHealthyHost, kEjection };
+  enum class ClusterCounter {
+    kRetry,
+    kRetryOverflow,
+    kOverflow,
+    kNoHealthyHost,
+    kEjection,
+    kConnectionOverflow,
+  };
   prometheus::Counter& clusterCounter(ClusterCounter which, const std::string& cluster);
   prometheus::Counter* upstream_rq_failed;
   prometheus::Counter* upstream_bytes_received;
@@ -58,7 +65,7 @@ class Stats {
   prometheus::Counter* downstream_by_class_[6];
   prometheus::Family<prometheus::Counter>* upstream_rq_;
   prometheus::Family<prometheus::Gauge>* upstream_healthy_;
-  prometheus::Family<prometheus::Counter>* cluster_counters_[5];
+  prometheus::Family<prometheus::Counter>* cluster_counters_[6];
 };
 
 }  // namespace modgate::stats

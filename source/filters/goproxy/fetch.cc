@@ -91,6 +91,7 @@ void Fetch::startAttempt() {
   cluster.active_requests.fetch_add(1, std::memory_order_relaxed);
   const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
   upstream::RequestOptions options = cluster.info().request_options;
+  options.limits.host_connections = endpoint.connections;
   const auto per_try = cluster.info().retry.per_try_timeout;
   if (per_try.count() > 0) {
     // Bounds each attempt's wait for response headers; a stalled body is
@@ -296,6 +297,17 @@ void Fetch::finishNotFound() {
 
 void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   request_ = nullptr;
+  if (reason == upstream::FailureReason::kPoolOverflow && state_ == State::kAwaitingHeaders) {
+    // The connection circuit breakers refused it before anything was sent:
+    // a fast 503 like a max_requests overflow, not retried (nor by Envoy)
+    // and not the host's fault.
+    cluster().stats().rq_overflow->Increment();
+    recordOutcome(canary::Outcome::kUpstreamFailure);
+    endAttempt(0);
+    stepFailed(503, absl::StrCat("upstream cluster ", cluster().name(),
+                                 " overflow: ", std::string(detail)));
+    return;
+  }
   if (state_ != State::kStreaming) {
     if (auto result = upstream::outlierResultForFailure(reason)) reportOutlier(*result);
     if (state_ != State::kDone) recordOutcome(canary::Outcome::kUpstreamFailure);

@@ -59,6 +59,9 @@ struct Endpoint {
   // Endpoints with equal keys share one upstream client (and its pools).
   std::string client_key;
   std::string health_check_path;
+  // Connections open (or opening) to this endpoint from every worker,
+  // capped at Cluster.max_connections_per_host.
+  ResourceLimitSharedPtr connections;
   std::atomic<bool> health_check_failed{false};
   std::atomic<bool> outlier_ejected{false};
   // modgate_upstream_rq_total{cluster,host,code_class}, by status class;
@@ -77,6 +80,8 @@ struct ClusterStats {
   prometheus::Counter* rq_retry_overflow = nullptr;
   prometheus::Counter* rq_overflow = nullptr;  // circuit breaker: max_requests/max_pending
   prometheus::Counter* no_healthy_host = nullptr;
+  // Connections held back by max_connections / max_connections_per_host.
+  prometheus::Counter* cx_overflow = nullptr;
 };
 
 // The fixed part of a cluster, from its configuration.
@@ -85,6 +90,9 @@ struct ClusterInfo {
   LbPolicy lb_policy = LbPolicy::kRoundRobin;
   LbOptions lb_options;
   HostSetOptions host_set_options;
+  // Includes the cluster-wide connection circuit breakers (max_connections,
+  // max_pending_requests), shared by the requests of every worker; each
+  // attempt adds its endpoint's `connections`.
   RequestOptions request_options;
   RetryPolicy retry;
   CircuitBreakerLimits circuit_breakers;

@@ -226,6 +226,16 @@ std::vector<std::pair<config::v1::Cluster, std::string>> ClusterManager::cluster
 absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::build(
     const config::v1::Cluster& proto, const std::string& path) {
   ClusterInfo info = buildInfo(proto);
+  using Which = stats::Stats::ClusterCounter;
+  prometheus::Counter* cx_overflow = &stats_.clusterCounter(Which::kConnectionOverflow, info.name);
+  auto count_cx_overflow = [cx_overflow] { cx_overflow->Increment(); };
+  info.request_options.limits.cluster_connections =
+      std::make_shared<ResourceLimit>(info.circuit_breakers.max_connections, count_cx_overflow);
+  info.request_options.limits.pending_requests =
+      std::make_shared<ResourceLimit>(info.circuit_breakers.max_pending_requests);
+  // The documented default applies to clusters made here (sumdb URLs) too.
+  const uint32_t max_connections_per_host =
+      proto.has_max_connections_per_host() ? proto.max_connections_per_host().value() : 64;
   std::vector<HostSharedPtr> hosts;
   for (int i = 0; i < proto.endpoints_size(); ++i) {
     const auto& config = proto.endpoints(i);
@@ -241,8 +251,13 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     endpoint->client.verify = !tls.insecure_skip_verify();
     endpoint->client.sni = tls.sni();
     endpoint->client.http2 = proto.http2();
-    endpoint->client_key = absl::StrCat(endpoint->client.ca_file, "|", endpoint->client.verify, "|",
-                                        endpoint->client.http2, "|", endpoint->client.sni);
+    // Per cluster: a pooled connection counts against the circuit breakers
+    // of the cluster that opened it, so clusters must not share pools.
+    endpoint->client_key =
+        absl::StrCat(info.name, "|", endpoint->client.ca_file, "|", endpoint->client.verify, "|",
+                     endpoint->client.http2, "|", endpoint->client.sni);
+    endpoint->connections =
+        std::make_shared<ResourceLimit>(max_connections_per_host, count_cx_overflow);
     endpoint->health_check_path = config.health_check_path();
     HostSharedPtr host = makeHost(
         std::move(endpoint), config.has_weight() ? config.weight().value() : 1, config.priority());
@@ -259,7 +274,7 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     return absl::InvalidArgumentError(absl::StrCat(path, ".endpoints: at least one is required"));
   }
   ClusterStats cluster_stats;
-  using Which = stats::Stats::ClusterCounter;
+  cluster_stats.cx_overflow = cx_overflow;
   cluster_stats.rq_retry = &stats_.clusterCounter(Which::kRetry, info.name);
   cluster_stats.rq_retry_overflow = &stats_.clusterCounter(Which::kRetryOverflow, info.name);
   cluster_stats.rq_overflow = &stats_.clusterCounter(Which::kOverflow, info.name);
@@ -456,6 +471,11 @@ std::string ClusterManager::dumpClusters() const {
     absl::StrAppend(&out, name, "::active_requests::", cluster->active_requests.load(), "\n");
     absl::StrAppend(&out, name, "::active_retries::", cluster->active_retries.load(), "\n");
     absl::StrAppend(&out, name, "::max_requests::", breakers.max_requests, "\n");
+    const ConnectionLimits& limits = cluster->info().request_options.limits;
+    absl::StrAppend(&out, name, "::cx_active::", limits.cluster_connections->count(), "\n");
+    absl::StrAppend(&out, name, "::max_connections::", breakers.max_connections, "\n");
+    absl::StrAppend(&out, name, "::rq_pending_active::", limits.pending_requests->count(), "\n");
+    absl::StrAppend(&out, name, "::max_pending_requests::", breakers.max_pending_requests, "\n");
     for (const auto& host : cluster->hosts()) {
       const Endpoint& endpoint = Cluster::endpoint(*host);
       const std::string prefix = absl::StrCat(name, "::", host->name, "::");
@@ -475,6 +495,7 @@ std::string ClusterManager::dumpClusters() const {
       absl::StrAppend(&out, prefix, "health_flags::", flags.empty() ? "healthy" : flags.substr(1),
                       "\n");
       absl::StrAppend(&out, prefix, "rq_active::", host->active_requests.load(), "\n");
+      absl::StrAppend(&out, prefix, "cx_active::", endpoint.connections->count(), "\n");
       absl::StrAppend(&out, prefix, "rq_total::", total, "\n");
       absl::StrAppend(&out, prefix, "rq_error::", errors, "\n");
     }

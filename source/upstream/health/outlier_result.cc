@@ -41,6 +41,9 @@ std::optional<OutlierResult> outlierResultForFailure(FailureReason reason) {
     case FailureReason::kTimeout:
       return OutlierResult::kTimeout;
     case FailureReason::kTooManyRedirects:
+    // Our own circuit breaker, not the host's doing (Envoy does not count
+    // overflows either).
+    case FailureReason::kPoolOverflow:
       return std::nullopt;
   }
   return std::nullopt;
