@@ -19,6 +19,13 @@
 #     counts the held-back connections; /clusters shows the breaker state.
 #  4. max_connections_per_host: 1: 8 concurrent requests all answered over at
 #     most one connection per worker.
+#  5. max_retries: 1 counts a retry from its decision (its backoff included):
+#     4 concurrent requests that all fail at once (a 300 ms origin answering
+#     500, a backoff of up to 1 s) -> exactly 1 retry, 3 refused
+#     (modgate_upstream_rq_retry_overflow_total).
+#  6. A retry stops counting once its answer's headers arrived: while a
+#     retried 1.5 MB .zip is still streaming from a slow origin, /clusters shows
+#     active_retries 0 (and the request active).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 integ_init
@@ -28,9 +35,31 @@ start_named_origin SLOW --delay-ms 3000
 start_named_origin FAST
 start_named_origin CX --delay-ms 1500 --conn-log "$WORK/cx.conns"
 start_named_origin PH --delay-ms 300 --conn-log "$WORK/ph.conns"
+start_named_origin RB --delay-ms 300 --fail-status 500
+start_named_origin BAD --fail-status 500
+start_named_origin SLOWZIP --rate 300000
 cat >"$WORK/cb.yaml" <<EOF
 concurrency: 2
 clusters:
+  - name: rb
+    endpoints:
+      - url: ${O_URL[RB]}
+    retry_policy:
+      retry_on: [5xx]
+      num_retries: 1
+      retry_back_off: { base_interval: 1s, max_interval: 1s }
+    circuit_breakers:
+      max_retries: 1
+  - name: rb2
+    endpoints:
+      - url: ${O_URL[BAD]}
+      - url: ${O_URL[SLOWZIP]}
+    retry_policy:
+      retry_on: [5xx]
+      num_retries: 1
+      retry_host_predicate_previous_hosts: true
+    circuit_breakers:
+      max_retries: 1
   - name: cx
     endpoints:
       - url: ${O_URL[CX]}
@@ -65,6 +94,12 @@ routes:
   - name: perhost
     match: { prefix: example.com/ph/ }
     cluster: perhost
+  - name: rb
+    match: { prefix: example.com/rb/ }
+    cluster: rb
+  - name: zips
+    match: { kinds: [ZIP] }
+    cluster: rb2
   - name: rest
     cluster: pertry
 EOF
@@ -210,6 +245,55 @@ maxconn="$(max_open_connections "$WORK/ph.conns")"
 if ((maxconn >= 1 && maxconn <= 2)); then pass "the endpoint had at most one connection per worker open at once: $maxconn"
 else fail "the endpoint had at most one connection per worker (2) open at once" "$maxconn (without the limit: 8)"; fi
 assert_eq "/clusters perhost host cx_active" 1 "$(($(host_field perhost "${O_HOST[PH]}" cx_active) >= 1 && $(host_field perhost "${O_HOST[PH]}" cx_active) <= 2))"
+
+# ---- 5. max_retries: 1 counts retries waiting in their backoff -------------------------------
+rt0="$(prom_value modgate_upstream_rq_retry_total cluster=rb)"
+rto0="$(prom_value modgate_upstream_rq_retry_overflow_total cluster=rb)"
+pids=()
+for i in 1 2 3 4; do
+  curl -sS --max-time 30 -o /dev/null -w '%{http_code}\n' "$PROXY_URL/example.com/rb/m$i/@v/list" >"$WORK/rb.$i.res" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+rt1="$(prom_value modgate_upstream_rq_retry_total cluster=rb)"
+rto1="$(prom_value modgate_upstream_rq_retry_overflow_total cluster=rb)"
+assert_eq "4 requests failing at once, max_retries 1: all answered 502" "4 502" "$(echo $(cat "$WORK"/rb.*.res | sort | uniq -c))"
+assert_eq "4 failures at once, max_retries 1 (backoff up to 1 s): exactly 1 retry (a retry in its backoff counts)" 1 "$((rt1 - rt0))"
+assert_eq "the other 3 retries were refused (modgate_upstream_rq_retry_overflow_total)" 3 "$((rto1 - rto0))"
+assert_eq "the origin saw 4 requests and 1 retry" 5 "$(count_paths "${O_LOG[RB]}" '^/example.com/rb/')"
+assert_eq "rb::active_retries back to 0" 0 "$(cluster_value rb active_retries)"
+
+# ---- 6. a retry stops counting at its answer's headers --------------------------------------
+# Zips go to rb2 (BAD answers 500, SLOWZIP streams at 300 kB/s). Round robin
+# sends some zip to BAD first; its retry goes to SLOWZIP (previous hosts).
+# Zips over 256 KiB: modgate streams a fill to its clients in batches of
+# that size, so bytes reach the client while the upstream still sends. Two
+# of the three land on the same worker, whose round robin alternates.
+mapfile -t zips < <(cd "$FIXTURE" && find golang.org/x/sys -name '*.zip' -size +1000k | sort)
+retried="" streaming_retries="" streaming_active=""
+for z in "${zips[@]}"; do
+  r0="$(prom_value modgate_upstream_rq_retry_total cluster=rb2)"
+  rm -f "$WORK/zip.body"
+  curl -sS --max-time 60 -o "$WORK/zip.body" "$PROXY_URL/$z" 2>/dev/null &
+  zpid=$!
+  # Body bytes at the client: SLOWZIP's answer (BAD's 500 has none to send).
+  if wait_until 10 test -s "$WORK/zip.body"; then
+    clusters_get
+    streaming_retries="$(awk -F'::' '$1 == "rb2" && $2 == "active_retries" { print $3 }' "$WORK/clusters.txt")"
+    streaming_active="$(awk -F'::' '$1 == "rb2" && $2 == "active_requests" { print $3 }' "$WORK/clusters.txt")"
+  fi
+  wait "$zpid"
+  if (($(prom_value modgate_upstream_rq_retry_total cluster=rb2) > r0)); then retried="$z"; break; fi
+done
+if [[ -z "$retried" ]]; then
+  fail "a retried .zip streaming from the slow origin" "none of ${#zips[@]} zips was sent to BAD first"
+else
+  log "$retried: BAD answered 500, the retry streams from SLOWZIP; while streaming: active_retries=$streaming_retries active_requests=$streaming_active"
+  assert_eq "while the retried $retried streams, /clusters rb2::active_requests" 1 "$streaming_active"
+  assert_eq "while the retried $retried streams, its retry no longer counts (rb2::active_retries)" 0 "$streaming_retries"
+  if cmp -s "$WORK/zip.body" "$FIXTURE/$retried"; then pass "the retried $retried arrived whole"
+  else fail "the retried $retried arrived whole" "$(wc -c <"$WORK/zip.body") bytes"; fi
+fi
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish

@@ -120,12 +120,15 @@ void Fetch::recordOutcome(canary::Outcome outcome) {
   outcomes->record(outcome, latency, now);
 }
 
+void Fetch::releaseRetry() {
+  if (!counted_as_retry_) return;
+  target_.chain[step_].cluster->active_retries.fetch_sub(1, std::memory_order_relaxed);
+  counted_as_retry_ = false;
+}
+
 void Fetch::endAttempt(int code_class_index) {
   upstream::Cluster& cluster = *target_.chain[step_].cluster;
-  if (counted_as_retry_) {
-    cluster.active_retries.fetch_sub(1, std::memory_order_relaxed);
-    counted_as_retry_ = false;
-  }
+  releaseRetry();
   if (host_ == nullptr) return;
   upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
   if (endpoint.rq_by_class[code_class_index] != nullptr) {
@@ -159,6 +162,11 @@ bool Fetch::maybeRetry(bool connect_failure, bool reset_or_timeout, int status) 
   }
   ++retries_;
   cluster.stats().rq_retry->Increment();
+  // A retry counts against max_retries / the retry budget from now (its
+  // backoff included, as in Envoy): otherwise a burst of failures would all
+  // pass the check before any of their retries started.
+  cluster.active_retries.fetch_add(1, std::memory_order_relaxed);
+  counted_as_retry_ = true;
   // Full-jitter exponential backoff (Envoy): uniform in [0, base * 2^n),
   // capped at max_interval.
   const uint64_t base = static_cast<uint64_t>(policy.base_interval.count());
@@ -167,13 +175,7 @@ bool Fetch::maybeRetry(bool connect_failure, bool reset_or_timeout, int status) 
   const uint64_t delay = ceiling == 0 ? 0 : jitterRandom() % (ceiling + 1);
   state_ = State::kBackoff;
   if (!backoff_timer_) {
-    backoff_timer_ = dispatcher_.createTimer([this] {
-      // A retry counts against max_retries / the retry budget while it runs.
-      upstream::Cluster& current = *target_.chain[step_].cluster;
-      current.active_retries.fetch_add(1, std::memory_order_relaxed);
-      counted_as_retry_ = true;
-      startAttempt();
-    });
+    backoff_timer_ = dispatcher_.createTimer([this] { startAttempt(); });
   }
   backoff_timer_->enableTimer(std::chrono::milliseconds(delay));
   return true;
@@ -199,6 +201,10 @@ void Fetch::stepFailed(int status, std::string reason) {
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
+  // The retry has its answer: it stops counting here (Envoy's resetRetry),
+  // not when the body ends, or a retried .zip would hold a retry for its
+  // whole download. A 5xx that is retried again takes a new one.
+  releaseRetry();
   reportOutlier(upstream::outlierResultForStatus(static_cast<uint32_t>(status_)));
   recordOutcome(status_ >= 500 ? canary::Outcome::k5xx : canary::Outcome::kSuccess);
 

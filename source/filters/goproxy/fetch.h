@@ -91,6 +91,8 @@ class Fetch : public upstream::ResponseCallbacks,
   void endAttempt(int code_class_index);
   // A rollout's gates: the attempt's outcome for the step's recorder, if any.
   void recordOutcome(canary::Outcome outcome);
+  // The retry this attempt is stops counting as one in flight.
+  void releaseRetry();
   // Passive health: the attempt's outcome for the host's outlier monitor.
   void reportOutlier(upstream::OutlierResult result);
   // Retries within the step if the policy allows; true if one is scheduled.
