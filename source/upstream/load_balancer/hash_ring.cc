@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <string>
 
 #include "source/upstream/load_balancer/xxhash64.h"
@@ -18,31 +17,34 @@ HashRing::HashRing(const std::vector<HashTableEntry>& entries, uint64_t minimum_
   for (const HashTableEntry& entry : entries) {
     min_weight = std::min(min_weight, entry.normalized_weight);
   }
-  const double scale =
-      std::min(std::ceil(min_weight * static_cast<double>(minimum_ring_size)) / min_weight,
-               static_cast<double>(maximum_ring_size));
-  ring_.reserve(static_cast<size_t>(std::ceil(scale)));
+  // Points per unit of weight relative to the lightest host.
+  double relative_total = 0.0;
+  for (const HashTableEntry& entry : entries)
+    relative_total += entry.normalized_weight / min_weight;
+  double points_per_unit = static_cast<double>(minimum_ring_size);
+  if (points_per_unit * relative_total > static_cast<double>(maximum_ring_size)) {
+    points_per_unit = static_cast<double>(maximum_ring_size) / relative_total;
+  }
 
-  // Fractional point counts are carried from host to host, which makes the
-  // counts depend on the order: walk the hosts by key for a stable ring.
-  std::vector<uint32_t> order(entries.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return entries[a].key < entries[b].key; });
-
-  double current_points = 0.0;
-  double target_points = 0.0;
+  std::vector<uint64_t> counts(entries.size());
+  uint64_t total = 0;
+  for (size_t index = 0; index < entries.size(); ++index) {
+    // Rounded per host, with no carry from one host to the next, so that a
+    // host's count never depends on the others' (beyond the lightest).
+    const double points = points_per_unit * entries[index].normalized_weight / min_weight;
+    counts[index] = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(points)));
+    total += counts[index];
+  }
+  ring_.reserve(total);
   std::string point_key;
-  for (const uint32_t index : order) {
-    const HashTableEntry& entry = entries[index];
-    target_points += scale * entry.normalized_weight;
-    point_key.assign(entry.key);
+  for (size_t index = 0; index < entries.size(); ++index) {
+    point_key.assign(entries[index].key);
     point_key.push_back('_');
     const size_t prefix_length = point_key.size();
-    for (uint64_t i = 0; current_points < target_points; ++i, ++current_points) {
+    for (uint64_t i = 0; i < counts[index]; ++i) {
       point_key.resize(prefix_length);
       point_key.append(std::to_string(i));
-      ring_.push_back(Point{xxHash64(point_key), index});
+      ring_.push_back(Point{xxHash64(point_key), static_cast<uint32_t>(index)});
     }
   }
   std::sort(ring_.begin(), ring_.end(), [&](const Point& a, const Point& b) {

@@ -11,16 +11,17 @@ namespace modgate::upstream {
 // xxHash64("<key>_<i>") for i = 0, 1, ...; a hash belongs to the host owning
 // the first point at or after it, wrapping around.
 //
-// Ring size, as Envoy sizes it: scale the weights so that the lightest host
-// gets a whole number of points and the ring has at least minimum_ring_size
-// of them, but no more than maximum_ring_size; hosts get scale * weight
-// points, fractions carried over from one host to the next.
-//
-// Keys move only to or from a host that joins or leaves while the other
-// hosts' point counts stay the same. They do not when the host count changes
-// the scale: going from 3 to 4 equal hosts at the default minimum of 1024
-// cuts each old host from 342 to 256 points, so some keys also move between
-// old hosts (about a third of all keys move, where 1/4 is the ideal).
+// Ring size: the lightest host gets minimum_ring_size points and every host
+// points in proportion to its weight (rounded), so that a host's points
+// depend only on its own weight relative to the lightest, not on how many
+// hosts there are. A host that joins or leaves then moves only the keys it
+// takes or gives up: 1/N of them on average, the consistent-hashing ideal.
+// (Envoy instead spreads a fixed minimum_ring_size over all hosts, so adding
+// a 4th host to 3 cuts each old host from 342 to 256 points and moves keys
+// between old hosts too: about a third of all keys move instead of a
+// quarter.) The ring thus has at least minimum_ring_size points, as in
+// Envoy; when it would exceed maximum_ring_size every count is scaled down
+// to fit, and then a change in the host set moves more keys again.
 class HashRing : public HostHashTable {
  public:
   HashRing(const std::vector<HashTableEntry>& entries, uint64_t minimum_ring_size,

@@ -20,18 +20,20 @@ std::vector<HashTableEntry> equalEntries(const std::vector<std::string>& keys) {
 
 uint64_t keyHash(int i) { return xxHash64("key" + std::to_string(i)); }
 
-TEST(HashRingTest, SizedAsEnvoySizesIt) {
-  const std::vector<std::string> keys = {"a", "b", "c"};
-  // The lightest host (1/3) gets ceil(1024 / 3) = 342 points.
-  EXPECT_EQ(HashRing(equalEntries(keys), 1024, 8 << 20).size(), 3u * 342);
-  // Capped by the maximum.
-  EXPECT_EQ(HashRing(equalEntries(keys), 1024, 600).size(), 600u);
+TEST(HashRingTest, LightestHostGetsTheMinimumAndOthersInProportion) {
+  // Each equal host gets minimum_ring_size points, however many there are.
+  EXPECT_EQ(HashRing(equalEntries({"a", "b", "c"}), 1024, 8 << 20).size(), 3u * 1024);
+  EXPECT_EQ(HashRing(equalEntries({"a", "b", "c", "d"}), 1024, 8 << 20).size(), 4u * 1024);
+  // Capped by the maximum: every count scaled down to fit.
+  EXPECT_EQ(HashRing(equalEntries({"a", "b", "c"}), 1024, 600).size(), 600u);
 
-  // Weights 1:3 over a minimum of 100: the light host gets 25 points, the
-  // heavy one 75.
+  // Weights 1:3 over a minimum of 100: the light host gets 100 points, the
+  // heavy one 300.
   std::vector<HashTableEntry> weighted = {{"light", 0.25}, {"heavy", 0.75}};
-  const HashRing ring(weighted, 100, 8 << 20);
-  EXPECT_EQ(ring.size(), 100u);
+  EXPECT_EQ(HashRing(weighted, 100, 8 << 20).size(), 400u);
+  // Weights 7:2:1 (normalized 0.7/0.2/0.1): 7168 + 2048 + 1024.
+  std::vector<HashTableEntry> tiered = {{"a", 0.7}, {"b", 0.2}, {"c", 0.1}};
+  EXPECT_EQ(HashRing(tiered, 1024, 8 << 20).size(), 10240u);
 }
 
 TEST(HashRingTest, SameHashSameHostWhateverTheEntryOrder) {
@@ -58,24 +60,47 @@ TEST(HashRingTest, WeightsSetShares) {
   EXPECT_NEAR(counts[2] / 20000.0, 0.1, 0.05);
 }
 
-// When the other hosts keep their point counts, a new host takes keys only
-// for itself. (Sizes chosen so that 3 and 4 hosts both get 342 points each.)
-TEST(HashRingTest, NewHostWithStablePointCountsTakesOnlyItsOwnKeys) {
-  const HashRing before(equalEntries({"a", "b", "c"}), 3 * 342, 8 << 20);
-  const HashRing after(equalEntries({"a", "b", "c", "d"}), 4 * 342, 8 << 20);
-  ASSERT_EQ(before.size(), 3u * 342);
-  ASSERT_EQ(after.size(), 4u * 342);
+// Share of 20000 keys whose host differs between `before` and `after`;
+// fails if a key moved between two hosts that are in both (by key).
+double movedShare(const std::vector<HashTableEntry>& before_entries,
+                  const std::vector<HashTableEntry>& after_entries, uint64_t minimum_ring_size) {
+  const HashRing before(before_entries, minimum_ring_size, 8 << 20);
+  const HashRing after(after_entries, minimum_ring_size, 8 << 20);
   int moved = 0;
-  for (int i = 0; i < 10000; ++i) {
-    const uint32_t old_index = before.chooseIndex(keyHash(i), 0);
-    const uint32_t new_index = after.chooseIndex(keyHash(i), 0);
-    if (old_index != new_index) {
-      ++moved;
-      EXPECT_EQ(new_index, 3u) << "key " << i << " moved between old hosts";
-    }
+  for (int i = 0; i < 20000; ++i) {
+    const std::string_view old_key = before_entries[before.chooseIndex(keyHash(i), 0)].key;
+    const std::string_view new_key = after_entries[after.chooseIndex(keyHash(i), 0)].key;
+    if (old_key == new_key) continue;
+    ++moved;
+    bool old_host_left = true, new_host_is_new = true;
+    for (const HashTableEntry& entry : after_entries) old_host_left &= entry.key != old_key;
+    for (const HashTableEntry& entry : before_entries) new_host_is_new &= entry.key != new_key;
+    EXPECT_TRUE(old_host_left || new_host_is_new)
+        << "key " << i << " moved between hosts present before and after: " << old_key << " -> "
+        << new_key;
   }
-  EXPECT_GT(moved, 1500);
-  EXPECT_LT(moved, 3500);
+  return moved / 20000.0;
+}
+
+// With the default minimum, a 4th equal host takes about a quarter of the
+// keys, all for itself: the old hosts keep their points.
+TEST(HashRingTest, NewHostTakesOnlyItsOwnShareOfKeys) {
+  const double share =
+      movedShare(equalEntries({"a", "b", "c"}), equalEntries({"a", "b", "c", "d"}), 1024);
+  EXPECT_NEAR(share, 0.25, 0.03);
+}
+
+TEST(HashRingTest, RemovedHostGivesUpOnlyItsOwnKeys) {
+  const double share = movedShare(equalEntries({"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"}),
+                                  equalEntries({"10.0.0.1:80", "10.0.0.3:80"}), 1024);
+  EXPECT_NEAR(share, 1.0 / 3, 0.03);
+}
+
+TEST(HashRingTest, NewHostAmongWeightedHostsTakesItsWeightShare) {
+  // Weights 2:1 plus a new host of weight 1: it takes 1/4 of the keys.
+  std::vector<HashTableEntry> before = {{"a", 2.0 / 3}, {"b", 1.0 / 3}};
+  std::vector<HashTableEntry> after = {{"a", 0.5}, {"b", 0.25}, {"c", 0.25}};
+  EXPECT_NEAR(movedShare(before, after, 1024), 0.25, 0.03);
 }
 
 TEST(HashRingTest, RetryAttemptsStepAlongTheRing) {
