@@ -10,6 +10,9 @@ CDN in front of a module mirror would:
   /sumdb/<name>/{supported,latest,lookup/...,tile/...}
 
 Percent-escapes are decoded once (so %21 becomes '!'), '+' is kept as is.
+A single-range "Range: bytes=N-" or "bytes=N-M" is answered 206 with
+Content-Range (416 past the end), honouring a strong "If-Range: <etag>"
+(any other validator, or a different ETag, gets the whole file: 200).
 Anything that is not a regular file under the root is a 404 with a
 text/plain body; methods other than GET and HEAD are a 405.
 
@@ -22,6 +25,12 @@ Knobs the tests use:
   --fail-status S   answer every request (or those matching --fail-regex,
                     or only while --fail-file exists) with status S
   --port 0 --port-file F   bind a free port and write it to F (atomically)
+  --cut-after N     a full (200) .zip answer closes the connection after N
+                    body bytes (an origin dying mid-transfer)
+  --stall-after N   a full (200) .zip answer stops after N body bytes and
+                    holds the connection open, sending nothing more
+  --etag-salt S     mix S into the ETags (another origin's copy of the files)
+  --no-range        ignore Range requests (always answer 200 in full)
   --conn-log FILE   one line per connection accepted and closed: "open PORT"
                     / "close PORT" (the client's port), in order, so a test
                     can tell how many connections were open at once
@@ -151,11 +160,14 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _send_body(self, f, size):
+    def _send_body(self, f, size, limit=None):
+        """Sends `size` bytes of f, or only `limit` of them when set."""
         rate = self.server.opts.rate
         chunk = 64 * 1024
         if rate > 0:
             chunk = max(1024, min(chunk, rate // 20))
+        if limit is not None:
+            size = min(size, limit)
         start = time.monotonic()
         sent = 0
         while sent < size:
@@ -184,7 +196,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         rel, full = found
         st = os.stat(full)
-        etag = '"%x-%x"' % (st.st_size, int(st.st_mtime_ns))
+        etag = '"%x-%x%s"' % (st.st_size, int(st.st_mtime_ns), o.etag_salt)
         last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
@@ -193,17 +205,68 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.server.log_request_line(self.command, self.path, 304, 0)
             return
-        self.send_response(200)
+        byte_range = None if o.no_range else self._range(st.st_size, etag)
+        if byte_range == "unsatisfiable":
+            self.send_response(416)
+            self.send_header("Content-Range", "bytes */%d" % st.st_size)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.server.log_request_line(self.command, self.path, 416, 0)
+            return
+        status, first, length = 200, 0, st.st_size
+        if byte_range is not None:
+            status, (first, last) = 206, byte_range
+            length = last - first + 1
+        self.send_response(status)
         self.send_header("Content-Type", content_type_for(rel))
-        self.send_header("Content-Length", str(st.st_size))
+        self.send_header("Content-Length", str(length))
+        if status == 206:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (first, first + length - 1, st.st_size))
+        if not o.no_range:
+            self.send_header("Accept-Ranges", "bytes")
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_modified)
         self.end_headers()
         sent = 0
+        fault = status == 200 and rel.endswith(".zip") and (o.cut_after or o.stall_after)
         if self.command != "HEAD":
             with open(full, "rb") as f:
-                sent = self._send_body(f, st.st_size)
-        self.server.log_request_line(self.command, self.path, 200, sent)
+                f.seek(first)
+                sent = self._send_body(f, length, (o.cut_after or o.stall_after) if fault else None)
+        self.server.log_request_line(self.command, self.path, status, sent)
+        if fault and sent < length:
+            self.wfile.flush()
+            if o.stall_after:
+                # Hold the connection open with nothing more to send, until
+                # the client gives up (or the origin is stopped).
+                self.connection.settimeout(None)
+                while self.connection.recv(65536):
+                    pass
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _range(self, size, etag):
+        """(first, last) for a satisfiable single byte range, "unsatisfiable",
+        or None to answer in full."""
+        spec = self.headers.get("Range")
+        if not spec:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and (if_range != etag or if_range.startswith("W/")):
+            return None
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", spec.strip())
+        if not m:
+            return None
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else size - 1
+        if first >= size:
+            return "unsatisfiable"
+        if last < first:
+            return None
+        return first, min(last, size - 1)
 
     def do_HEAD(self):
         self.do_GET()
@@ -233,6 +296,12 @@ def main():
     p.add_argument("--port-file", help="write the bound port here")
     p.add_argument("--log", help="append one line per request here")
     p.add_argument("--conn-log", help="append one line per connection opened and closed here")
+    p.add_argument("--cut-after", type=int, default=0,
+                   help="close a full .zip answer's connection after this many body bytes")
+    p.add_argument("--stall-after", type=int, default=0,
+                   help="stop a full .zip answer after this many body bytes, keeping the connection")
+    p.add_argument("--etag-salt", default="", help="mixed into every ETag")
+    p.add_argument("--no-range", action="store_true", help="ignore Range headers")
     p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--rate", type=int, default=0, help="body bytes per second (0: unlimited)")
     p.add_argument("--fail-status", type=int, default=0)

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "source/common/common/logger.h"
 #include "source/filters/goproxy/goproxy_config.h"
 
 namespace modgate::filters::goproxy {
@@ -66,8 +68,14 @@ void Fetch::startAttempt() {
   state_ = State::kAwaitingHeaders;
   status_ = 0;
   error_body_.clear();
-  received_ = 0;
-  content_length_ = -1;
+  if (resuming_) {
+    // The failed answer's back-pressure went with it.
+    paused_ = false;
+    if (resume_timer_) resume_timer_->disableTimer();
+  } else {
+    received_ = 0;
+    content_length_ = -1;
+  }
   if (!cluster.requestAllowed()) {
     // Circuit breaker: the cluster has max_requests in flight already.
     cluster.stats().rq_overflow->Increment();
@@ -99,6 +107,12 @@ void Fetch::startAttempt() {
     options.response_timeout = std::min(options.response_timeout, per_try);
   }
   http::HeaderMap extra;
+  if (resuming_) {
+    // Only the missing bytes, and only of the file the first bytes came
+    // from (a strong ETag; without one, Content-Range's total is checked).
+    extra.add("range", absl::StrCat("bytes=", received_, "-"));
+    if (!etag_.empty()) extra.add("if-range", etag_);
+  }
   request_ =
       upstream_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this, options);
 }
@@ -182,6 +196,8 @@ bool Fetch::maybeRetry(bool connect_failure, bool reset_or_timeout, int status) 
 }
 
 bool Fetch::advance(bool not_found) {
+  // Bytes already went to the sink: another cluster cannot finish them.
+  if (resuming_) return false;
   if (step_ + 1 >= target_.chain.size()) return false;
   const router::ChainStep& step = target_.chain[step_];
   const bool allowed = not_found ? step.on != router::Fallthrough::kServerError
@@ -207,11 +223,19 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
   releaseRetry();
   reportOutlier(upstream::outlierResultForStatus(static_cast<uint32_t>(status_)));
   recordOutcome(status_ >= 500 ? canary::Outcome::k5xx : canary::Outcome::kSuccess);
+  if (resuming_) {
+    onResumeHeaders(*headers, end_stream);
+    return;
+  }
 
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
       int64_t value;
       if (absl::SimpleAtoi(*length, &value)) content_length_ = value;
+    }
+    if (const std::string* etag = headers->headers.get("etag")) {
+      etag_weak_ = absl::StartsWith(*etag, "W/");
+      if (!etag_weak_) etag_ = *etag;
     }
     if (content_length_ >= 0 &&
         static_cast<uint64_t>(content_length_) > maxBodyBytes(target_.kind)) {
@@ -323,7 +347,9 @@ void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
                                   std::string(upstream::failureReasonName(reason)));
   if (!detail.empty()) absl::StrAppend(&text, ": ", std::string(detail));
   if (state_ == State::kStreaming) {
-    // Bytes already went to the sink: no other upstream may finish them.
+    // Bytes already went to the sink: only the rest of the same .zip may
+    // finish them.
+    if (maybeResume(reason, text)) return;
     finishFailed(502, text);
     return;
   }
@@ -337,6 +363,60 @@ void Fetch::onFailure(upstream::FailureReason reason, std::string_view detail) {
   if (maybeRetry(connect_failure, reset_or_timeout, 0)) return;
   if (advance(false)) return;
   finishFailed(reason == upstream::FailureReason::kTimeout ? 504 : 502, text);
+}
+
+bool Fetch::maybeResume(upstream::FailureReason reason, const std::string& text) {
+  // Zips only (immutable, large, and the go command checks their hash);
+  // the total must be known to check the resumed answer against, and a
+  // weak ETag says the bytes may differ.
+  if (target_.kind != modgate::goproxy::RequestKind::kZip || content_length_ < 0 || etag_weak_) {
+    return false;
+  }
+  if (reason != upstream::FailureReason::kReset && reason != upstream::FailureReason::kTimeout) {
+    return false;
+  }
+  if (received_ >= static_cast<uint64_t>(content_length_)) return false;
+  last_error_ = text;
+  resuming_ = true;
+  if (!maybeRetry(false, /*reset_or_timeout=*/true, 0)) return false;
+  LOG_INFO("resuming ", target_.paths[step_], " at byte ", received_, " of ", content_length_,
+           " after: ", text);
+  return true;
+}
+
+std::string Fetch::resumeMismatch(const http::ResponseHeaders& headers) const {
+  if (status_ != 206) {
+    return absl::StrCat(
+        "answered ", status_,
+        status_ == 200 ? " with the whole file (no range support or another ETag)" : "");
+  }
+  const std::string* range = headers.headers.get("content-range");
+  const std::string expected =
+      absl::StrCat("bytes ", received_, "-", content_length_ - 1, "/", content_length_);
+  if (range == nullptr || *range != expected) {
+    return absl::StrCat("Content-Range ", range == nullptr ? "(none)" : *range, " instead of ",
+                        expected);
+  }
+  if (!etag_.empty()) {
+    const std::string* etag = headers.headers.get("etag");
+    if (etag == nullptr || *etag != etag_) {
+      return absl::StrCat("ETag ", etag == nullptr ? "(none)" : *etag, " instead of ", etag_);
+    }
+  }
+  return "";
+}
+
+void Fetch::onResumeHeaders(const http::ResponseHeaders& headers, bool end_stream) {
+  std::string mismatch = resumeMismatch(headers);
+  if (mismatch.empty() && end_stream) mismatch = "no body";
+  if (!mismatch.empty()) {
+    endAttempt(stats::Stats::codeClassIndex(status_));
+    finishFailed(502, absl::StrCat(last_error_, "; resuming at byte ", received_,
+                                   " failed: ", cluster().name(), " ", mismatch));
+    return;
+  }
+  // The rest of the same bytes: the sink goes on where it stopped.
+  state_ = State::kStreaming;
 }
 
 void Fetch::finishFailed(int status, std::string reason) {

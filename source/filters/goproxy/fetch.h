@@ -48,9 +48,11 @@ class UpstreamContext {
 // step, retries to other hosts of the cluster (the cluster's retry policy,
 // within its circuit breakers); across steps, the next cluster is asked
 // after 404/410 (',') or after any error ('|'). Never once body bytes were
-// passed on. A fetch lives on the worker that started it and does not
-// depend on any client stream: clients come and go, the fetch completes and
-// fills the cache.
+// passed on, except that a .zip whose transfer breaks (reset, stall) is
+// resumed, as a retry, with a Range request for the missing bytes that must
+// come back as the same file (206, same total, same ETag). A fetch lives on the worker that started
+// it and does not depend on any client stream: clients come and go, the fetch completes and fills
+// the cache.
 class Fetch : public upstream::ResponseCallbacks,
               public upstream::LoadBalancerContext,
               public event::DeferredDeletable {
@@ -97,6 +99,14 @@ class Fetch : public upstream::ResponseCallbacks,
   void reportOutlier(upstream::OutlierResult result);
   // Retries within the step if the policy allows; true if one is scheduled.
   bool maybeRetry(bool connect_failure, bool reset_or_timeout, int status);
+  // A .zip failed mid-body (reset or stalled): schedules a retry asking for
+  // the missing bytes (Range) if the policy allows; true if one is.
+  bool maybeResume(upstream::FailureReason reason, const std::string& text);
+  // Why a resumed answer cannot continue the body ("" if it can): a 206
+  // whose Content-Range starts at received_ with the same total, and the
+  // same ETag when the first answer had one.
+  std::string resumeMismatch(const http::ResponseHeaders& headers) const;
+  void onResumeHeaders(const http::ResponseHeaders& headers, bool end_stream);
   // Moves to the next step if the current one's separator allows it.
   bool advance(bool not_found);
   void stepFailed(int status, std::string reason);
@@ -126,6 +136,13 @@ class Fetch : public upstream::ResponseCallbacks,
   uint64_t received_ = 0;
   int64_t content_length_ = -1;
   bool paused_ = false;
+  // A .zip that failed mid-body is being resumed from received_ (its first
+  // received_ bytes already went to the sink).
+  bool resuming_ = false;
+  // The first answer's strong ETag ("" if none), which a resumed answer
+  // must repeat; a weak one rules resuming out.
+  std::string etag_;
+  bool etag_weak_ = false;
   event::TimerPtr resume_timer_;
   event::TimerPtr backoff_timer_;
   std::string last_error_;
