@@ -13,8 +13,13 @@
 #      the fixture's bytes);
 #   2. SIGKILL: the origin streaming the zip (300 kB/s) is killed midway:
 #      the other one serves the rest (206);
+#   3. stall: both origins go silent after 300000 bytes of a full answer
+#      (--stall-after) with Cluster.idle_timeout 1s: the stalled transfer is
+#      cut by the idle timeout and resumed on the other origin, the download
+#      taking seconds, not a minute; idle pooled connections close after
+#      the same idle_timeout;
 # and the limit of it:
-#   3. different ETags: the origins' files differ (--etag-salt), so the
+#   4. different ETags: the origins' files differ (--etag-salt), so the
 #      other origin answers If-Range with the whole file (200): modgate does
 #      not splice it, the request fails, nothing is cached.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -136,7 +141,31 @@ else
 fi
 stop_modgate
 
-# ---- 3. another ETag: not spliced -----------------------------------------------------------
+# ---- 3. a stalled transfer: cut by the idle timeout, resumed --------------------------------
+start_named_origin S1 --stall-after 300000
+start_named_origin S2 --stall-after 300000
+ORIGINS=(S1 S2)
+write_cfg "$WORK/stall.yaml" S1 S2 "    idle_timeout: 1s"
+start_modgate -c "$WORK/stall.yaml" --cache-dir "$WORK/cache-stall"
+go_env stall
+cd "$GO_HOME/work" || die "no work dir"
+V=v0.0.0-20220908164124-27713097b956
+start_ms="$(date +%s%N)"
+go_download_sums "stall: go mod download $MOD@$V with the zip stalling at 300000 bytes: the fixture sum" "$MOD@$V"
+ms=$((($(date +%s%N) - start_ms) / 1000000))
+check_resumed stall "$V"
+if grep -q "resuming /$MOD/@v/$V.zip at byte 300000 .* after: .*timeout: no response body bytes .* for 1000 ms" "$MODGATE_STDERR"; then
+  pass "stall: the idle timeout (1s) cut the stalled transfer"
+else fail "stall: the idle timeout (1s) cut the stalled transfer" "$(grep -i resum "$MODGATE_STDERR" | tail -3)"; fi
+if ((ms < 15000)); then pass "stall: the download took ${ms} ms (idle timeout 1 s, not the default 60 s)"
+else fail "stall: the download took well under the default idle timeout" "${ms} ms"; fi
+# idle_timeout also closes idle pooled connections (their /clusters cx_active).
+no_connections() { [[ "$(host_field zr "${O_HOST[S1]}" cx_active) $(host_field zr "${O_HOST[S2]}" cx_active)" == "0 0" ]]; }
+if wait_until 10 no_connections; then pass "stall: idle pooled connections closed after idle_timeout (${WAITED_MS} ms after the download)"
+else fail "stall: idle pooled connections close after idle_timeout" "cx_active: $(host_field zr "${O_HOST[S1]}" cx_active) $(host_field zr "${O_HOST[S2]}" cx_active)"; fi
+stop_modgate
+
+# ---- 4. another ETag: not spliced -----------------------------------------------------------
 start_named_origin C --cut-after 300000
 start_named_origin D --cut-after 300000 --etag-salt other-copy
 ORIGINS=(C D)

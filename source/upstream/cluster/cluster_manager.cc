@@ -251,11 +251,15 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     endpoint->client.verify = !tls.insecure_skip_verify();
     endpoint->client.sni = tls.sni();
     endpoint->client.http2 = proto.http2();
+    endpoint->client.pool_idle_timeout = info.request_options.idle_timeout;
     // Per cluster: a pooled connection counts against the circuit breakers
-    // of the cluster that opened it, so clusters must not share pools.
+    // of the cluster that opened it, so clusters must not share pools. Every
+    // client setting is in it: a reloaded cluster with other settings gets
+    // another client.
     endpoint->client_key =
         absl::StrCat(info.name, "|", endpoint->client.ca_file, "|", endpoint->client.verify, "|",
-                     endpoint->client.http2, "|", endpoint->client.sni);
+                     endpoint->client.http2, "|", endpoint->client.sni, "|",
+                     endpoint->client.pool_idle_timeout.count());
     endpoint->connections =
         std::make_shared<ResourceLimit>(max_connections_per_host, count_cx_overflow);
     endpoint->health_check_path = config.health_check_path();
