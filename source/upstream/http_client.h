@@ -49,6 +49,12 @@ struct RequestOptions {
   std::chrono::milliseconds idle_timeout{30000};      // max gap between body bytes
   int max_redirects = 10;                             // never https -> http
   std::string method = "GET";                         // GET or HEAD
+  // Host header (HTTP/1.1) / :authority (HTTP/2) instead of the URL's
+  // authority, e.g. for a virtual host behind a load balancer address.
+  // Not carried across a redirect to another origin. TLS SNI and
+  // certificate checks still use the URL's host (or ClientSettings::sni).
+  // "" = base.authority().
+  std::string authority;
   // Circuit breakers on connections (default: none). When opening a
   // connection would exceed one, the request waits (a pending request) for
   // a connection of its pool to come free, at most response_timeout, and
@@ -93,8 +99,9 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   // GET (options.method) base.path_prefix + path (`path` already escaped,
-  // starting with '/'). Host header: base.authority(). Callbacks never run
-  // inside send().
+  // starting with '/'). Host header: options.authority, else
+  // base.authority() (a "host" in extra_headers is ignored). Callbacks never
+  // run inside send().
   virtual UpstreamRequest* send(const Url& base, std::string_view path,
                                 const http::HeaderMap& extra_headers, ResponseCallbacks& callbacks,
                                 const RequestOptions& options) = 0;

@@ -49,6 +49,7 @@ UpstreamRequestImpl::UpstreamRequestImpl(HttpClientImpl& client, Origin origin, 
       dispatcher_(client.dispatcher()),
       origin_(std::move(origin)),
       target_(std::move(target)),
+      authority_(options.authority),
       extra_headers_(extra_headers),
       callbacks_(callbacks),
       options_(options) {
@@ -60,6 +61,11 @@ UpstreamRequestImpl::UpstreamRequestImpl(HttpClientImpl& client, Origin origin, 
     }
     if (options_.method != "GET" && options_.method != "HEAD") {
       fail(FailureReason::kProtocolError, "only GET and HEAD are supported");
+      return;
+    }
+    if (!authority_.empty() &&
+        (!validHeaderValue(authority_) || authority_.find_first_of(" \t/") != std::string::npos)) {
+      fail(FailureReason::kProtocolError, "invalid authority " + authority_);
       return;
     }
     for (const auto& entry : extra_headers_.entries()) {
@@ -242,7 +248,7 @@ void UpstreamRequestImpl::sendOn(ClientConnectionPtr connection, bool reused) {
   RequestHead head;
   head.method = options_.method;
   head.target = target_;
-  head.authority = origin_.authority();
+  head.authority = authority_.empty() ? origin_.authority() : authority_;
   head.extra_headers = &extra_headers_;
   connection_->sendRequest(head, *this);
 }
@@ -352,8 +358,10 @@ void UpstreamRequestImpl::followRedirect() {
   RedirectTarget next = std::move(*pending_redirect_);
   pending_redirect_.reset();
   if (!(next.origin == origin_)) {
-    // Credentials are for the origin they were given for.
+    // Credentials (and a virtual host name) are for the origin they were
+    // given for.
     extra_headers_.remove("authorization");
+    authority_.clear();
   }
   origin_ = std::move(next.origin);
   target_ = std::move(next.target);

@@ -85,6 +85,8 @@ class UpstreamRequestImpl : public UpstreamRequest,
   event::Dispatcher& dispatcher_;
   Origin origin_;
   std::string target_;
+  // RequestOptions::authority while the request stays on its first origin.
+  std::string authority_;
   http::HeaderMap extra_headers_;
   ResponseCallbacks& callbacks_;
   const RequestOptions options_;

@@ -86,6 +86,37 @@ TEST_F(HttpClientTest, RequestHead) {
   EXPECT_EQ(c.body.find("evil"), std::string::npos);
 }
 
+TEST_F(HttpClientTest, AuthorityOverridesTheHostHeader) {
+  RequestOptions options;
+  options.authority = "modules.example:8443";
+  Collector c;
+  get("/echo", c, options);
+  ASSERT_TRUE(c.complete) << c.detail;
+  EXPECT_NE(c.body.find("\r\nHost: modules.example:8443\r\n"), std::string::npos) << c.body;
+  EXPECT_EQ(c.body.find("Host: 127.0.0.1"), std::string::npos) << c.body;
+}
+
+TEST_F(HttpClientTest, AuthorityIsNotCarriedToAnotherOrigin) {
+  auto other = OriginProcess::start({});
+  ASSERT_NE(other, nullptr);
+  RequestOptions options;
+  options.authority = "modules.example";
+  Collector c;
+  get("/r/to?u=http://localhost:" + std::to_string(other->port()) + "/echo", c, options);
+  ASSERT_TRUE(c.complete) << c.detail;
+  EXPECT_NE(c.body.find("Host: localhost:" + std::to_string(other->port())), std::string::npos)
+      << c.body;
+}
+
+TEST_F(HttpClientTest, InvalidAuthorityRejected) {
+  RequestOptions options;
+  options.authority = "evil\r\nx-injected: 1";
+  Collector c;
+  get("/hello", c, options);
+  ASSERT_TRUE(c.failed);
+  EXPECT_EQ(c.reason, FailureReason::kProtocolError) << c.detail;
+}
+
 TEST_F(HttpClientTest, PathPrefix) {
   base_ = *Url::parse("http://127.0.0.1:" + std::to_string(origin_->port()) + "/r/");
   EXPECT_EQ(fetch("/target"), "target");

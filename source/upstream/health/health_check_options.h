@@ -25,11 +25,8 @@ struct HealthCheckOptions {
   // endpoint by HealthCheckEndpoint::path_override.
   std::string path;
 
-  // Host header of the probes; "" = the endpoint URL's authority.
-  //
-  // Caveat: HttpClient always sends Url::authority() as Host and drops a
-  // caller-supplied "host" header (the codecs reserve it), so a non-empty
-  // value is passed along but has no effect until HttpClient honours it.
+  // Host header (:authority over HTTP/2) of the probes
+  // (RequestOptions::authority); "" = the endpoint URL's authority.
   std::string host;
 
   std::chrono::milliseconds interval{10000};

@@ -48,8 +48,8 @@ void HealthCheckSession::probe() {
   // A health endpoint is judged by its own answer, as in Envoy: redirects
   // are not followed (the client then fails the probe).
   request_options.max_redirects = 0;
+  request_options.authority = options.host;
   http::HeaderMap headers;
-  if (!options.host.empty()) headers.add("host", options.host);
   response_status_ = 0;
   timeout_timer_->enableTimer(options.timeout);
   // Callbacks never run inside send(), so request_ is set before any can.

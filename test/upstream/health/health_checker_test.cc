@@ -357,5 +357,14 @@ TEST_F(HealthCheckerTest, HostHeaderIsTheUrlAuthorityAndPrefixApplies) {
   EXPECT_EQ(server_.lastHost("/go/health"), "127.0.0.1:" + std::to_string(server_.port()));
 }
 
+TEST_F(HealthCheckerTest, HostOptionSetsTheHostHeader) {
+  options_.host = "health.example.internal:8080";
+  create();
+  HostSharedPtr host = addHost("a", server_.port());
+  checker_->start();
+  ASSERT_TRUE(runUntil(dispatcher_, [&] { return checker_->healthy(*host); }));
+  EXPECT_EQ(server_.lastHost("/health"), "health.example.internal:8080");
+}
+
 }  // namespace
 }  // namespace modgate::upstream
