@@ -251,6 +251,9 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     endpoint->client.verify = !tls.insecure_skip_verify();
     endpoint->client.sni = tls.sni();
     endpoint->client.http2 = proto.http2();
+    // Cluster.http2 promises prior knowledge over cleartext (h2c): an
+    // http:// endpoint has no ALPN to pick h2 by.
+    endpoint->client.http2_prior_knowledge = proto.http2();
     endpoint->client.pool_idle_timeout = info.request_options.idle_timeout;
     // Per cluster: a pooled connection counts against the circuit breakers
     // of the cluster that opened it, so clusters must not share pools. Every
