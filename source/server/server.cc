@@ -89,6 +89,7 @@ absl::Status Server::initialize() {
   cluster_manager_ = std::move(*clusters);
   cluster_manager_->start(main_dispatcher_);
   runtime_.setStaticLayer({bootstrap_.runtime().begin(), bootstrap_.runtime().end()});
+  cluster_manager_->applyRuntime(runtime_.snapshot());
   canary_ = std::make_unique<CanaryManager>(main_dispatcher_, stats_, [this] {
     absl::Status status = publishRoutes();
     if (!status.ok()) LOG_ERROR("route table not updated: ", status.message());
@@ -351,6 +352,7 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
   // windows), runtime holds apply again, and the snapshot is rebuilt with
   // that state; the trial build above already proved the routes resolve.
   runtime_ = std::move(runtime);
+  cluster_manager_->applyRuntime(runtime_.snapshot());
   canary_->update(next);
   canary_->applyRuntime(runtime_.snapshot());
   if (auto rebuilt = buildGoproxyConfig(next, cluster_manager_->clusters(), routeInputs());
@@ -448,11 +450,15 @@ void Server::registerCanaryHandlers() {
                                    std::string(status.message()) + "\n"};
           }
         }
-        if (absl::Status status = canary_->checkRuntime(trial.snapshot()); !status.ok()) {
-          return Admin::Response{400, "text/plain; charset=utf-8",
-                                 std::string(status.message()) + "\n"};
+        for (absl::Status status : {canary_->checkRuntime(trial.snapshot()),
+                                    cluster_manager_->checkRuntime(trial.snapshot())}) {
+          if (!status.ok()) {
+            return Admin::Response{400, "text/plain; charset=utf-8",
+                                   std::string(status.message()) + "\n"};
+          }
         }
         runtime_ = std::move(trial);
+        cluster_manager_->applyRuntime(runtime_.snapshot());
         canary_->applyRuntime(runtime_.snapshot());
         absl::Status status = publishRoutes();
         if (!status.ok()) {

@@ -8,6 +8,9 @@
 #     naming them and change nothing. Overrides survive a reload.
 #   - A sticky route (x-build-id) keeps each build on one cluster.
 #   - A pin header sends a request to the named cluster.
+#   - Runtime clusters.<c>.endpoints.<i>.weight reweights a cluster's
+#     endpoints (round robin 1:3), refuses unknown endpoints and weight 0,
+#     and the configured weight returns when it is removed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
@@ -23,6 +26,8 @@ clusters:
     endpoints: [{url: "${O_URL[A]}"}]
   - name: b
     endpoints: [{url: "${O_URL[B]}"}]
+  - name: both
+    endpoints: [{url: "${O_URL[A]}"}, {url: "${O_URL[B]}"}]
 runtime:
   routes.sticky.a: 50
 routes:
@@ -32,6 +37,9 @@ routes:
       clusters: [{cluster: a, weight: 1}, {cluster: b, weight: 50}]
       runtime_key_prefix: routes.sticky
       stickiness: {header: x-build-id}
+  - name: both
+    match: {prefix: example.com/both/}
+    cluster: both
   - name: main
     weighted_clusters:
       clusters: [{cluster: a, weight: 70}, {cluster: b, weight: 30}]
@@ -82,6 +90,19 @@ assert_eq "GET /runtime?x is not a change" 200 "$(curl -s -o /dev/null -w '%{htt
 
 assert_eq "empty values remove the overrides" 200 "$(runtime_post 'routes.main.a=&routes.main.b=')"
 split_case restored 2000 70 30 3.5
+
+# Endpoint weights by runtime: clusters.<cluster>.endpoints.<index>.weight.
+mkdir -p "$WORK/both"
+split_case both/even 1000 50 50 3
+assert_eq "runtime endpoint weight 3 for both's second endpoint answers 200" 200 \
+  "$(runtime_post 'clusters.both.endpoints.1.weight=3')"
+assert_eq "/clusters shows the new weight" 3 "$(host_field both "${O_HOST[B]}" weight)"
+split_case both/weighted 1000 25 75 3
+assert_eq "an endpoint that does not exist is refused" 400 "$(runtime_post 'clusters.both.endpoints.2.weight=3')"
+assert_match "the 400 names it" 'clusters.both.endpoints.2.weight: no such endpoint' "$(cat "$WORK/runtime.body")"
+assert_eq "weight 0 is refused" 400 "$(runtime_post 'clusters.both.endpoints.0.weight=0')"
+assert_eq "removing the endpoint weight override answers 200" 200 "$(runtime_post 'clusters.both.endpoints.1.weight=')"
+assert_eq "/clusters shows the configured weight again" 1 "$(host_field both "${O_HOST[B]}" weight)"
 
 code="$(curl -s -o /dev/null -w '%{http_code}' -H 'x-pin: b' "$PROXY_URL/example.com/pinned/@v/list")"
 assert_eq "pin header x-pin: b goes to b" "404 0 1" \

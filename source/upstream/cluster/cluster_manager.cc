@@ -471,6 +471,58 @@ void ClusterManager::onHostHealthChanged(const std::string& name) {
   if (publish_) publish_(cluster, factory);
 }
 
+namespace {
+constexpr char kClusterKeyPrefix[] = "clusters.";
+constexpr uint64_t kMaxRuntimeWeight = 128;  // as Endpoint.weight
+std::string weightKey(const std::string& cluster, size_t index) {
+  return absl::StrCat(kClusterKeyPrefix, cluster, ".endpoints.", index, ".weight");
+}
+}  // namespace
+
+absl::Status ClusterManager::checkRuntime(const std::map<std::string, uint64_t>& runtime) const {
+  for (auto it = runtime.lower_bound(std::string(kClusterKeyPrefix));
+       it != runtime.end() && it->first.rfind(kClusterKeyPrefix, 0) == 0; ++it) {
+    bool known = false;
+    for (const auto& [name, cluster] : clusters_) {
+      for (size_t i = 0; i < cluster->hosts().size() && !known; ++i) {
+        known = it->first == weightKey(name, i);
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          it->first, ": no such endpoint (clusters.<cluster>.endpoints.<index>.weight)"));
+    }
+    if (it->second < 1 || it->second > kMaxRuntimeWeight) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(it->first, ": weight ", it->second, " out of range 1..", kMaxRuntimeWeight));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ClusterManager::applyRuntime(const std::map<std::string, uint64_t>& runtime) {
+  for (const auto& [name, cluster] : clusters_) {
+    auto proto = protos_.find(name);
+    bool changed = false;
+    for (size_t i = 0; i < cluster->hosts().size(); ++i) {
+      uint32_t weight = 1;
+      if (proto != protos_.end() && static_cast<int>(i) < proto->second->endpoints_size() &&
+          proto->second->endpoints(static_cast<int>(i)).has_weight()) {
+        weight = proto->second->endpoints(static_cast<int>(i)).weight().value();
+      }
+      auto it = runtime.find(weightKey(name, i));
+      if (it != runtime.end() && it->second >= 1 && it->second <= kMaxRuntimeWeight) {
+        weight = static_cast<uint32_t>(it->second);
+      }
+      if (cluster->hosts()[i]->weight.load() != weight) {
+        cluster->hosts()[i]->weight = weight;
+        changed = true;
+      }
+    }
+    if (changed) onHostHealthChanged(name);  // rebuilds the balancer factory and publishes it
+  }
+}
+
 std::string ClusterManager::dumpClusters() const {
   std::string out;
   for (const auto& [name, cluster] : clusters_) {

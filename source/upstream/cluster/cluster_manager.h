@@ -94,6 +94,14 @@ class ClusterManager {
   // Text for admin /clusters: one line per host and field, Envoy style.
   std::string dumpClusters() const;
 
+  // Runtime keys "clusters.<cluster>.endpoints.<index>.weight" override an
+  // endpoint's configured weight (1..128) until removed; a reload keeps the
+  // override. check* names a key it cannot apply (no such endpoint, weight
+  // out of range) and changes nothing; apply* sets the weights (configured
+  // ones where no override remains) and publishes new balancers.
+  absl::Status checkRuntime(const std::map<std::string, uint64_t>& runtime) const;
+  void applyRuntime(const std::map<std::string, uint64_t>& runtime);
+
   ~ClusterManager();
 
  private:
