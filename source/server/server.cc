@@ -15,6 +15,7 @@
 #include "source/config/config_dump.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
+#include "source/config/yaml_to_json.h"
 #include "source/router/route_table_builder.h"
 #include "source/server/admin/query_params.h"
 #include "source/server/listener_diff.h"
@@ -117,16 +118,8 @@ absl::Status Server::initialize() {
   }
   for (int i = 0; i < bootstrap_.listeners_size(); ++i) {
     const auto& listener = bootstrap_.listeners(i);
-    auto address = network::parseAddress(listener.address());
-    if (!address.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("listeners[", i, "].address: ", address.status().message()));
-    }
-    auto sockets = bindListener(*address);
-    if (!sockets.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("listeners[", i, "].address: ", sockets.status().message()));
-    }
+    auto sockets = bindListener(listener, i);
+    if (!sockets.ok()) return sockets.status();
     addListenerToWorkers(listener.name(), std::move(*sockets));
   }
 
@@ -235,12 +228,20 @@ void Server::publishGoproxyConfig(filters::goproxy::GoproxyConfigSharedPtr confi
 }
 
 absl::StatusOr<std::vector<network::ListenSocketPtr>> Server::bindListener(
-    const network::Address& address) {
+    const config::v1::Listener& listener, size_t index) {
+  auto address = network::parseAddress(listener.address());
+  if (!address.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listeners[", index, "].address: ", address.status().message()));
+  }
   std::vector<network::ListenSocketPtr> sockets;
-  network::Address next = address;
+  network::Address next = *address;
   for (size_t i = 0; i < workers_.size(); ++i) {
     auto socket = network::ListenSocket::bind(next);
-    if (!socket.ok()) return socket.status();  // the bound ones close
+    if (!socket.ok()) {  // the bound ones close
+      return absl::UnavailableError(
+          absl::StrCat("listeners[", index, "].address: ", socket.status().message()));
+    }
     // With port 0, every worker must share the port the first one got.
     if (i == 0) next = (*socket)->localAddress();
     sockets.push_back(std::move(*socket));
@@ -312,17 +313,9 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
   ListenerDiff listeners = diffListeners(bootstrap_.listeners(), next.listeners());
   std::vector<std::pair<size_t, std::vector<network::ListenSocketPtr>>> bound;
   for (size_t i : listeners.added) {
-    auto address = network::parseAddress(next.listeners(i).address());
-    if (!address.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("listeners[", i, "].address: ", address.status().message()));
-    }
-    auto sockets = bindListener(*address);
-    if (!sockets.ok()) {
-      // Returning closes every socket bound so far.
-      return absl::UnavailableError(
-          absl::StrCat("listeners[", i, "].address: ", sockets.status().message()));
-    }
+    // Returning on failure closes every socket bound so far.
+    auto sockets = bindListener(next.listeners(i), i);
+    if (!sockets.ok()) return sockets.status();
     bound.emplace_back(i, std::move(*sockets));
   }
 
@@ -604,30 +597,6 @@ void Server::onReloadSignal(int, short, void* arg) {
 
 namespace {
 
-std::string jsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<int>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string timeText(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
                           absl::UTCTimeZone());
@@ -636,18 +605,19 @@ std::string timeText(int64_t unix_ms) {
 }  // namespace
 
 std::string Server::configDumpJson() const {
-  std::string out = absl::StrCat(
-      "{\"version_info\":", jsonString(configVersion()),
-      ",\"config_sha256\":", jsonString(config_sha256_), ",\"reload_sequence\":", reload_sequence_,
-      ",\"config_path\":", jsonString(config_source_ == nullptr ? "" : config_source_->path()),
-      ",\"loaded_at\":", jsonString(timeText(loaded_at_unix_ms_)),
-      ",\"loaded_at_unix_ms\":", loaded_at_unix_ms_);
+  std::string out =
+      absl::StrCat("{\"version_info\":", config::JsonQuote(configVersion()),
+                   ",\"config_sha256\":", config::JsonQuote(config_sha256_),
+                   ",\"reload_sequence\":", reload_sequence_, ",\"config_path\":",
+                   config::JsonQuote(config_source_ == nullptr ? "" : config_source_->path()),
+                   ",\"loaded_at\":", config::JsonQuote(timeText(loaded_at_unix_ms_)),
+                   ",\"loaded_at_unix_ms\":", loaded_at_unix_ms_);
   if (last_failed_reload_.has_value()) {
-    absl::StrAppend(&out,
-                    ",\"last_failed_reload\":{\"error\":", jsonString(last_failed_reload_->error),
-                    ",\"at\":", jsonString(timeText(last_failed_reload_->at_unix_ms)),
-                    ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
-                    ",\"config_sha256\":", jsonString(last_failed_reload_->sha256), "}");
+    absl::StrAppend(
+        &out, ",\"last_failed_reload\":{\"error\":", config::JsonQuote(last_failed_reload_->error),
+        ",\"at\":", config::JsonQuote(timeText(last_failed_reload_->at_unix_ms)),
+        ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
+        ",\"config_sha256\":", config::JsonQuote(last_failed_reload_->sha256), "}");
   }
   absl::StrAppend(&out, ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n");
   return out;

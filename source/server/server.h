@@ -91,10 +91,11 @@ class Server {
   // Main thread: makes `config` the snapshot new requests use on every
   // worker (posted; requests in flight keep theirs).
   void publishGoproxyConfig(filters::goproxy::GoproxyConfigSharedPtr config);
-  // Binds one socket per worker on `address` (SO_REUSEPORT; with port 0 the
-  // first socket's port for all). Fails as a whole.
+  // Binds one socket per worker on `listener`'s address (SO_REUSEPORT; with
+  // port 0 the first socket's port for all). Fails as a whole, with the
+  // error naming listeners[index].address.
   absl::StatusOr<std::vector<network::ListenSocketPtr>> bindListener(
-      const network::Address& address);
+      const config::v1::Listener& listener, size_t index);
   // Hands one socket to each worker's ConnectionHandler (posted once the
   // workers run).
   void addListenerToWorkers(const std::string& name, std::vector<network::ListenSocketPtr> sockets);
