@@ -264,8 +264,7 @@ void ApplyRolloutDefaults(v1::Route& route) {
       rollout.has_evaluation_interval(), [&] { return rollout.mutable_evaluation_interval(); },
       kDefaultRolloutEvaluationIntervalSeconds);
   DefaultWrapper(
-      rollout.has_fallback_to_stable(), [&] { return rollout.mutable_fallback_to_stable(); },
-      true);
+      rollout.has_fallback_to_stable(), [&] { return rollout.mutable_fallback_to_stable(); }, true);
   for (v1::RolloutGate& gate : *rollout.mutable_gates()) {
     DefaultDuration(
         gate.has_window(), [&] { return gate.mutable_window(); }, kDefaultGateWindowSeconds);

@@ -644,7 +644,8 @@ class Validator {
       std::string gate_path = absl::StrCat(path, ".gates[", i, "]");
       if (gate.metric() == v1::RolloutGate::METRIC_UNSPECIFIED ||
           !v1::RolloutGate::Metric_IsValid(gate.metric())) {
-        Error(gate_path + ".metric", "must be one of ERROR_RATIO, P99_LATENCY_MS, CONTENT_MISMATCH");
+        Error(gate_path + ".metric",
+              "must be one of ERROR_RATIO, P99_LATENCY_MS, CONTENT_MISMATCH");
       }
       if (!(gate.max() >= 0)) Error(gate_path + ".max", "must be >= 0");
       if (gate.relative_to_stable() && gate.metric() == v1::RolloutGate::CONTENT_MISMATCH) {
@@ -777,7 +778,8 @@ class Validator {
     }
     switch (weighted.stickiness().key_case()) {
       case v1::ClientStickiness::kSourceIp:
-        if (!weighted.stickiness().source_ip()) Error(path + ".stickiness.source_ip", "must be true");
+        if (!weighted.stickiness().source_ip())
+          Error(path + ".stickiness.source_ip", "must be true");
         break;
       case v1::ClientStickiness::kHeader:
         HeaderName(path + ".stickiness.header", weighted.stickiness().header());
