@@ -20,14 +20,7 @@ pick_ports 1
 mkdir -p "$WORK/etc"
 write_config() { # FILE ROUTE_PREFIX WEIGHT_B HEALTH_PATH
   cat >"$1" <<EOF
-listeners:
-  - name: main
-    address: 127.0.0.1:${PORTS[0]}
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-concurrency: 2
+$(config_head)
 clusters:
   - name: hc
     endpoints:

@@ -98,3 +98,19 @@ write_unseen() { cat "$1" >"$SHADOW_LINK"; }
 
 # version_is VERSION: /config_dump reports VERSION now.
 version_is() { [[ "$(dump_field version_info)" == "$1" ]]; }
+
+# config_head: the start every reload test config shares: listener "main"
+# on PORTS[0], the admin port, two workers and the cache dir, ending inside
+# the cache block so a caller may add cache fields after it.
+config_head() {
+  cat <<YAML
+listeners:
+  - name: main
+    address: 127.0.0.1:${PORTS[0]}
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+concurrency: 2
+cache:
+  dir: $WORK/cache
+YAML
+}

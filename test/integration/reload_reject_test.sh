@@ -19,14 +19,7 @@ pick_ports 2
 mkdir -p "$WORK/etc"
 CONFIG="$WORK/etc/modgate.yaml"
 cat >"$WORK/good.yaml" <<EOF
-listeners:
-  - name: main
-    address: 127.0.0.1:${PORTS[0]}
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-concurrency: 2
+$(config_head)
 clusters:
   - name: one
     endpoints:

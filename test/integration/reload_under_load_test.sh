@@ -53,16 +53,9 @@ $spf13"; else routes="$spf13
 $google"; fi
   cat >"$1" <<YAML
 # variant $2
-listeners:
-  - name: main
-    address: 127.0.0.1:${PORTS[0]}
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
+$(config_head)
   list_ttl: 1ms
   stale_while_revalidate: 0s
-concurrency: 2
 clusters:
   - name: pool
     endpoints:
