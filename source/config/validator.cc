@@ -57,20 +57,6 @@ bool IsHeaderName(absl::string_view name) {
   return true;
 }
 
-// Dot-separated segments of [a-z0-9_-].
-bool IsRuntimeKey(absl::string_view key) {
-  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
-  char previous = 0;
-  for (char c : key) {
-    if (c == '.' && previous == '.') return false;
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '-' && c != '.') {
-      return false;
-    }
-    previous = c;
-  }
-  return true;
-}
-
 // An absolute request path: starts with '/', no spaces, control characters
 // or fragment.
 bool IsRequestPath(absl::string_view path) {
@@ -838,6 +824,19 @@ class Validator {
 bool IsValidLogLevel(absl::string_view level) {
   return level == "trace" || level == "debug" || level == "info" || level == "warn" ||
          level == "error" || level == "off";
+}
+
+bool IsRuntimeKey(absl::string_view key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
+  char previous = 0;
+  for (char c : key) {
+    if (c == '.' && previous == '.') return false;
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+    previous = c;
+  }
+  return true;
 }
 
 bool IsValidResourceName(absl::string_view name) {

@@ -24,4 +24,8 @@ bool IsValidLogLevel(absl::string_view level);
 // stat names, log lines and URLs without escaping.
 bool IsValidResourceName(absl::string_view name);
 
+// A runtime key: dot-separated segments of [a-z0-9_-], e.g.
+// "routes.public.canary".
+bool IsRuntimeKey(absl::string_view key);
+
 }  // namespace modgate::config

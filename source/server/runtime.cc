@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "source/config/validator.h"
 
 namespace modgate::server {
 namespace {
@@ -17,24 +18,11 @@ std::string jsonObject(const std::map<std::string, uint64_t>& values) {
 
 }  // namespace
 
-bool isRuntimeKey(std::string_view key) {
-  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
-  char previous = 0;
-  for (char c : key) {
-    if (c == '.' && previous == '.') return false;
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-    previous = c;
-  }
-  return true;
-}
-
 absl::Status Runtime::setOverride(std::string_view key_view, std::string_view value_view) {
   // Debian's abseil has its own string_view.
   const absl::string_view key(key_view.data(), key_view.size());
   const absl::string_view value(value_view.data(), value_view.size());
-  if (!isRuntimeKey(key_view)) {
+  if (!config::IsRuntimeKey(key)) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid runtime key \"", key, "\" (dot-separated segments of a-z 0-9 _ -)"));
   }

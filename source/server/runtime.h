@@ -32,7 +32,4 @@ class Runtime {
   std::map<std::string, uint64_t> overrides_;
 };
 
-// Dot-separated segments of [a-z0-9_-], as runtime keys are written.
-bool isRuntimeKey(std::string_view key);
-
 }  // namespace modgate::server
