@@ -240,8 +240,22 @@ stop_origin() {
 }
 
 # How many times the origin was asked for PATH (exact raw request path).
+path_lines() { # PATH FILE: lines whose second field is PATH
+  awk -v p="$1" '$2 == p { n++ } END { print n + 0 }' "$2"
+}
+
 origin_requests() { # PATH [LOG]
-  awk -v p="$1" '$2 == p { n++ } END { print n + 0 }' "${2:-$ORIGIN_LOG}"
+  local log="${2:-$ORIGIN_LOG}" i started
+  # The origin logs a request after sending its body, so a client can hold
+  # the whole answer a moment before the line appears: wait (at most ~2 s)
+  # until every request for PATH that arrived (LOG.start) is logged.
+  for ((i = 0; i < 100; i++)); do
+    [[ -f "$log.start" ]] || break
+    started="$(path_lines "$1" "$log.start")"
+    ((started <= $(path_lines "$1" "$log"))) && break
+    sleep 0.02
+  done
+  path_lines "$1" "$log"
 }
 
 # ---- modgate ---------------------------------------------------------------

@@ -19,7 +19,9 @@ text/plain body; methods other than GET and HEAD are a 405.
 Knobs the tests use:
   --log FILE        one line per request: "METHOD RAW-PATH STATUS BYTES"
                     (RAW-PATH exactly as received), flushed at once, so a
-                    test can count how often the proxy asked for a path
+                    test can count how often the proxy asked for a path;
+                    logged once the answer is sent, while FILE.start gets
+                    "METHOD RAW-PATH" as each request arrives
   --delay-ms N      sleep N ms before answering each request
   --rate B          send bodies at about B bytes per second
   --fail-status S   answer every request (or those matching --fail-regex,
@@ -75,6 +77,7 @@ class OriginServer(ThreadingHTTPServer):
         self.root = os.path.realpath(opts.root)
         self.log_lock = threading.Lock()
         self.log_file = open(opts.log, "a", buffering=1) if opts.log else None
+        self.start_log = open(opts.log + ".start", "a", buffering=1) if opts.log else None
         self.fail_regex = re.compile(opts.fail_regex) if opts.fail_regex else None
         self.conn_log = open(opts.conn_log, "a", buffering=1) if opts.conn_log else None
         super().__init__(addr, handler)
@@ -85,6 +88,13 @@ class OriginServer(ThreadingHTTPServer):
         with self.log_lock:
             self.conn_log.write("%s %d\n" % (event, client_address[1]))
             self.conn_log.flush()
+
+    def log_request_start(self, method, raw_path):
+        if not self.start_log:
+            return
+        with self.log_lock:
+            self.start_log.write("%s %s\n" % (method, raw_path))
+            self.start_log.flush()
 
     def log_request_line(self, method, raw_path, status, nbytes):
         if not self.log_file:
@@ -280,6 +290,12 @@ class Handler(BaseHTTPRequestHandler):
                         [("Allow", "GET, HEAD")])
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
+
+    def parse_request(self):
+        ok = super().parse_request()
+        if ok:
+            self.server.log_request_start(self.command, self.path)
+        return ok
 
     def handle_one_request(self):
         try:

@@ -35,7 +35,13 @@ class TimerImpl : public Timer {
 }  // namespace
 
 DispatcherImpl::DispatcherImpl(std::string name) : name_(std::move(name)) {
-  base_ = event_base_new();
+  // Sockets are edge-triggered and learn of a peer's FIN with EPOLLRDHUP
+  // (network::SocketConnection): insist on a backend that does both (epoll).
+  event_config* config = event_config_new();
+  if (config == nullptr) abort();
+  event_config_require_features(config, EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE);
+  base_ = event_base_new_with_config(config);
+  event_config_free(config);
   if (base_ == nullptr) abort();
   wakeup_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wakeup_fd_ < 0) abort();

@@ -1,67 +1,91 @@
 #include "source/common/network/socket_connection.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <unistd.h>
 
 #include <atomic>
 
 namespace modgate::network {
 namespace {
 std::atomic<uint64_t> next_connection_id{1};
-}
 
-SocketConnection::SocketConnection(event::Dispatcher& dispatcher, int fd,
-                                   std::string remote_address)
-    : SocketConnection(dispatcher,
-                       bufferevent_socket_new(&dispatcher.base(), fd, BEV_OPT_CLOSE_ON_FREE),
-                       std::move(remote_address), State::kOpen) {
+// Small reads (requests, acks) land in a per-thread scratch buffer and are
+// copied into a right-sized chain; once a connection reads in bulk (bodies
+// from an upstream) it reads straight into the input buffer instead.
+constexpr size_t kScratchBytes = 16 * 1024;
+constexpr size_t kBulkReadBytes = 64 * 1024;
+// At most this much is read per event before yielding to other
+// connections, as libevent's bufferevents did.
+constexpr size_t kMaxReadPerEvent = 256 * 1024;
+
+// Activations we make ourselves carry EV_TIMEOUT, so they never pass for
+// socket readiness.
+constexpr short kSelfActivation = EV_TIMEOUT;
+
+void setNoDelay(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
+}  // namespace
 
-SocketConnection::SocketConnection(event::Dispatcher& dispatcher, bufferevent* bev,
+SocketConnection::SocketConnection(event::Dispatcher& dispatcher, int fd,
+                                   std::string remote_address)
+    : SocketConnection(dispatcher, fd, std::move(remote_address), State::kOpen) {
+  setNoDelay(fd);
+}
+
+SocketConnection::SocketConnection(event::Dispatcher& dispatcher, int fd,
                                    std::string remote_address, State state)
     : dispatcher_(dispatcher),
-      bev_(bev),
+      fd_(fd),
       remote_address_(std::move(remote_address)),
       state_(state),
       id_(next_connection_id++) {
-  bufferevent_setcb(bev_, &SocketConnection::onRead, &SocketConnection::onWrite,
-                    &SocketConnection::onEventCb, this);
-  bufferevent_setwatermark(bev_, EV_WRITE, low_watermark_, 0);
-  // libevent caps each read and write at 16 KiB by default, so a 64 KiB
-  // cache hit took five writev() calls and event-loop turns (the 64 KiB zip
-  // benchmark). Let one call move as much as the kernel takes.
-  bufferevent_set_max_single_write(bev_, 4 << 20);
-  bufferevent_set_max_single_read(bev_, 256 << 10);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  if (fd_ >= 0) {
+    // Registered once for the connection's life: edge-triggered, so nothing
+    // is re-armed per request. EV_CLOSED (EPOLLRDHUP) tells a FIN that
+    // arrived together with data from a short read.
+    event_ = event_new(&dispatcher.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_PERSIST | EV_ET,
+                       &SocketConnection::onSocketEvent, this);
+    event_add(event_, nullptr);
+  } else {
+    // No socket (connect() could not create one): the event only carries
+    // the failure report into the loop.
+    event_ = event_new(&dispatcher.base(), -1, 0, &SocketConnection::onSocketEvent, this);
+  }
 }
 
 std::unique_ptr<SocketConnection> SocketConnection::connect(event::Dispatcher& dispatcher,
                                                             const sockaddr* address,
                                                             socklen_t length,
                                                             std::string remote_address) {
-  bufferevent* bev = bufferevent_socket_new(&dispatcher.base(), -1, BEV_OPT_CLOSE_ON_FREE);
+  const int fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int socket_errno = errno;
   std::unique_ptr<SocketConnection> connection(
-      new SocketConnection(dispatcher, bev, std::move(remote_address), State::kConnecting));
-  // Errors surface as a BEV_EVENT_ERROR callback, as for a refused connect.
-  if (bufferevent_socket_connect(bev, const_cast<sockaddr*>(address), length) == 0) {
-    int fd = bufferevent_getfd(bev);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      new SocketConnection(dispatcher, fd, std::move(remote_address), State::kConnecting));
+  if (fd < 0) {
+    connection->connect_errno_ = socket_errno;
   } else {
-    connection->state_ = State::kClosing;
-    // Report asynchronously so the caller can set callbacks first.
-    bufferevent_trigger_event(bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+    setNoDelay(fd);
+    if (::connect(fd, address, length) != 0 && errno != EINPROGRESS) {
+      connection->connect_errno_ = errno;
+    }
   }
+  // Success shows as EV_WRITE; a failure is reported from the loop too, so
+  // the caller can set callbacks first.
+  if (connection->connect_errno_ != 0) event_active(connection->event_, kSelfActivation, 1);
   return connection;
 }
 
 SocketConnection::~SocketConnection() {
-  if (bev_ != nullptr) bufferevent_free(bev_);
+  if (destroyed_ != nullptr) *destroyed_ = true;
+  if (resume_read_ != nullptr) event_free(resume_read_);
+  if (event_ != nullptr) event_free(event_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void SocketConnection::write(buffer::Buffer& data) {
@@ -69,23 +93,26 @@ void SocketConnection::write(buffer::Buffer& data) {
     data.drain(data.length());
     return;
   }
-  bufferevent_write_buffer(bev_, data.raw());
-  checkWatermarks();
+  output_.move(data);
+  checkHighWatermark();
+  scheduleFlush();
 }
 
-size_t SocketConnection::bufferedWriteBytes() const {
-  return bev_ == nullptr ? 0 : evbuffer_get_length(bufferevent_get_output(bev_));
+void SocketConnection::scheduleFlush() {
+  // Inside our own handler the flush happens on the way out; a blocked
+  // socket is flushed by its EV_WRITE; a connecting one once connected.
+  if (in_handler_ || flush_scheduled_ || write_blocked_ || state_ == State::kConnecting) return;
+  flush_scheduled_ = true;
+  event_active(event_, kSelfActivation, 1);
 }
 
 void SocketConnection::setWriteBufferWatermarks(size_t low, size_t high) {
   low_watermark_ = low;
   high_watermark_ = high;
-  if (bev_ == nullptr) return;
-  bufferevent_setwatermark(bev_, EV_WRITE, low_watermark_, 0);
 }
 
-void SocketConnection::checkWatermarks() {
-  if (!above_high_watermark_ && bufferedWriteBytes() > high_watermark_) {
+void SocketConnection::checkHighWatermark() {
+  if (!above_high_watermark_ && output_.length() > high_watermark_) {
     above_high_watermark_ = true;
     if (callbacks_ != nullptr) callbacks_->onAboveWriteBufferHighWatermark();
   }
@@ -94,20 +121,13 @@ void SocketConnection::checkWatermarks() {
 void SocketConnection::readDisable(bool disable) {
   if (state_ == State::kClosed || read_disabled_ == disable) return;
   read_disabled_ = disable;
-  if (disable) {
-    bufferevent_disable(bev_, EV_READ);
-  } else {
-    if (peer_closed_) {
-      // The peer closed while we were not reading: deliver what it sent,
-      // then the close.
-      deliverPendingThenClose();
-      return;
-    }
-    bufferevent_enable(bev_, EV_READ);
-    // Data may already be waiting in the input buffer.
-    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) {
-      bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
-    }
+  if (disable) return;
+  if (peer_closed_ || read_ready_ || input_.length() > 0) {
+    // Bytes (or the close) that arrived while paused raise no new edge:
+    // read and deliver them from the loop.
+    read_ready_ = true;
+    deliver_buffered_ = input_.length() > 0;
+    event_active(event_, kSelfActivation, 1);
   }
 }
 
@@ -115,11 +135,10 @@ void SocketConnection::close(CloseType type) {
   if (state_ == State::kClosed) return;
   // Already flushing: a second flush-close must not discard the output.
   if (state_ == State::kClosing && type == CloseType::kFlushWrite) return;
-  if (type == CloseType::kFlushWrite && state_ == State::kOpen && bufferedWriteBytes() > 0) {
-    // onWrite finishes the close once the output drained.
+  if (type == CloseType::kFlushWrite && state_ == State::kOpen && output_.length() > 0) {
+    // flush() finishes the close once the output drained.
     state_ = State::kClosing;
-    bufferevent_disable(bev_, EV_READ);
-    bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
+    scheduleFlush();
     return;
   }
   closeNow(ConnectionEvent::kLocalClose);
@@ -128,67 +147,184 @@ void SocketConnection::close(CloseType type) {
 void SocketConnection::closeNow(ConnectionEvent event) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
-  // Free the socket now so the peer sees the close at once; the object
-  // itself lives until its owner deletes it.
-  bufferevent_free(bev_);
-  bev_ = nullptr;
+  // Close the socket now so the peer sees it at once; the object itself
+  // lives until its owner deletes it.
+  event_free(event_);
+  event_ = nullptr;
+  if (resume_read_ != nullptr) {
+    event_free(resume_read_);
+    resume_read_ = nullptr;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  output_.drain(output_.length());
   if (callbacks_ != nullptr) callbacks_->onEvent(event);
 }
 
-void SocketConnection::onRead(bufferevent* bev, void* arg) {
-  auto* self = static_cast<SocketConnection*>(arg);
-  if (self->state_ != State::kOpen || self->read_disabled_) return;
-  buffer::Buffer input = buffer::Buffer::borrow(bufferevent_get_input(bev));
-  if (self->callbacks_ != nullptr) self->callbacks_->onData(input);
+void SocketConnection::onSocketEvent(int, short what, void* arg) {
+  static_cast<SocketConnection*>(arg)->handleEvents(what);
 }
 
-void SocketConnection::onWrite(bufferevent*, void* arg) {
-  auto* self = static_cast<SocketConnection*>(arg);
-  if (self->state_ == State::kClosing) {
-    if (self->bufferedWriteBytes() == 0) self->closeNow(ConnectionEvent::kLocalClose);
-    return;
+void SocketConnection::handleEvents(short what) {
+  bool destroyed = false;
+  destroyed_ = &destroyed;
+  in_handler_ = true;
+  flush_scheduled_ = false;
+  if (what & EV_WRITE) write_blocked_ = false;
+  if (what & (EV_READ | EV_CLOSED)) read_ready_ = true;
+
+  bool alive = true;
+  if (state_ == State::kConnecting) alive = onConnectDone(what);
+  if (alive && state_ == State::kOpen && read_ready_ && !read_disabled_) {
+    alive = readAndDeliver((what & EV_CLOSED) != 0);
   }
-  if (self->above_high_watermark_ && self->bufferedWriteBytes() <= self->low_watermark_) {
-    self->above_high_watermark_ = false;
-    if (self->callbacks_ != nullptr) self->callbacks_->onBelowWriteBufferLowWatermark();
+  // Everything the callbacks wrote leaves in one go (a callback run by
+  // flush() may queue more).
+  while (alive && (state_ == State::kOpen || state_ == State::kClosing) && !write_blocked_ &&
+         output_.length() > 0) {
+    alive = flush();
   }
+  if (alive && state_ == State::kClosing && output_.length() == 0) {
+    closeNow(ConnectionEvent::kLocalClose);
+    alive = !destroyed;
+  }
+  if (destroyed) return;
+  destroyed_ = nullptr;
+  in_handler_ = false;
 }
 
-void SocketConnection::onEventCb(bufferevent*, short what, void* arg) {
-  auto* self = static_cast<SocketConnection*>(arg);
-  if (what & BEV_EVENT_CONNECTED) {
-    if (self->state_ == State::kConnecting) {
-      self->state_ = State::kOpen;
-      int fd = bufferevent_getfd(self->bev_);
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      if (self->callbacks_ != nullptr) self->callbacks_->onEvent(ConnectionEvent::kConnected);
-    }
-    return;
+bool SocketConnection::onConnectDone(short what) {
+  int error = connect_errno_;
+  if (error == 0) {
+    // A connect still in progress raises no EV_WRITE (our own activations
+    // do not carry it): keep waiting.
+    if ((what & EV_WRITE) == 0) return true;
+    socklen_t length = sizeof(error);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
   }
-  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-    if (self->state_ == State::kOpen && self->read_disabled_ && self->bev_ != nullptr &&
-        evbuffer_get_length(bufferevent_get_input(self->bev_)) > 0) {
-      // The reader paused with bytes unread: keep them (and the close)
-      // until it resumes.
-      self->peer_closed_ = true;
-      bufferevent_disable(self->bev_, EV_READ);
-      return;
-    }
-    self->deliverPendingThenClose();
-  }
-}
-
-void SocketConnection::deliverPendingThenClose() {
-  // Deliver bytes that arrived just before the close.
-  if (state_ == State::kOpen && bev_ != nullptr &&
-      evbuffer_get_length(bufferevent_get_input(bev_)) > 0 && callbacks_ != nullptr) {
-    buffer::Buffer input = buffer::Buffer::borrow(bufferevent_get_input(bev_));
-    callbacks_->onData(input);
-    if (state_ == State::kClosed) return;
+  bool* destroyed = destroyed_;
+  if (error == 0) {
+    state_ = State::kOpen;
+    if (callbacks_ != nullptr) callbacks_->onEvent(ConnectionEvent::kConnected);
+    return !*destroyed;
   }
   closeNow(ConnectionEvent::kRemoteClose);
+  return !*destroyed;
+}
+
+bool SocketConnection::readAndDeliver(bool peer_sent_fin) {
+  static thread_local char scratch[kScratchBytes];
+  bool* destroyed = destroyed_;
+  size_t total = 0;
+  bool eof = false;
+  while (true) {
+    ssize_t n;
+    size_t asked;
+    if (bulk_reads_) {
+      evbuffer_iovec space;
+      if (evbuffer_reserve_space(input_.raw(), kBulkReadBytes, &space, 1) != 1) abort();
+      asked = space.iov_len;
+      n = ::read(fd_, space.iov_base, asked);
+      if (n > 0) {
+        space.iov_len = static_cast<size_t>(n);
+        evbuffer_commit_space(input_.raw(), &space, 1);
+      }
+    } else {
+      asked = sizeof(scratch);
+      n = ::read(fd_, scratch, asked);
+      if (n > 0) input_.add(scratch, static_cast<size_t>(n));
+    }
+    if (n > 0) {
+      total += static_cast<size_t>(n);
+      bulk_reads_ = static_cast<size_t>(n) == asked;
+      if (static_cast<size_t>(n) < asked && !peer_sent_fin) {
+        // A short read emptied the socket: anything arriving later raises a
+        // new edge, so the EAGAIN read would be wasted.
+        read_ready_ = false;
+        break;
+      }
+      if (total >= kMaxReadPerEvent) {
+        // Leave the rest for the next loop iteration.
+        if (resume_read_ == nullptr) {
+          resume_read_ = evtimer_new(
+              &dispatcher_.base(),
+              [](int, short, void* arg) {
+                static_cast<SocketConnection*>(arg)->handleEvents(kSelfActivation);
+              },
+              this);
+        }
+        const timeval now{0, 0};
+        evtimer_add(resume_read_, &now);
+        break;
+      }
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      read_ready_ = false;
+      break;
+    }
+    eof = true;  // ECONNRESET and friends: the peer is gone
+    break;
+  }
+  if (input_.length() > 0 && callbacks_ != nullptr && (total > 0 || deliver_buffered_)) {
+    deliver_buffered_ = false;
+    callbacks_->onData(input_);
+    if (*destroyed) return false;
+  }
+  if (!eof || state_ != State::kOpen) return true;
+  if (read_disabled_ && input_.length() > 0) {
+    // The reader paused with bytes unread: keep them (and the close) until
+    // it resumes.
+    peer_closed_ = true;
+    return true;
+  }
+  // A client that half-closed right after its request still gets what is
+  // already answered.
+  if (output_.length() > 0 && !write_blocked_) {
+    if (!flush()) return false;
+    if (state_ == State::kClosed) return true;
+  }
+  closeNow(ConnectionEvent::kRemoteClose);
+  return !*destroyed;
+}
+
+bool SocketConnection::flush() {
+  bool* destroyed = destroyed_;
+  evbuffer* out = output_.raw();
+  while (evbuffer_get_length(out) > 0) {
+    // Memory runs go out with writev, file ranges with sendfile. libevent
+    // reports a sendfile() that would block as 0 with errno set, and a file
+    // that ended before its range as 0 without.
+    errno = 0;
+    const int n = evbuffer_write(out, fd_);
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      write_blocked_ = true;
+      break;
+    }
+    // An error, or a file that ended before its range did.
+    closeNow(ConnectionEvent::kRemoteClose);
+    return !*destroyed;
+  }
+  if (state_ == State::kClosing) {
+    if (evbuffer_get_length(out) == 0) {
+      closeNow(ConnectionEvent::kLocalClose);
+      return !*destroyed;
+    }
+    return true;
+  }
+  if (above_high_watermark_ && evbuffer_get_length(out) <= low_watermark_) {
+    above_high_watermark_ = false;
+    if (callbacks_ != nullptr) callbacks_->onBelowWriteBufferLowWatermark();
+    return !*destroyed;
+  }
+  return true;
 }
 
 }  // namespace modgate::network
