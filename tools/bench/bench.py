@@ -695,6 +695,8 @@ def run_rep(rep, opts, origin_url, origin_log):
         os.makedirs(s.dir, exist_ok=True)
     servers = [mg, ng] if rep % 2 == 0 else [ng, mg]
     res = {s.name: {} for s in servers}
+    # --only: a partial run for development, some warm scenarios only.
+    only = set(opts.only.split(",")) if opts.only else None
     try:
         # Phase 1, fresh processes: idle RSS, then 10,000 idle keep-alive connections.
         for s in servers:
@@ -703,17 +705,17 @@ def run_rep(rep, opts, origin_url, origin_log):
         for s in servers:
             res[s.name]["idle_rss_kib"] = s.rss_kib()
             res[s.name]["cmd"] = s.cmd
-        for s in servers:
+        for s in servers if only is None else []:
             res[s.name]["idle_conns"] = idle_conns(s)
             s.check("idle connections")
             log("rep %d: %s idle RSS %d KiB, idle conns %s" % (rep, s.name, res[s.name]["idle_rss_kib"],
                                                               res[s.name]["idle_conns"]))
         # Phase 2, restarted with empty caches: the cold storm.
-        for s in servers:
+        for s in servers if only is None else []:
             s.stop()
             s.start(fresh=True)
         time.sleep(0.5)
-        for s in servers:
+        for s in servers if only is None else []:
             r = storm(s, origin_log)
             s.check("storm")
             res[s.name]["storm"] = r
@@ -729,6 +731,8 @@ def run_rep(rep, opts, origin_url, origin_log):
             warm_up(files[s.name], s)
             log("rep %d: %s warmed up in %.1fs" % (rep, s.name, time.monotonic() - t))
         for key, kind, h1, conns, streams in WARM:
+            if only is not None and key not in only:
+                continue
             for s in servers:
                 r = h2load(s, files[s.name], kind, h1, conns, streams, opts.duration, origin_log)
                 s.check(key)
@@ -805,9 +809,17 @@ def check(op, value, target):
 
 def summarize(reps):
     rows = []
+    def value(get, result):
+        try:
+            return get(result)
+        except (KeyError, TypeError):  # not measured in this (--only) run
+            return None
+
     for label, get, fmt, rtarget, atarget in metric_rows():
-        mv = [get(r["modgate"]) for r in reps]
-        nv = [get(r["nginx"]) for r in reps]
+        mv = [value(get, r["modgate"]) for r in reps]
+        nv = [value(get, r["nginx"]) for r in reps]
+        if all(v is None for v in mv + nv):
+            continue
         ratios = [m / n if (m is not None and n) else None for m, n in zip(mv, nv)]
         row = {"label": label, "fmt": fmt, "modgate": mv, "nginx": nv, "ratio": ratios,
                "m_med": med(mv), "n_med": med(nv), "r_med": med(ratios)}
@@ -1034,6 +1046,8 @@ def main():
     p.add_argument("--duration", type=int, default=8)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--docs", help="write the markdown report here")
+    p.add_argument("--only", help="comma-separated warm scenarios (%s); skips the rest" %
+                   ",".join(w[0] for w in WARM))
     opts = p.parse_args()
     with open("/proc/loadavg") as fp:
         opts.loadavg_start = fp.read().strip()

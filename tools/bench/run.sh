@@ -5,6 +5,9 @@
 #                                writes docs/benchmarks.md (~8 minutes)
 #   tools/bench/run.sh --quick   smoke test: 1 repetition, 3 s per scenario,
 #                                report in the work directory only
+#   --only A,B                   only these warm scenarios (info_h1, info_h2c,
+#                                zip64k_h1, zip10m_h1, list_h1): a development
+#                                A/B; no report is written
 #   --worktree                   build modgate from the working tree as it is
 #                                (default: from a snapshot of the committed HEAD,
 #                                so results belong to one commit even while
@@ -24,11 +27,15 @@ WORKERS=${BENCH_WORKERS:-1}
 
 quick=0
 worktree=0
-for a in "$@"; do
+only=
+while [ $# -gt 0 ]; do
+  a=$1
+  shift
   case "$a" in
+    --only) only=${1:?--only needs a list}; shift ;;
     --quick) quick=1 ;;
     --worktree) worktree=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -70,7 +77,10 @@ cp -f "$BIN" "$TMP/modgate"
 
 python3 "$HERE/gen_modules.py" "$TMP/data" >&2
 
-if [ "$quick" = 1 ]; then
+if [ -n "$only" ]; then
+  args=(--only "$only" --workdir "$TMP/only")
+  [ "$quick" = 1 ] && args+=(--reps 1 --duration 3)
+elif [ "$quick" = 1 ]; then
   args=(--reps 1 --duration 3 --workdir "$TMP/quick")
   [ -n "${BENCH_DOCS:-}" ] && args+=(--docs "$BENCH_DOCS")
 else
