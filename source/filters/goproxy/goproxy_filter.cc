@@ -70,17 +70,17 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     return;
   }
   head_ = headers.method == "HEAD";
-  auto parsed = modgate::goproxy::ParseRequest(headers.path);
+  auto parsed = worker_.requestCache().parse(headers.path);
   if (auto* error = std::get_if<modgate::goproxy::RequestError>(&parsed)) {
     localReply(error->status, error->reason);
     return;
   }
-  request_ = std::move(std::get<modgate::goproxy::Request>(parsed));
+  request_ = std::move(std::get<std::shared_ptr<const modgate::goproxy::Request>>(parsed));
 
   // A database configured with its own URL is always supported.
-  if (request_.kind == RequestKind::kSumdbSupported &&
-      config_->routes->sumdb(request_.sumdb_name) != nullptr &&
-      config_->routes->sumdb(request_.sumdb_name)->cluster != nullptr) {
+  if (request_->kind == RequestKind::kSumdbSupported &&
+      config_->routes->sumdb(request_->sumdb_name) != nullptr &&
+      config_->routes->sumdb(request_->sumdb_name)->cluster != nullptr) {
     sendHeaders(200, "text/plain; charset=utf-8", 0, "HIT", true);
     return;
   }
@@ -92,7 +92,7 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
 
   // Pass-through: a query (.info for a branch or "v1.2") has no stable
   // answer to cache; nor does anything when the client asks for no fetch.
-  const bool cacheable = request_.kind != RequestKind::kInfo || request_.canonical_version;
+  const bool cacheable = request_->kind != RequestKind::kInfo || request_->canonical_version;
   if (!cacheable) {
     if (config_->offline) {
       localReply(404, "not available offline: version queries need an upstream");
@@ -103,7 +103,7 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     return;
   }
 
-  std::shared_ptr<const cache::Entry> entry = config_->cache->lookup(request_.cache_key);
+  std::shared_ptr<const cache::Entry> entry = config_->cache->lookup(request_->cache_key);
   if (entry != nullptr && entry->fresh(common::wallClockUnixMs())) {
     serveEntry(entry, "HIT");
     return;
@@ -113,7 +113,7 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     if (entry != nullptr && config_->serve_stale) {
       serveEntry(entry, "STALE");
     } else {
-      localReply(404, absl::StrCat("not found: ", request_.cache_key,
+      localReply(404, absl::StrCat("not found: ", request_->cache_key,
                                    " is not cached and fetching is disabled"));
     }
     return;
@@ -131,17 +131,18 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
 }
 
 bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
-  if (isSumdb(request_.kind)) {
-    const router::SumDb* db = config_->routes->sumdb(request_.sumdb_name);
+  if (isSumdb(request_->kind)) {
+    const router::SumDb* db = config_->routes->sumdb(request_->sumdb_name);
     if (db != nullptr && db->cluster != nullptr) {
       sumdb_ = db;
       return true;
     }
   }
-  const router::Route* route = config_->routes->match(request_, headers);
+  const router::Route* route = config_->routes->match(*request_, headers);
   if (route == nullptr) {
-    localReply(404, absl::StrCat("not found: no route for ",
-                                 request_.module.empty() ? request_.cache_key : request_.module));
+    localReply(404,
+               absl::StrCat("not found: no route for ",
+                            request_->module.empty() ? request_->cache_key : request_->module));
     return false;
   }
   if (route->direct_response.has_value()) {
@@ -158,11 +159,11 @@ bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
 
 Fetch::Target GoproxyFilter::buildTarget(const http::RequestHeaders& headers) {
   Fetch::Target target;
-  target.kind = request_.kind;
-  if (!request_.module.empty()) target.hash_key = upstream::hashModulePath(request_.module);
+  target.kind = request_->kind;
+  if (!request_->module.empty()) target.hash_key = upstream::hashModulePath(request_->module);
   if (sumdb_ != nullptr) {
     target.chain.push_back(router::ChainStep{sumdb_->cluster, router::Fallthrough::kNotFound});
-    target.paths.push_back(absl::StrCat("/", request_.sumdb_path));
+    target.paths.push_back(absl::StrCat("/", request_->sumdb_path));
     return target;
   }
   if (route_->split.has_value()) {
@@ -170,7 +171,7 @@ Fetch::Target GoproxyFilter::buildTarget(const http::RequestHeaders& headers) {
   } else {
     target.chain = route_->chain;
   }
-  target.paths.assign(target.chain.size(), request_.upstream_path);
+  target.paths.assign(target.chain.size(), request_->upstream_path);
   return target;
 }
 
@@ -198,8 +199,9 @@ void GoproxyFilter::chooseFromSplit(const router::WeightedSplit& split,
 
 std::optional<Fetch::Target> GoproxyFilter::shadowTarget(const Fetch::Target& served) {
   // Module content only: .mod, .zip and the .info of a canonical version.
-  const bool artifact = request_.kind == RequestKind::kMod || request_.kind == RequestKind::kZip ||
-                        (request_.kind == RequestKind::kInfo && request_.canonical_version);
+  const bool artifact = request_->kind == RequestKind::kMod ||
+                        request_->kind == RequestKind::kZip ||
+                        (request_->kind == RequestKind::kInfo && request_->canonical_version);
   if (route_ == nullptr || !route_->shadow.has_value() || !artifact) return std::nullopt;
   const router::ShadowPolicy& shadow = *route_->shadow;
   if (static_cast<double>(worker_.random() % 10000) >= shadow.percent * 100) return std::nullopt;
@@ -214,8 +216,8 @@ std::optional<Fetch::Target> GoproxyFilter::shadowTarget(const Fetch::Target& se
   }
   Fetch::Target target;
   target.chain.push_back(router::ChainStep{cluster, router::Fallthrough::kNotFound, outcomes});
-  target.paths.push_back(request_.upstream_path);
-  target.kind = request_.kind;
+  target.paths.push_back(request_->upstream_path);
+  target.kind = request_->kind;
   target.hash_key = served.hash_key;
   return target;
 }
@@ -230,7 +232,7 @@ void GoproxyFilter::sendHeaders(int status, const std::string& content_type, int
   response.headers.add("x-cache", cache_status);
   if (status == 200) {
     response.headers.add("cache-control",
-                         request_.immutable() ? "public, max-age=604800" : "public, max-age=60");
+                         request_->immutable() ? "public, max-age=604800" : "public, max-age=60");
   } else {
     response.headers.add("cache-control", "public, max-age=60");
   }
@@ -309,12 +311,13 @@ void GoproxyFilter::sendFile(const std::shared_ptr<const buffer::FileHandle>& fi
 
 void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
   bool created = false;
-  inflight_ = config_->inflight->join(request_.cache_key, created);
+  inflight_ = config_->inflight->join(request_->cache_key, created);
   if (created) {
-    std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(config_, request_, inflight_);
+    std::unique_ptr<FetchSink> sink =
+        std::make_unique<CacheFillSink>(config_, *request_, inflight_);
     std::optional<Fetch::Target> shadow = shadowTarget(target);
     if (shadow.has_value()) {
-      canary::ArtifactKey key{request_.module, request_.version, artifactName(request_.kind)};
+      canary::ArtifactKey key{request_->module, request_->version, artifactName(request_->kind)};
       const auto& comparator = route_->shadow->comparator;
       sink = std::make_unique<ServedDigestSink>(std::move(sink), worker_.dispatcher(), comparator,
                                                 key);
@@ -332,10 +335,10 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
 
 void GoproxyFilter::revalidate(Fetch::Target target) {
   bool created = false;
-  std::shared_ptr<cache::Inflight> inflight = config_->inflight->join(request_.cache_key, created);
+  std::shared_ptr<cache::Inflight> inflight = config_->inflight->join(request_->cache_key, created);
   if (!created) return;  // a refresh is already under way
   worker_.startFetch(std::move(target),
-                     std::make_unique<CacheFillSink>(config_, request_, std::move(inflight)),
+                     std::make_unique<CacheFillSink>(config_, *request_, std::move(inflight)),
                      config_->max_pending_disk_bytes);
 }
 
@@ -456,7 +459,7 @@ void GoproxyFilter::onFetchData(buffer::Buffer& data) {
 
 void GoproxyFilter::onFetchComplete(uint64_t) {
   if (destroyed_) return;
-  sendHeaders(200, contentType(request_.kind), static_cast<int64_t>(passthrough_body_.size()),
+  sendHeaders(200, contentType(request_->kind), static_cast<int64_t>(passthrough_body_.size()),
               "MISS", passthrough_body_.empty());
   if (!passthrough_body_.empty() && !head_) {
     buffer::Buffer body;

@@ -74,7 +74,8 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   GoproxyConfigSharedPtr config_;
   WorkerContext& worker_;
   http::StreamFilterCallbacks* callbacks_ = nullptr;
-  modgate::goproxy::Request request_;
+  // From the worker's RequestCache: shared, immutable.
+  std::shared_ptr<const modgate::goproxy::Request> request_;
   // The matched route; lives as long as config_.
   const router::Route* route_ = nullptr;
   const router::SumDb* sumdb_ = nullptr;

@@ -4,9 +4,11 @@
 
 namespace modgate::filters::goproxy {
 
-WorkerContext::WorkerContext(event::Dispatcher& dispatcher, uint64_t seed)
+WorkerContext::WorkerContext(event::Dispatcher& dispatcher, uint64_t seed,
+                             size_t open_file_capacity)
     : dispatcher_(dispatcher),
       clusters_(seed),
+      open_files_(open_file_capacity),
       // Never zero (xorshift's fixed point); distinct per worker and run.
       random_state_(
           (seed * 0x9E3779B97F4A7C15ull) ^

@@ -6,6 +6,7 @@
 #include "source/common/event/dispatcher.h"
 #include "source/filters/goproxy/fetch.h"
 #include "source/filters/goproxy/open_file_cache.h"
+#include "source/goproxy/request_cache.h"
 #include "source/upstream/cluster/cluster_manager.h"
 #include "source/upstream/http_client.h"
 
@@ -15,7 +16,8 @@ namespace modgate::filters::goproxy {
 // connection pools) and the fetches this worker drives for the whole process.
 class WorkerContext : public UpstreamContext {
  public:
-  WorkerContext(event::Dispatcher& dispatcher, uint64_t seed);
+  // `open_file_capacity`: how many cache files this worker keeps open.
+  WorkerContext(event::Dispatcher& dispatcher, uint64_t seed, size_t open_file_capacity);
   ~WorkerContext() override;
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
@@ -27,6 +29,7 @@ class WorkerContext : public UpstreamContext {
   // A new balancer factory for `cluster`, posted by the cluster manager.
   upstream::ThreadLocalClusters& clusters() { return clusters_; }
   OpenFileCache& openFiles() { return open_files_; }
+  modgate::goproxy::RequestCache& requestCache() { return request_cache_; }
   // A fast per-worker pseudo-random number (weighted splits, shadow
   // sampling): xorshift64*, no locks, not for secrets.
   uint64_t random() {
@@ -50,7 +53,9 @@ class WorkerContext : public UpstreamContext {
 
   event::Dispatcher& dispatcher_;
   upstream::ThreadLocalClusters clusters_;
-  OpenFileCache open_files_{256};
+  OpenFileCache open_files_;
+  // Sized for the distinct targets of a large build's module graph.
+  modgate::goproxy::RequestCache request_cache_{8192};
   uint64_t random_state_;
   std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
