@@ -1,36 +1,40 @@
 #include "source/common/buffer/buffer.h"
 
 #include <event2/buffer.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace modgate::buffer {
 
-Buffer::Buffer() : buffer_(evbuffer_new()), owned_(true) {
+Buffer::Buffer() : buffer_(evbuffer_new()) {
   if (buffer_ == nullptr) abort();
 }
 
-Buffer::Buffer(evbuffer* raw, Borrowed) : buffer_(raw), owned_(false) {}
-
-Buffer Buffer::borrow(evbuffer* raw) { return Buffer(raw, Borrowed{}); }
-
 Buffer::~Buffer() {
-  if (owned_ && buffer_ != nullptr) evbuffer_free(buffer_);
+  if (buffer_ != nullptr) evbuffer_free(buffer_);
 }
 
-Buffer::Buffer(Buffer&& other) noexcept : buffer_(other.buffer_), owned_(other.owned_) {
+Buffer::Buffer(Buffer&& other) noexcept
+    : buffer_(other.buffer_),
+      sendfile_at_(other.sendfile_at_),
+      sendfile_untracked_(other.sendfile_untracked_) {
   other.buffer_ = nullptr;
-  other.owned_ = false;
+  other.sendfile_at_ = kNoSendfile;
+  other.sendfile_untracked_ = false;
 }
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
-    if (owned_ && buffer_ != nullptr) evbuffer_free(buffer_);
+    if (buffer_ != nullptr) evbuffer_free(buffer_);
     buffer_ = other.buffer_;
-    owned_ = other.owned_;
+    sendfile_at_ = other.sendfile_at_;
+    sendfile_untracked_ = other.sendfile_untracked_;
     other.buffer_ = nullptr;
-    other.owned_ = false;
+    other.sendfile_at_ = kNoSendfile;
+    other.sendfile_untracked_ = false;
   }
   return *this;
 }
@@ -78,8 +82,10 @@ bool Buffer::addFileForSendfile(int fd, off_t offset, size_t length) {
     ::close(fd);
     return false;
   }
+  const size_t at = this->length();
   const int rc = evbuffer_add_file_segment(buffer_, segment, 0, static_cast<ev_off_t>(length));
   evbuffer_file_segment_free(segment);  // the buffer holds its own reference
+  if (rc == 0) noteSendfileAppended(at);
   return rc == 0;
 }
 
@@ -104,20 +110,93 @@ bool Buffer::addFileRange(std::shared_ptr<const FileHandle> file, off_t offset, 
         delete static_cast<std::shared_ptr<const FileHandle>*>(arg);
       },
       holder);
+  const size_t at = this->length();
   const int rc = evbuffer_add_file_segment(buffer_, segment, 0, static_cast<ev_off_t>(length));
   evbuffer_file_segment_free(segment);  // the buffer holds its own reference
+  if (rc == 0 && sendfile) noteSendfileAppended(at);
   return rc == 0;
 }
 
-void Buffer::move(Buffer& other) { evbuffer_add_buffer(buffer_, other.buffer_); }
+void Buffer::noteSendfileAppended(size_t at) {
+  if (!sendfile_untracked_ && sendfile_at_ == kNoSendfile) sendfile_at_ = at;
+}
+
+void Buffer::noteDrained(size_t length) {
+  if (this->length() == 0) {
+    sendfile_at_ = kNoSendfile;
+    sendfile_untracked_ = false;
+  } else if (sendfile_at_ != kNoSendfile) {
+    if (length <= sendfile_at_) {
+      sendfile_at_ -= length;
+    } else {
+      // Into or past the first range: where the next one starts is unknown.
+      sendfile_at_ = kNoSendfile;
+      sendfile_untracked_ = true;
+    }
+  }
+}
+
+void Buffer::move(Buffer& other) {
+  const size_t before = length();
+  evbuffer_add_buffer(buffer_, other.buffer_);
+  if (other.sendfile_untracked_) {
+    sendfile_untracked_ = true;
+    sendfile_at_ = kNoSendfile;
+  } else if (other.sendfile_at_ != kNoSendfile) {
+    noteSendfileAppended(before + other.sendfile_at_);
+  }
+  other.sendfile_at_ = kNoSendfile;
+  other.sendfile_untracked_ = false;
+}
 
 void Buffer::move(Buffer& other, size_t length) {
+  const size_t before = this->length();
+  const bool moves_sendfile = other.sendfile_untracked_ ||
+                              (other.sendfile_at_ != kNoSendfile && other.sendfile_at_ < length);
   evbuffer_remove_buffer(other.buffer_, buffer_, length);
+  if (moves_sendfile) {
+    // Whether (and where) the moved part holds a range is not tracked.
+    sendfile_untracked_ = true;
+    sendfile_at_ = kNoSendfile;
+  }
+  other.noteDrained(this->length() - before);
 }
 
 size_t Buffer::length() const { return evbuffer_get_length(buffer_); }
 
-void Buffer::drain(size_t length) { evbuffer_drain(buffer_, length); }
+void Buffer::drain(size_t length) {
+  const size_t before = this->length();
+  evbuffer_drain(buffer_, length);
+  noteDrained(before - this->length());
+}
+
+int Buffer::writeTo(int fd) {
+  if (sendfile_at_ != kNoSendfile && sendfile_at_ > 0) {
+    constexpr int kMaxVecs = 16;
+    evbuffer_iovec vecs[kMaxVecs];
+    const int chains =
+        evbuffer_peek(buffer_, static_cast<ev_ssize_t>(sendfile_at_), nullptr, vecs, kMaxVecs);
+    if (chains > 0 && chains <= kMaxVecs) {
+      // The chains cover at least sendfile_at_ bytes; stop exactly there.
+      size_t total = 0;
+      for (int i = 0; i < chains; ++i) {
+        vecs[i].iov_len = std::min(vecs[i].iov_len, sendfile_at_ - total);
+        total += vecs[i].iov_len;
+      }
+      msghdr message{};
+      static_assert(sizeof(iovec) == sizeof(evbuffer_iovec));
+      message.msg_iov = reinterpret_cast<iovec*>(vecs);
+      message.msg_iovlen = static_cast<size_t>(chains);
+      const ssize_t n = ::sendmsg(fd, &message, MSG_MORE | MSG_NOSIGNAL);
+      if (n > 0) drain(static_cast<size_t>(n));
+      return static_cast<int>(n);
+    }
+  }
+  const size_t before = length();
+  const int n = evbuffer_write(buffer_, fd);
+  if (n > 0) noteDrained(before - length());
+  return n;
+}
 
 size_t Buffer::copyOut(void* out, size_t length) const {
   ev_ssize_t n = evbuffer_copyout(buffer_, out, length);

@@ -295,13 +295,12 @@ bool SocketConnection::readAndDeliver(bool peer_sent_fin) {
 
 bool SocketConnection::flush() {
   bool* destroyed = destroyed_;
-  evbuffer* out = output_.raw();
-  while (evbuffer_get_length(out) > 0) {
+  while (output_.length() > 0) {
     // Memory runs go out with writev, file ranges with sendfile. libevent
     // reports a sendfile() that would block as 0 with errno set, and a file
     // that ended before its range as 0 without.
     errno = 0;
-    const int n = evbuffer_write(out, fd_);
+    const int n = output_.writeTo(fd_);
     if (n > 0) continue;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -313,13 +312,13 @@ bool SocketConnection::flush() {
     return !*destroyed;
   }
   if (state_ == State::kClosing) {
-    if (evbuffer_get_length(out) == 0) {
+    if (output_.length() == 0) {
       closeNow(ConnectionEvent::kLocalClose);
       return !*destroyed;
     }
     return true;
   }
-  if (above_high_watermark_ && evbuffer_get_length(out) <= low_watermark_) {
+  if (above_high_watermark_ && output_.length() <= low_watermark_) {
     above_high_watermark_ = false;
     if (callbacks_ != nullptr) callbacks_->onBelowWriteBufferLowWatermark();
     return !*destroyed;
