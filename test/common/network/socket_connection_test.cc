@@ -84,6 +84,13 @@ class SocketConnectionTest : public testing::Test {
     EXPECT_GE(fd, 0);
     return std::make_unique<SocketConnection>(dispatcher_, fd, "127.0.0.1:client");
   }
+  // A connected pair with recorders: client_ (still connecting) and server_.
+  void connectPair() {
+    client_ = connectClient();
+    client_->setCallbacks(client_cb_);
+    server_ = acceptServer();
+    server_->setCallbacks(server_cb_);
+  }
   int rawClient() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address_), sizeof(address_)), 0);
@@ -99,6 +106,11 @@ class SocketConnectionTest : public testing::Test {
   event::TimerPtr deadline_;
   int listen_fd_ = -1;
   sockaddr_in address_{};
+  Recorder client_cb_;
+  Recorder server_cb_;
+  // Declared last: destroyed before the recorders and the dispatcher.
+  std::unique_ptr<SocketConnection> client_;
+  std::unique_ptr<SocketConnection> server_;
 };
 
 TEST_F(SocketConnectionTest, ConnectsAndEchoes) {
@@ -156,51 +168,41 @@ TEST_F(SocketConnectionTest, BackPressureDeliversEveryByteInOrder) {
   // 8 MiB to a reader that pauses: the writer crosses its high watermark,
   // then falls below the low one once the reader resumes.
   const std::string body = pattern(8 << 20);
-  auto client = connectClient();
-  Recorder client_cb;
-  client->setCallbacks(client_cb);
-  auto server = acceptServer();
-  Recorder server_cb;
-  server->setCallbacks(server_cb);
-  server->setWriteBufferWatermarks(64 << 10, 256 << 10);
-  client->readDisable(true);
+  connectPair();
+  server_->setWriteBufferWatermarks(64 << 10, 256 << 10);
+  client_->readDisable(true);
   buffer::Buffer data;
   data.add(body);
-  server->write(data);
-  EXPECT_EQ(server_cb.above, 1);
-  auto resume = dispatcher_.createTimer([&] { client->readDisable(false); });
+  server_->write(data);
+  EXPECT_EQ(server_cb_.above, 1);
+  auto resume = dispatcher_.createTimer([&] { client_->readDisable(false); });
   resume->enableTimer(milliseconds(200));
-  client_cb.on_data = [&](buffer::Buffer&) {
-    if (client_cb.received.size() == body.size()) dispatcher_.exit();
+  client_cb_.on_data = [&](buffer::Buffer&) {
+    if (client_cb_.received.size() == body.size()) dispatcher_.exit();
   };
   dispatcher_.run();
-  EXPECT_EQ(client_cb.received.size(), body.size());
-  EXPECT_TRUE(client_cb.received == body);
-  EXPECT_EQ(server_cb.below, 1);
-  EXPECT_EQ(server->bufferedWriteBytes(), 0u);
+  EXPECT_EQ(client_cb_.received.size(), body.size());
+  EXPECT_TRUE(client_cb_.received == body);
+  EXPECT_EQ(server_cb_.below, 1);
+  EXPECT_EQ(server_->bufferedWriteBytes(), 0u);
 }
 
 TEST_F(SocketConnectionTest, FlushCloseSendsEverythingFirst) {
   const std::string body = pattern(4 << 20);
-  auto client = connectClient();
-  Recorder client_cb;
-  client->setCallbacks(client_cb);
-  auto server = acceptServer();
-  Recorder server_cb;
-  server->setCallbacks(server_cb);
+  connectPair();
   buffer::Buffer data;
   data.add(body);
-  server->write(data);
-  server->close(CloseType::kFlushWrite);
-  EXPECT_TRUE(server->isOpen());  // still flushing
-  client_cb.on_event = [&](ConnectionEvent event) {
+  server_->write(data);
+  server_->close(CloseType::kFlushWrite);
+  EXPECT_TRUE(server_->isOpen());  // still flushing
+  client_cb_.on_event = [&](ConnectionEvent event) {
     if (event == ConnectionEvent::kRemoteClose) dispatcher_.exit();
   };
   dispatcher_.run();
-  EXPECT_TRUE(client_cb.received == body);
-  EXPECT_FALSE(server->isOpen());
-  ASSERT_FALSE(server_cb.events.empty());
-  EXPECT_EQ(server_cb.events.back(), ConnectionEvent::kLocalClose);
+  EXPECT_TRUE(client_cb_.received == body);
+  EXPECT_FALSE(server_->isOpen());
+  ASSERT_FALSE(server_cb_.events.empty());
+  EXPECT_EQ(server_cb_.events.back(), ConnectionEvent::kLocalClose);
 }
 
 TEST_F(SocketConnectionTest, HalfClosedClientStillGetsItsAnswer) {
@@ -271,23 +273,18 @@ TEST_F(SocketConnectionTest, FileRangesGoOutWithSendfile) {
   ASSERT_EQ(::write(file_fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
   auto file = std::make_shared<const buffer::FileHandle>(file_fd);
 
-  auto client = connectClient();
-  Recorder client_cb;
-  client->setCallbacks(client_cb);
-  auto server = acceptServer();
-  Recorder server_cb;
-  server->setCallbacks(server_cb);
+  connectPair();
   buffer::Buffer data;
   data.add("head:");
   ASSERT_TRUE(data.addFileRange(file, 1000, content.size() - 2000, /*sendfile=*/true));
   data.add(":tail");
-  server->write(data);
+  server_->write(data);
   const std::string expected = "head:" + content.substr(1000, content.size() - 2000) + ":tail";
-  client_cb.on_data = [&](buffer::Buffer&) {
-    if (client_cb.received.size() >= expected.size()) dispatcher_.exit();
+  client_cb_.on_data = [&](buffer::Buffer&) {
+    if (client_cb_.received.size() >= expected.size()) dispatcher_.exit();
   };
   dispatcher_.run();
-  EXPECT_TRUE(client_cb.received == expected);
+  EXPECT_TRUE(client_cb_.received == expected);
 }
 
 TEST_F(SocketConnectionTest, DestroyingTheConnectionInsideItsCallbackIsSafe) {
