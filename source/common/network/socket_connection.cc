@@ -172,11 +172,15 @@ void SocketConnection::handleEvents(short what) {
   flush_scheduled_ = false;
   if (what & EV_WRITE) write_blocked_ = false;
   if (what & (EV_READ | EV_CLOSED)) read_ready_ = true;
+  // Remembered: the read that reaches the FIN may come in a later turn
+  // (after a per-event read cap, or once reading resumes), and no new edge
+  // announces it.
+  if (what & EV_CLOSED) peer_sent_fin_ = true;
 
   bool alive = true;
   if (state_ == State::kConnecting) alive = onConnectDone(what);
   if (alive && state_ == State::kOpen && read_ready_ && !read_disabled_) {
-    alive = readAndDeliver((what & EV_CLOSED) != 0);
+    alive = readAndDeliver();
   }
   // Everything the callbacks wrote leaves in one go (a callback run by
   // flush() may queue more).
@@ -212,7 +216,7 @@ bool SocketConnection::onConnectDone(short what) {
   return !*destroyed;
 }
 
-bool SocketConnection::readAndDeliver(bool peer_sent_fin) {
+bool SocketConnection::readAndDeliver() {
   static thread_local char scratch[kScratchBytes];
   bool* destroyed = destroyed_;
   size_t total = 0;
@@ -237,7 +241,7 @@ bool SocketConnection::readAndDeliver(bool peer_sent_fin) {
     if (n > 0) {
       total += static_cast<size_t>(n);
       bulk_reads_ = static_cast<size_t>(n) == asked;
-      if (static_cast<size_t>(n) < asked && !peer_sent_fin) {
+      if (static_cast<size_t>(n) < asked && !peer_sent_fin_) {
         // A short read emptied the socket: anything arriving later raises a
         // new edge, so the EAGAIN read would be wasted.
         read_ready_ = false;

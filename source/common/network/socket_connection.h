@@ -54,8 +54,8 @@ class SocketConnection : public Connection {
   // Finishes a connect; false if the connection was destroyed.
   bool onConnectDone(short what);
   // Reads what the socket has and hands it to the callbacks; false if the
-  // connection was destroyed. `peer_sent_fin`: read on to the EOF.
-  bool readAndDeliver(bool peer_sent_fin);
+  // connection was destroyed.
+  bool readAndDeliver();
   // Writes queued output until it is empty or the socket is full; false if
   // the connection was destroyed.
   bool flush();
@@ -95,6 +95,8 @@ class SocketConnection : public Connection {
   bool deliver_buffered_ = false;
   bool in_handler_ = false;
   bool flush_scheduled_ = false;
+  // EPOLLRDHUP seen: reads go on to the EOF instead of stopping short.
+  bool peer_sent_fin_ = false;
   // EOF/error seen while reading was disabled with input still unread.
   bool peer_closed_ = false;
   const uint64_t id_;

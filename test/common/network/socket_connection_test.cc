@@ -205,6 +205,27 @@ TEST_F(SocketConnectionTest, FlushCloseSendsEverythingFirst) {
   EXPECT_EQ(server_cb_.events.back(), ConnectionEvent::kLocalClose);
 }
 
+TEST_F(SocketConnectionTest, AFinSeenWhilePausedEndsTheStreamOnResume) {
+  // The FIN's edge (EPOLLRDHUP) comes while reading is paused; the resumed
+  // read must go on to the EOF rather than stop at the last short read.
+  const std::string body = pattern(100 << 10);
+  connectPair();
+  client_->readDisable(true);
+  buffer::Buffer data;
+  data.add(body);
+  server_->write(data);
+  server_->close(CloseType::kFlushWrite);
+  auto resume = dispatcher_.createTimer([&] { client_->readDisable(false); });
+  resume->enableTimer(milliseconds(100));
+  client_cb_.on_event = [&](ConnectionEvent event) {
+    if (event == ConnectionEvent::kRemoteClose) dispatcher_.exit();
+  };
+  dispatcher_.run();
+  EXPECT_TRUE(client_cb_.received == body);
+  ASSERT_FALSE(client_cb_.events.empty());
+  EXPECT_EQ(client_cb_.events.back(), ConnectionEvent::kRemoteClose);
+}
+
 TEST_F(SocketConnectionTest, HalfClosedClientStillGetsItsAnswer) {
   // A request and its FIN arrive together (`printf 'GET ...' | nc -N`): the
   // answer written while handling the data is sent before the close.
