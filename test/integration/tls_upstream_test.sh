@@ -8,8 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
 command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-[[ -x "$NGINX" ]] || die "nginx is missing (apt-get install nginx-light)"
+source "$INTEG_DIR/nginx_lib.sh"
 
 # ---- a CA and a server certificate for localhost ----------------------------
 pki="$WORK/pki"
@@ -29,64 +28,13 @@ mkdir -p "$pki"
 pass "openssl made a CA and a server certificate for localhost"
 
 # ---- nginx serving the fixture over TLS -------------------------------------
-# start_nginx_tls: sets NGINX_PORT NGINX_PID NGINX_ACCESS_LOG.
+# start_nginx_tls: the fixture over TLS with the certificate for localhost.
 start_nginx_tls() {
-  local dir="$WORK/nginx" i try user_line=""
-  # As root nginx would switch its workers to nobody and chown its temp
-  # directories, which Bazel's sandbox (a user namespace) refuses: stay root.
-  (($(id -u) == 0)) && user_line="user $(id -un) $(id -gn);"
-  mkdir -p "$dir/tmp"
-  NGINX_ACCESS_LOG="$dir/access.log"
-  for try in 1 2 3; do
-    NGINX_PORT="$(free_port)"
-    : >"$dir/error.log"
-    cat >"$dir/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 512; }
-http {
-  access_log $NGINX_ACCESS_LOG;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  types {
-    application/zip zip;
-    application/json info;
-    text/plain mod;
-  }
-  default_type text/plain;
-  server {
-    listen 127.0.0.1:$NGINX_PORT ssl;
+  start_nginx TLS "    listen 127.0.0.1:@PORT@ ssl;
     server_name localhost;
     ssl_certificate $pki/server.pem;
     ssl_certificate_key $pki/server.key;
-    root $FIXTURE;
-    location / { try_files \$uri =404; }
-  }
-}
-EOF
-    "$NGINX" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    _LIB_PIDS+=("$NGINX_PID")
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$NGINX_PID" 2>/dev/null || break
-      if curl -s -o /dev/null --max-time 2 --cacert "$pki/ca.pem" "https://localhost:$NGINX_PORT/manifest.txt"; then
-        log "nginx (TLS) on https://localhost:$NGINX_PORT (pid $NGINX_PID)"
-        return 0
-      fi
-      sleep 0.1
-    done
-    _kill_pid "$NGINX_PID" 3
-    _forget_pid "$NGINX_PID"
-    grep -q 'Address already in use' "$dir/error.log" "$dir/stdout.log" && continue
-    show_tail "$dir/error.log" 20 "nginx error.log"
-    die "nginx did not serve TLS on 127.0.0.1:$NGINX_PORT"
-  done
-  die "nginx could not bind a free port in 3 attempts"
+    root $FIXTURE;" "https://localhost:@PORT@/manifest.txt" --cacert "$pki/ca.pem"
 }
 start_nginx_tls
 UP="https://localhost:$NGINX_PORT"
