@@ -122,7 +122,7 @@ void SocketConnection::readDisable(bool disable) {
   if (state_ == State::kClosed || read_disabled_ == disable) return;
   read_disabled_ = disable;
   if (disable) return;
-  if (peer_closed_ || read_ready_ || input_.length() > 0) {
+  if (read_ready_ || input_.length() > 0) {
     // Bytes (or the close) that arrived while paused raise no new edge:
     // read and deliver them from the loop.
     read_ready_ = true;
@@ -187,10 +187,6 @@ void SocketConnection::handleEvents(short what) {
   while (alive && (state_ == State::kOpen || state_ == State::kClosing) && !write_blocked_ &&
          output_.length() > 0) {
     alive = flush();
-  }
-  if (alive && state_ == State::kClosing && output_.length() == 0) {
-    closeNow(ConnectionEvent::kLocalClose);
-    alive = !destroyed;
   }
   if (destroyed) return;
   destroyed_ = nullptr;
@@ -283,8 +279,7 @@ bool SocketConnection::readAndDeliver() {
   if (!eof || state_ != State::kOpen) return true;
   if (read_disabled_ && input_.length() > 0) {
     // The reader paused with bytes unread: keep them (and the close) until
-    // it resumes.
-    peer_closed_ = true;
+    // it resumes; read_ready_ stays set, so the resumed read finds the EOF.
     return true;
   }
   // A client that half-closed right after its request still gets what is

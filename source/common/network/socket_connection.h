@@ -97,8 +97,6 @@ class SocketConnection : public Connection {
   bool flush_scheduled_ = false;
   // EPOLLRDHUP seen: reads go on to the EOF instead of stopping short.
   bool peer_sent_fin_ = false;
-  // EOF/error seen while reading was disabled with input still unread.
-  bool peer_closed_ = false;
   const uint64_t id_;
 };
 
