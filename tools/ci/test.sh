@@ -9,7 +9,8 @@
 #   tools/ci/test.sh -- //test/integration/...   # other targets / extra bazel flags
 #
 # Environment (optional):
-#   MODGATE_FIXTURES_DIR    make-origin.sh's directory (default: ../shared/fixtures beside the checkout)
+#   MODGATE_FIXTURES_DIR    make-origin.sh's directory (default: ../shared/fixtures beside the
+#                           checkout, or beside the one a local clone was made from)
 #   MODGATE_FIXTURE_ORIGIN  a fixture origin already built (skips make-origin.sh)
 #   MODGATE_CI_CACHE        where to keep the built origin (default ~/.cache/modgate-ci)
 #   BAZEL                   bazel command (default bazel)
@@ -72,6 +73,13 @@ if [[ -n "${MODGATE_FIXTURE_ORIGIN:-}" ]]; then
   ORIGIN="$(cd "$MODGATE_FIXTURE_ORIGIN" 2>/dev/null && pwd)" || die "MODGATE_FIXTURE_ORIGIN=$MODGATE_FIXTURE_ORIGIN is not a directory"
 else
   FIXTURES="${MODGATE_FIXTURES_DIR:-$REPO/../shared/fixtures}"
+  if [[ -z "${MODGATE_FIXTURES_DIR:-}" && ! -x "$FIXTURES/make-origin.sh" ]]; then
+    # A throwaway clone (git clone . "$(mktemp -d)"): the fixtures sit
+    # beside the checkout it was cloned from.
+    upstream="$(git -C "$REPO" config --get remote.origin.url 2>/dev/null || true)"
+    [[ -d "$upstream" && -x "$upstream/../shared/fixtures/make-origin.sh" ]] &&
+      FIXTURES="$upstream/../shared/fixtures"
+  fi
   [[ -x "$FIXTURES/make-origin.sh" ]] ||
     die "no $FIXTURES/make-origin.sh: set MODGATE_FIXTURES_DIR (or MODGATE_FIXTURE_ORIGIN)"
   FIXTURES="$(cd "$FIXTURES" && pwd)"
