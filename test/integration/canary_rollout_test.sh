@@ -28,10 +28,15 @@ canary_config "$cfg" "stickiness: {header: x-build-id}" <<YAML
       canary_cluster: canary
       stages:
         - {weight: 10, min_duration: 3s}
-        - {weight: 50, min_duration: 3s}
+        # 30 s: drive_until must see stage 1 (and pause it) before it may
+        # move on, however slowly a busy machine runs the test's loop.
+        - {weight: 50, min_duration: 30s}
         - {weight: 100}
       gates:
-        - {metric: ERROR_RATIO, max: 0.05, window: 5s, min_requests: 50}
+        # A 30 s window: 50 canary requests at 10% is 500 requests, which
+        # the clients send in a few seconds on a quiet machine and in far
+        # more on a busy one; the gate must get its data either way.
+        - {metric: ERROR_RATIO, max: 0.05, window: 30s, min_requests: 50}
       evaluation_interval: 200ms
 YAML
 start_modgate -c "$cfg"
@@ -81,7 +86,7 @@ assert_eq "an unknown route is 404" 404 "$(rollout_post pause nosuchroute)"
 measure s10 10
 
 assert_eq "resume answers 200" 200 "$(rollout_post resume public)"
-drive_until "the rollout advanced by itself to stage 1 (50%)" 60 progressing 1
+drive_until "the rollout advanced by itself to stage 1 (50%)" 180 progressing 1
 measure s50 50
 missing="$(comm -23 <(canary_builds s10 | sort) <(canary_builds s50 | sort) | wc -l)"
 assert_eq "every build on the canary at 10% is still on it at 50% (sticky, monotonic)" 0 "$missing"
@@ -89,7 +94,7 @@ same="$(comm -12 <(canary_builds s10 | sort) <(canary_builds s50 | sort) | wc -l
 log "builds on canary at 10%: $(canary_builds s10 | wc -l), at 50%: $(canary_builds s50 | wc -l), both: $same"
 
 assert_eq "resume answers 200" 200 "$(rollout_post resume public)"
-drive_until "the rollout completed by itself at 100%" 60 completed
+drive_until "the rollout completed by itself at 100%" 180 completed
 measure s100 100
 
 code="$(curl -s -o /dev/null -w '%{http_code}' -H 'x-modgate-canary: stable' -H 'x-build-id: build-1' \
