@@ -2,8 +2,9 @@
 # TTLs of the mutable answers, from a config file:
 #   cache: {list_ttl: 1s, latest_ttl: 1s, negative_ttl: 3s}
 # @v/list and @latest: MISS, then HIT within the TTL; origin stopped and the
-# TTL passed: 200 X-Cache: STALE with the same body; origin back: fetched
-# again (MISS) and fresh (HIT). 404s are remembered for negative_ttl (one
+# TTL passed: 200 X-Cache: STALE with the same body; origin back: asked
+# again, conditionally (If-None-Match with its ETag), it answers 304 and the
+# entry is refreshed without a body (REVALIDATED), then fresh (HIT). 404s are remembered for negative_ttl (one
 # origin request for two asks) and forgotten after it. With serve_stale:
 # false an expired list is an error while the origin is down.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -68,14 +69,16 @@ done
 ORIGIN_FIXED_PORT="$PORT" start_origin
 sleep 1.5
 for p in "$LIST_P" "$LATEST_P"; do
-  get "origin back: GET $p is fetched again (MISS)" "$p" MISS
+  get "origin back: GET $p is revalidated with the origin (REVALIDATED)" "$p" REVALIDATED
   n="$(origin_requests "$p")"
   assert_eq "origin back: the restarted origin was asked once for $p" 1 "$n"
   sleep 0.3
   get "origin back: the next GET $p is a HIT" "$p" HIT
 done
 sleep 1.5
-get "origin back, TTL passed again: GET $LIST_P is refreshed (MISS)" "$LIST_P" MISS
+get "origin back, TTL passed again: GET $LIST_P is revalidated (REVALIDATED)" "$LIST_P" REVALIDATED
+assert_eq "origin back: both revalidations of $LIST_P were answered 304 (no body)" 2 \
+  "$(awk -v p="$LIST_P" '$2 == p && $3 == 304' "$ORIGIN_LOG" | wc -l)"
 assert_eq "origin back: the origin was asked again after the TTL" 2 "$(origin_requests "$LIST_P")"
 
 # ---- negative caching -----------------------------------------------------------
