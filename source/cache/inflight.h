@@ -20,9 +20,12 @@
 namespace modgate::cache {
 
 // What a request waiting on an in-flight fetch hears, always on the
-// dispatcher it subscribed with, in this order: onHeaders once, then
+// dispatcher it subscribed with, in this order: onHeaders at most once, then
 // onBytesAvailable any number of times (coalesced: only the latest total
-// matters), then exactly one of onComplete / onFailed.
+// matters), then exactly one of onComplete / onFailed. onComplete always
+// follows onHeaders; onFailed may come without it: a waiter whose
+// dispatcher had not yet run the headers post when the fetch failed hears
+// only the failure, and answers it with an error status instead of a reset.
 class InflightCallbacks {
  public:
   virtual ~InflightCallbacks() = default;

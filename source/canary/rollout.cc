@@ -64,6 +64,7 @@ bool Rollout::nextStage(MonotonicTime now, std::string reason) {
 void Rollout::evaluate(MonotonicTime now, const OutcomeWindow& stable,
                        const OutcomeWindow& canary) {
   if (!active()) return;
+  ++evaluations_;
   last_evaluated_at_ = now;
   gate_results_.clear();
   std::string failed;

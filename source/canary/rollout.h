@@ -66,6 +66,10 @@ class Rollout {
   uint32_t currentCanaryWeight() const;
   MonotonicTime stageEnteredAt() const { return stage_entered_at_; }
   std::optional<MonotonicTime> lastEvaluatedAt() const { return last_evaluated_at_; }
+  // Evaluations while active, since creation (restarts included): how far
+  // apart two moments are in the rollout's own ticks, which a busy machine
+  // stretches in wall time but not in count.
+  uint64_t evaluations() const { return evaluations_; }
   // The last evaluation's result per gate, in spec order; empty before the
   // first evaluation of the current run.
   const std::vector<GateResult>& gateResults() const { return gate_results_; }
@@ -86,6 +90,7 @@ class Rollout {
   size_t stage_ = 0;
   MonotonicTime stage_entered_at_;
   std::optional<MonotonicTime> last_evaluated_at_;
+  uint64_t evaluations_ = 0;
   std::vector<GateResult> gate_results_;
   // Per gate: the last fresh stable value, for relative gates once the
   // stable cluster's traffic runs dry.

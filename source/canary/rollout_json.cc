@@ -190,6 +190,7 @@ void writeRollout(JsonWriter& json, std::string_view name, const Rollout& rollou
     json.null();
   }
   json.field("evaluation_interval_seconds", seconds(spec.evaluation_interval));
+  json.field("evaluations", rollout.evaluations());
   json.field("reason", rollout.history().empty()
                            ? std::string_view()
                            : std::string_view(rollout.history().back().reason));

@@ -588,8 +588,11 @@ void Server::onDrainTick() {
   const size_t workers = workers_.size();
   auto decide = [this, tally, workers] {
     if (tally->replies < workers) return;
-    if (tally->busy == 0 || main_dispatcher_.now() >= drain_deadline_) {
-      LOG_INFO("drained; exiting");
+    if (tally->busy == 0) {
+      LOG_INFO("drained: no connection or fetch left; exiting");
+      main_dispatcher_.exit();
+    } else if (main_dispatcher_.now() >= drain_deadline_) {
+      LOG_WARN("drain timeout: ", tally->busy, " connections and fetches still busy; exiting");
       main_dispatcher_.exit();
     } else {
       drain_timer_->enableTimer(std::chrono::milliseconds(50));

@@ -414,7 +414,10 @@ TEST_F(InflightTest, BodyTooLargeToCacheStillReachesWaiters) {
   EXPECT_TRUE(WaitFor([&] { return tempFileCount() == 0; }));
 }
 
-TEST_F(InflightTest, CacheWriteFailureFailsTheWaiters) {
+// The waiter contract (inflight.h): a failure may reach a waiter before its
+// headers. Which comes first depends only on whether the waiter's dispatcher
+// ran the headers post before the write failed, so each order is forced here.
+TEST_F(InflightTest, CacheWriteFailureAfterHeadersFailsTheWaiters) {
   // The temp directory vanishing stands in for a full or broken disk.
   ASSERT_EQ(::rmdir(tempDir().c_str()), 0);
   const std::string key = "example.com/nodisk/@v/v1.0.0.zip";
@@ -423,6 +426,12 @@ TEST_F(InflightTest, CacheWriteFailureFailsTheWaiters) {
   Waiter waiter(*threads_[0], inflight);
   waiter.subscribe();
   inflight->start(zipMeta(), cache_->beginWrite(key));
+  // The headers are delivered before the first byte is appended.
+  ASSERT_TRUE(WaitFor([&] {
+    int headers = 0;
+    threads_[0]->runSync([&] { headers = waiter.headers_count_; });
+    return headers == 1;
+  }));
   appendPattern(*inflight, 0, 100000);
   ASSERT_TRUE(waiter.waitDone());
   EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
@@ -430,6 +439,31 @@ TEST_F(InflightTest, CacheWriteFailureFailsTheWaiters) {
   EXPECT_EQ(waiter.notifications_, 0);
   EXPECT_TRUE(inflight->terminated());  // the fetcher stops reading upstream
   inflight->finish(zipMeta());          // ignored
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(cache_->lookup(key), nullptr);
+  ASSERT_EQ(::mkdir(tempDir().c_str(), 0755), 0);
+}
+
+TEST_F(InflightTest, CacheWriteFailureBeforeHeadersReachesTheWaiterAlone) {
+  ASSERT_EQ(::rmdir(tempDir().c_str()), 0);
+  const std::string key = "example.com/nodisk/@v/v1.0.1.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter waiter(*threads_[0], inflight);
+  waiter.subscribe();
+  // Hold the waiter's dispatcher so the headers post cannot run before the
+  // write fails: the waiter then hears only the failure (and answers 502).
+  test::Notification release;
+  threads_[0]->dispatcher().post([&] { release.WaitForNotification(); });
+  inflight->start(zipMeta(), cache_->beginWrite(key));
+  appendPattern(*inflight, 0, 100000);
+  ASSERT_TRUE(WaitFor([&] { return inflight->terminated(); }));
+  release.Notify();
+  ASSERT_TRUE(waiter.waitDone());
+  EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
+  EXPECT_EQ(waiter.headers_count_, 0);
+  EXPECT_EQ(waiter.notifications_, 0);
+  inflight->finish(zipMeta());  // ignored
   EXPECT_EQ(table_.size(), 0u);
   EXPECT_EQ(cache_->lookup(key), nullptr);
   ASSERT_EQ(::mkdir(tempDir().c_str(), 0755), 0);

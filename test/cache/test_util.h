@@ -134,7 +134,7 @@ inline bool FileExists(const std::string& path) {
 
 // Polls `cond` for up to `timeout`.
 inline bool WaitFor(const std::function<bool()>& cond,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;

@@ -191,10 +191,12 @@ TEST(RolloutTest, FailingGateRollsBackAtTheNextEvaluation) {
     rollout->evaluate(now, stable, canary);
   }
   ASSERT_EQ(rollout->currentCanaryWeight(), 10u);
+  const uint64_t evaluations_before = rollout->evaluations();
   canary.value = failing(100, 0.2);
   now += seconds(5);
   rollout->evaluate(now, stable, canary);
   EXPECT_EQ(rollout->state(), RolloutState::kRolledBack);
+  EXPECT_EQ(rollout->evaluations(), evaluations_before + 1);
   EXPECT_EQ(rollout->currentCanaryWeight(), 0u);
   const HistoryEntry& last = rollout->history().back();
   EXPECT_EQ(last.from_weight, 10u);
@@ -210,6 +212,8 @@ TEST(RolloutTest, FailingGateRollsBackAtTheNextEvaluation) {
   canary.value = healthy(100);
   rollout->evaluate(now + seconds(5), stable, canary);
   EXPECT_EQ(rollout->state(), RolloutState::kRolledBack);
+  // A rolled-back rollout is not evaluated: the count stops at the rollback.
+  EXPECT_EQ(rollout->evaluations(), evaluations_before + 1);
 }
 
 TEST(RolloutTest, NoProgressWithoutMinRequests) {

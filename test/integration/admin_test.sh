@@ -42,8 +42,9 @@ assert_eq "every /stats/prometheus sample line is well-formed" 0 "$bad"
 P=/github.com/google/uuid/@v/v1.3.0.info
 hits0="$(metric 'modgate_cache_requests_total{result="hit"}')"
 miss0="$(metric 'modgate_cache_requests_total{result="miss"}')"
+entries0="$(prom_value modgate_cache_entries)"
 c1="$(http_get "$PROXY_URL$P")"
-sleep 0.5 # a cache commit may trail the response
+wait_cached $((entries0 + 1)) # the commit trails the response
 c2="$(http_get "$PROXY_URL$P")" x2="$(header X-Cache)"
 c3="$(http_get "$PROXY_URL$P")" x3="$(header X-Cache)"
 assert_eq "GET $P: MISS then HIT, HIT" "200 200 HIT 200 HIT" "$c1 $c2 $x2 $c3 $x3"
@@ -114,17 +115,20 @@ assert_match "/config_dump is application/json" '^application/json' "$(header Co
 # ---- /drain_listeners ------------------------------------------------------------
 code="$(admin_get /drain_listeners -X POST)"
 assert_eq "POST /drain_listeners is 200" 200 "$code"
-sleep 0.5
+ready_is() { [[ "$(ready)" == "$1" ]]; }
+wait_until 30 ready_is 503
 assert_eq "after /drain_listeners, /ready is 503" 503 "$(ready)"
-# KNOWN MODGATE BUG (kept failing on purpose): draining only disables the
-# libevent listener (ConnectionHandler::drain -> evconnlistener_disable); the
-# listening socket stays open, so the kernel still accepts new connections
-# into the backlog and they hang unanswered (curl exit 28 after 5 s here;
-# after SIGTERM they are reset when the process exits) instead of being
-# refused, although the log says "listeners close".
-t0=$SECONDS
-code="$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$PROXY_URL$P")"; rc=$?
-assert_eq "after /drain_listeners a new connection is refused (curl exit 7; took $((SECONDS - t0))s)" "7 000" "$rc $code"
+# Draining closes the listening sockets (ConnectionHandler::drain), so a new
+# connection is refused at once rather than left in a backlog nobody reads.
+# Each worker closes its socket when it runs the posted drain: probe until
+# refused (30 s at most), each probe bounded by 5 s.
+# refused: a connection to the proxy port is refused (curl exit 7, no status).
+refused() {
+  code="$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$1")"; rc=$?
+  [[ "$rc $code" == "7 000" ]]
+}
+wait_until 30 refused "$PROXY_URL$P"
+assert_eq "after /drain_listeners a new connection is refused (curl exit 7; waited ${WAITED_MS} ms)" "7 000" "$rc $code"
 sleep 1
 modgate_alive && pass "after /drain_listeners modgate keeps running (it does not exit)" ||
   fail "after /drain_listeners modgate keeps running" "it exited"
@@ -153,24 +157,24 @@ got_before="$(stat -c %s "$WORK/slow.zip" 2>/dev/null || echo 0)"
 ((got_before >= 1048576)) || fail "SIGTERM: the slow download started" "only $got_before bytes after 30 s"
 kill -TERM "$MODGATE_PID"
 term_at=$(date +%s.%N)
-sleep 0.3
+wait_until 30 ready_is 503
 code="$(ready)"
 if [[ "$code" == 503 ]]; then pass "SIGTERM: /ready is 503 while draining ($(tr -d '\r\n' <"$WORK/ready.body"))"
 else fail "SIGTERM: /ready is 503 while draining" "status [$code]"; fi
-# KNOWN MODGATE BUG (kept failing on purpose): see /drain_listeners above.
-t0=$SECONDS
-code="$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.mod")"; rc=$?
-assert_eq "SIGTERM: a new connection while draining is refused (curl exit 7; took $((SECONDS - t0))s)" "7 000" "$rc $code"
+wait_until 30 refused "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.mod"
+assert_eq "SIGTERM: a new connection while draining is refused (curl exit 7; waited ${WAITED_MS} ms)" "7 000" "$rc $code"
+# The drain deadline is modgate's own timer; how long the exit takes in
+# wall time depends on the machine, so the wait is generous (10x) and the
+# log line says which way the drain ended.
 rc=timeout
-for ((i = 0; i < (DRAIN_TIMEOUT + 3) * 10; i++)); do
+for ((i = 0; i < DRAIN_TIMEOUT * 10 * 10; i++)); do
   if ! kill -0 "$MODGATE_PID" 2>/dev/null; then wait "$MODGATE_PID"; rc=$?; break; fi
   sleep 0.1
 done
 exit_after="$(python3 -c "import time; print('%.1f' % (time.time() - $term_at))")"
 assert_eq "SIGTERM: modgate exits with status 0 (after ${exit_after}s)" 0 "$rc"
-if [[ "$rc" == 0 ]] && python3 -c "import sys; sys.exit(0 if $exit_after <= $DRAIN_TIMEOUT + 1 else 1)"; then
-  pass "SIGTERM: modgate exited within the drain timeout (${exit_after}s <= ${DRAIN_TIMEOUT}s + 1)"
-else fail "SIGTERM: modgate exits within the drain timeout" "exit status $rc after ${exit_after}s"; fi
+assert_match "SIGTERM: modgate exited because its requests finished, before the drain deadline" \
+  'drained: no connection or fetch left; exiting' "$(cat "$MODGATE_STDERR")"
 [[ "$rc" == timeout ]] || { _forget_pid "$MODGATE_PID"; MODGATE_PID=""; }
 wait "$curl_pid"; crc=$?
 code="$(cat "$WORK/slow.code")"

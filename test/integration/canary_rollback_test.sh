@@ -2,8 +2,9 @@
 # Automatic rollback (issue 5): a rollout holds the canary at 50% with an
 # error-ratio gate (max 5% over a 2 s window); midway the canary origin
 # starts answering 500 to everything.
-#   - The rollout rolls back to 0% by itself within one evaluation window
-#     of the first failure, and /rollouts records why.
+#   - The rollout rolls back to 0% by itself, on a window with enough
+#     failures (>= min_requests, ratio over the limit), and /rollouts
+#     records why; the delay is reported in evaluations and wall time.
 #   - Throughout, clients see no error: a canary request that fails is
 #     answered by stable (fallback_to_stable), counted against the canary.
 #     Checked with continuous lb_client traffic from many builds and with
@@ -66,6 +67,7 @@ sleep 1
 
 log "the canary starts failing"
 fail_start_ms="$(date +%s%N)"
+evaluations_before="$(rollout_field public evaluations)"
 touch "$BROKEN"
 # The go command during the failure: it must not notice.
 go_env failing
@@ -74,11 +76,30 @@ go_download_sums "failing canary: go mod download still succeeds" \
   github.com/kr/text@v0.2.0 gopkg.in/yaml.v3@v3.0.1 &
 GO_PID=$!
 cd "$WORK" || die "cd"
-if wait_until 20 rollout_is public rolled_back 0; then
+if wait_until 60 rollout_is public rolled_back 0; then
   elapsed=$((($(date +%s%N) - fail_start_ms) / 1000000))
   pass "the rollout rolled back to 0% by itself"
-  ((elapsed <= 2500)) && pass "within one evaluation window: ${elapsed} ms (window 2 s + 2 x 250 ms)" ||
-    fail "within one evaluation window" "took ${elapsed} ms (window 2 s + 2 x 250 ms)"
+  # What modgate controls: it rolls back at the first evaluation whose
+  # window holds enough failures (Rollout's unit tests pin that down with a
+  # fake clock). Here: the gate's values from the rolling-back evaluation
+  # (a rolled-back rollout is not evaluated again) show a window with at
+  # least min_requests and a ratio over the limit, and the delay is
+  # reported, in the rollout's own evaluations (8 per 2 s window) and wall
+  # time, as information. How many evaluations pass before the window holds
+  # 20 canary requests depends on how fast the clients can send on a busy
+  # machine (16 under a loaded CI run, about 2 on a quiet one); the bound
+  # is only a deadline, 10 windows.
+  evaluations=$(($(rollout_field public evaluations) - evaluations_before))
+  gate="$(rollout_field public gates | python3 -c '
+import json, sys
+g = json.load(sys.stdin)[0]
+print(g.get("verdict"), g.get("canary_requests"), g.get("canary_value"))')"
+  read -r verdict n ratio <<<"$gate"
+  if [[ "$verdict" == fail ]] && ((n >= 20)) && python3 -c "import sys; sys.exit(0 if $ratio > 0.05 else 1)"; then
+    pass "rolled back on a full window: $n canary requests, error ratio $ratio > 0.05 (after $evaluations evaluations, ${elapsed} ms)"
+  else fail "rolled back on a full window (>= 20 requests, ratio > 0.05)" "gate [$gate]"; fi
+  ((evaluations <= 80)) && pass "rolled back within 10 evaluation windows ($evaluations evaluations of 250 ms)" ||
+    fail "rolled back within 10 evaluation windows" "after $evaluations evaluations (${elapsed} ms)"
 else
   fail "the rollout rolled back to 0% by itself" "still $(rollout_field public state) at $(rollout_field public canary_weight)%"
 fi
@@ -134,11 +155,11 @@ assert_eq "restarted with a healthy canary: progressing at 50%" "progressing 50"
 hist_len() { rollout_field public history | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
 before_len="$(hist_len)"
 echo "# an unrelated change" >>"$cfg"
-wait_until 10 reloads_are 1 && pass "a comment-only edit was reloaded" || fail "a comment-only edit was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
+wait_until 60 reloads_are 1 && pass "a comment-only edit was reloaded" || fail "a comment-only edit was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
 assert_eq "an unchanged rollout keeps its state and history across the reload" "progressing 50 $before_len" \
   "$(rollout_field public state) $(rollout_field public canary_weight) $(hist_len)"
 sed -i 's/{weight: 50, min_duration: 600s}/{weight: 30, min_duration: 600s}/' "$cfg"
-wait_until 10 reloads_are 2 && pass "a changed rollout was reloaded" || fail "a changed rollout was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
+wait_until 60 reloads_are 2 && pass "a changed rollout was reloaded" || fail "a changed rollout was reloaded" "reloads: $(prom_value modgate_config_reload_total result=success)"
 assert_eq "a changed rollout starts over at its new stage 0 (30%)" "progressing 30 1" \
   "$(rollout_field public state) $(rollout_field public canary_weight) $(hist_len)"
 

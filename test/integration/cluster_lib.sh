@@ -73,44 +73,10 @@ host_field() {
   awk -v k="$1::$2::$3::" 'index($0, k) == 1 { print substr($0, length(k) + 1) }' "$WORK/clusters.txt"
 }
 
-# prom_value METRIC [LABEL=VALUE...]: the sum of the samples of METRIC whose
-# labels include all the given ones (0 when none).
-prom_value() {
-  local metric="$1"; shift
-  curl -s --max-time 5 "$ADMIN_URL/stats/prometheus" | python3 -c '
-import re, sys
-metric, want = sys.argv[1], sys.argv[2:]
-total = 0.0
-for line in sys.stdin:
-    m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)", line)
-    if not m or m.group(1) != metric:
-        continue
-    labels = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(3) or ""))
-    if all(labels.get(k) == v for k, v in (w.split("=", 1) for w in want)):
-        total += float(m.group(4))
-print(int(total) if total == int(total) else total)' "$metric" "$@"
-}
-
 # max_open_connections CONN_LOG: the most connections open at once in an
 # origin's --conn-log.
 max_open_connections() {
   awk '$1 == "open" { n++; if (n > m) m = n } $1 == "close" { n-- } END { print m + 0 }' "$1"
-}
-
-# wait_until SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
-# pass (1). WAITED_MS is the time it took.
-wait_until() {
-  local secs="$1"; shift
-  local start now
-  start="$(date +%s%N)"
-  while :; do
-    if "$@"; then
-      now="$(date +%s%N)"; WAITED_MS=$(((now - start) / 1000000)); return 0
-    fi
-    now="$(date +%s%N)"
-    if (((now - start) / 1000000 >= secs * 1000)); then WAITED_MS=$(((now - start) / 1000000)); return 1; fi
-    sleep 0.1
-  done
 }
 
 # flags_are CLUSTER HOST REGEX: the host's health_flags match REGEX.

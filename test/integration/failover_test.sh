@@ -180,7 +180,7 @@ else
 fi
 
 # ---- A ejected ------------------------------------------------------------------------
-if wait_until 15 flags_are fo "$A" 'failed_outlier_check'; then
+if wait_until 60 flags_are fo "$A" 'failed_outlier_check'; then
   pass "A is ejected: /clusters shows A $(host_field fo "$A" health_flags)"
 else fail "A is ejected: /clusters shows A failed_outlier_check" "A's health_flags: [$(host_field fo "$A" health_flags)]"; fi
 assert_eq "B is not ejected" healthy "$(host_field fo "$B" health_flags)"

@@ -58,7 +58,7 @@ EOF
 # ---- 1. http2: true ----------------------------------------------------------------------
 write_config "$WORK/h2c.yaml" true
 start_modgate -c "$WORK/h2c.yaml" --cache-dir "$WORK/cache-h2c"
-if wait_until 10 flags_are h2c "127.0.0.1:$NGINX_PORT" '^healthy$'; then pass "http2: the h2c endpoint passes its health probes"
+if wait_until 60 flags_are h2c "127.0.0.1:$NGINX_PORT" '^healthy$'; then pass "http2: the h2c endpoint passes its health probes"
 else fail "http2: the h2c endpoint passes its health probes" "health_flags: $(host_field h2c "127.0.0.1:$NGINX_PORT" health_flags)"; fi
 n="$(awk '$5 == "/healthz" && $2 == "HTTP/2.0" && $3 == 200 && $4 == "modules.h2c.test"' "$NGINX_ACCESS_LOG" | wc -l)"
 if ((n >= 1)); then pass "http2: health probes went over h2c with health_check.host as :authority ($n probes)"

@@ -55,7 +55,7 @@ traffic() {
 healthz_count() { awk -v s="$2" '$2 == "/healthz" && $3 == s { n++ } END { print n + 0 }' "${O_LOG[$1]}"; }
 
 # ---- both healthy -------------------------------------------------------------
-if wait_until 10 flags_are hc "$A" '^healthy$' && wait_until 5 flags_are hc "$B" '^healthy$'; then
+if wait_until 60 flags_are hc "$A" '^healthy$' && wait_until 60 flags_are hc "$B" '^healthy$'; then
   pass "both endpoints pass their first probes: /clusters shows them healthy (${WAITED_MS} ms)"
 else
   fail "both endpoints become healthy" "A: $(host_field hc "$A" health_flags), B: $(host_field hc "$B" health_flags)"
@@ -71,7 +71,7 @@ assert_eq "both healthy: modgate_upstream_host_healthy{B} is 1" 1 "$(prom_value 
 # ---- B's /healthz fails --------------------------------------------------------
 touch "$flag"
 t0="$(date +%s%N)"
-if wait_until 10 flags_are hc "$B" 'failed_active_hc'; then
+if wait_until 60 flags_are hc "$B" 'failed_active_hc'; then
   pass "B's /healthz answers 500: /clusters shows B failed_active_hc after ${WAITED_MS} ms ($(host_field hc "$B" health_flags))"
 else
   fail "B's /healthz answers 500: /clusters shows B failed_active_hc" "after ${WAITED_MS} ms still [$(host_field hc "$B" health_flags)]; B answered $(healthz_count B 500) probes with 500"
@@ -90,7 +90,7 @@ else fail "B unhealthy: all 100 requests go to A" "A got $NA, B got $NB"; fi
 # ---- B's /healthz passes again ---------------------------------------------------
 ok_before="$(healthz_count B 200)"
 rm -f "$flag"
-if wait_until 10 flags_are hc "$B" '^healthy$'; then
+if wait_until 60 flags_are hc "$B" '^healthy$'; then
   pass "B's /healthz back to 200: /clusters shows B healthy after ${WAITED_MS} ms"
 else
   fail "B's /healthz back to 200: B healthy again" "after ${WAITED_MS} ms still [$(host_field hc "$B" health_flags)]"

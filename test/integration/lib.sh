@@ -19,7 +19,7 @@
 #   MODGATE_FIXTURE_CACHE    where to build the origin when MODGATE_FIXTURE_ORIGIN is unset
 #   MODGATE_LOG_LEVEL        passed as --log-level to modgate
 #   MODGATE_EXTRA_ARGS       extra words appended to modgate's command line
-#   MODGATE_READY_TIMEOUT    seconds to wait for /ready (default 30)
+#   MODGATE_READY_TIMEOUT    seconds to wait for /ready (default 120)
 #   MODGATE_KEEP_TMP=1       keep the work directory of a direct (non-Bazel) run
 
 set -u -o pipefail
@@ -220,12 +220,14 @@ start_origin() {
     --log "$ORIGIN_LOG" "$@" >"$ORIGIN_STDERR" 2>&1 &
   ORIGIN_PID=$!
   _LIB_PIDS+=("$ORIGIN_PID")
-  for ((i = 0; i < 200; i++)); do
+  # A generous deadline: python starts in well under a second on a quiet
+  # machine, but CI shares its 2 cores with the build.
+  for ((i = 0; i < 1200; i++)); do
     [[ -s "$dir/port" ]] && break
     kill -0 "$ORIGIN_PID" 2>/dev/null || die "origin.py exited at start"
     sleep 0.05
   done
-  [[ -s "$dir/port" ]] || die "origin.py did not report its port within 10 s"
+  [[ -s "$dir/port" ]] || die "origin.py did not report its port within 60 s"
   ORIGIN_PORT="$(cat "$dir/port")"
   ORIGIN_URL="http://127.0.0.1:$ORIGIN_PORT"
   log "origin on $ORIGIN_URL (pid $ORIGIN_PID) $*"
@@ -244,12 +246,17 @@ path_lines() { # PATH FILE: lines whose second field is PATH
   awk -v p="$1" '$2 == p { n++ } END { print n + 0 }' "$2"
 }
 
+# reset_origin_log: forget the requests logged so far (both the request log
+# and its LOG.start companion, which origin_requests compares it with).
+reset_origin_log() { : >"$ORIGIN_LOG"; [[ -f "$ORIGIN_LOG.start" ]] && : >"$ORIGIN_LOG.start"; return 0; }
+
 origin_requests() { # PATH [LOG]
-  local log="${2:-$ORIGIN_LOG}" i started
+  local log="${2:-$ORIGIN_LOG}" started deadline=$((SECONDS + 5))
   # The origin logs a request after sending its body, so a client can hold
-  # the whole answer a moment before the line appears: wait (at most ~2 s)
-  # until every request for PATH that arrived (LOG.start) is logged.
-  for ((i = 0; i < 100; i++)); do
+  # the whole answer a moment before the line appears: wait (5 s at most,
+  # only while a started request is unlogged) until every request for PATH
+  # that arrived (LOG.start) is logged.
+  while ((SECONDS < deadline)); do
     [[ -f "$log.start" ]] || break
     started="$(path_lines "$1" "$log.start")"
     ((started <= $(path_lines "$1" "$log"))) && break
@@ -301,7 +308,7 @@ start_modgate() {
   [[ -n "${MODGATE_LOG_LEVEL:-}" ]] && extra+=(--log-level "$MODGATE_LOG_LEVEL")
   # shellcheck disable=SC2206
   [[ -n "${MODGATE_EXTRA_ARGS:-}" ]] && extra+=($MODGATE_EXTRA_ARGS)
-  local timeout="${MODGATE_READY_TIMEOUT:-30}" i code
+  local timeout="${MODGATE_READY_TIMEOUT:-120}" i code
   for _ in 1 2 3; do
     _MODGATE_N=$((_MODGATE_N + 1))
     MODGATE_PORT="$(free_port)"
@@ -469,4 +476,72 @@ copy_fixture() {
   fi
   [[ ! -L "$dest" ]] || return 1
   [[ -f "$dest/manifest.txt" ]]
+}
+
+# prom_value METRIC [LABEL=VALUE...]: the sum of the samples of METRIC whose
+# labels include all the given ones (0 when none).
+prom_value() {
+  local metric="$1"; shift
+  curl -s --max-time 5 "$ADMIN_URL/stats/prometheus" | python3 -c '
+import re, sys
+metric, want = sys.argv[1], sys.argv[2:]
+total = 0.0
+for line in sys.stdin:
+    m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)", line)
+    if not m or m.group(1) != metric:
+        continue
+    labels = dict(re.findall(r"(\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(3) or ""))
+    if all(labels.get(k) == v for k, v in (w.split("=", 1) for w in want)):
+        total += float(m.group(4))
+print(int(total) if total == int(total) else total)' "$metric" "$@"
+}
+
+# wait_until SECS CMD...: run CMD every 0.1 s until it succeeds (0) or SECS
+# pass (1). WAITED_MS is the time it took. Tests wait for the event they
+# expect with a generous SECS (10x what a quiet machine needs) and report
+# WAITED_MS as information, never as a pass/fail bound: CI shares 2 cores
+# with the build.
+wait_until() {
+  local secs="$1"; shift
+  local start now
+  start="$(date +%s%N)"
+  while :; do
+    if "$@"; then
+      now="$(date +%s%N)"; WAITED_MS=$(((now - start) / 1000000)); return 0
+    fi
+    now="$(date +%s%N)"
+    if (((now - start) / 1000000 >= secs * 1000)); then WAITED_MS=$(((now - start) / 1000000)); return 1; fi
+    sleep 0.1
+  done
+}
+
+# cache_entries_at_least N: modgate's cache holds at least N committed
+# entries (modgate_cache_entries, read at scrape time). A commit trails the
+# response that streamed the body, so a test that expects a HIT next waits
+# for this instead of sleeping.
+cache_entries_at_least() { (($(prom_value modgate_cache_entries) >= $1)); }
+
+# wait_cached N: wait (30 s at most) until the cache holds N entries.
+wait_cached() {
+  wait_until 30 cache_entries_at_least "$1" && return 0
+  log "the cache still holds $(prom_value modgate_cache_entries) entries, not $1, after 30 s"
+  return 1
+}
+
+# cached_no_fetch PATH: modgate answers PATH from its cache alone (a GET with
+# Disable-Module-Fetch: true is 200: HIT or STALE).
+cached_no_fetch() {
+  [[ "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H 'Disable-Module-Fetch: true' \
+    "$PROXY_URL$1")" == 200 ]]
+}
+
+# wait_origin_paths_cached [LOG]: every path the origin answered 200 is in
+# modgate's cache (30 s at most each). Commits trail the responses whose
+# bodies they hold; wait for them before taking the origin away.
+wait_origin_paths_cached() {
+  local p ok=0
+  while read -r p; do
+    wait_until 30 cached_no_fetch "$p" || { log "$p is not cached after 30 s"; ok=1; }
+  done < <(awk '$3 == 200 { print $2 }' "${1:-$ORIGIN_LOG}" | sort -u)
+  return $ok
 }

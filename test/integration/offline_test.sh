@@ -43,7 +43,7 @@ assert_eq "origin up: go list -m -versions $LIST_MOD" "$LIST_WANT" "$out"
 code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.info")"
 xc="$(header X-Cache)"
 assert_match "origin up: a second GET of a fetched .info is a HIT (X-Cache: $xc)" '^200 HIT$' "$code $xc"
-sleep 1 # let a cache write that trails the response land
+wait_origin_paths_cached # commits trail their responses
 
 # 2. Origin down, client with an empty module cache and sumdb memory.
 stop_origin

@@ -56,7 +56,7 @@ traffic() {
 }
 state() { echo "A $(host_field prio "$A" health_flags), B $(host_field prio "$B" health_flags)"; }
 
-if wait_until 10 flags_are prio "$A" '^healthy$' && wait_until 5 flags_are prio "$B" '^healthy$'; then
+if wait_until 60 flags_are prio "$A" '^healthy$' && wait_until 60 flags_are prio "$B" '^healthy$'; then
   pass "both endpoints healthy at start ($(state))"
 else fail "both endpoints healthy at start" "$(state)"; fi
 traffic "both healthy"
@@ -64,14 +64,14 @@ if ((NA == 100 && NB == 0)); then pass "both healthy: all traffic to priority 0 
 else fail "both healthy: all traffic to priority 0 (A)" "A $NA, B $NB"; fi
 
 touch "$WORK/a-fails"
-if wait_until 10 flags_are prio "$A" failed_active_hc; then pass "A's /healthz fails: A marked failed_active_hc (${WAITED_MS} ms)"
+if wait_until 60 flags_are prio "$A" failed_active_hc; then pass "A's /healthz fails: A marked failed_active_hc (${WAITED_MS} ms)"
 else fail "A's /healthz fails: A marked failed_active_hc" "$(state)"; fi
 traffic "A unhealthy"
 if ((NA == 0 && NB == 100)); then pass "A unhealthy: all traffic to priority 1 (B)"
 else fail "A unhealthy: all traffic to priority 1 (B)" "A $NA, B $NB"; fi
 
 touch "$WORK/b-fails"
-if wait_until 10 flags_are prio "$B" failed_active_hc; then pass "B's /healthz fails too: B marked failed_active_hc (${WAITED_MS} ms; $(state))"
+if wait_until 60 flags_are prio "$B" failed_active_hc; then pass "B's /healthz fails too: B marked failed_active_hc (${WAITED_MS} ms; $(state))"
 else fail "B's /healthz fails too: B marked failed_active_hc" "$(state)"; fi
 np="$(prom_value modgate_upstream_no_healthy_host_total cluster=prio)"
 traffic "both unhealthy (panic)"
@@ -80,7 +80,7 @@ else fail "both unhealthy: panic spreads the traffic over both levels" "A $NA, B
 assert_eq "both unhealthy: no request failed for want of a host (modgate_upstream_no_healthy_host_total unchanged)" "$np" "$(prom_value modgate_upstream_no_healthy_host_total cluster=prio)"
 
 rm -f "$WORK/a-fails" "$WORK/b-fails"
-if wait_until 10 flags_are prio "$A" '^healthy$' && wait_until 5 flags_are prio "$B" '^healthy$'; then
+if wait_until 60 flags_are prio "$A" '^healthy$' && wait_until 60 flags_are prio "$B" '^healthy$'; then
   pass "both /healthz pass again: both healthy ($(state))"
 else fail "both /healthz pass again: both healthy" "$(state)"; fi
 traffic "both healthy again"

@@ -40,7 +40,7 @@ start_modgate_file() {
   "$MODGATE" -c "$MODGATE_CONFIG" "${extra[@]}" >"$MODGATE_STDERR" 2>&1 &
   MODGATE_PID=$!
   _LIB_PIDS+=("$MODGATE_PID")
-  for ((i = 0; i < ${MODGATE_READY_TIMEOUT:-30} * 10; i++)); do
+  for ((i = 0; i < ${MODGATE_READY_TIMEOUT:-120} * 10; i++)); do
     kill -0 "$MODGATE_PID" 2>/dev/null || die "modgate exited at start: $(tail -3 "$MODGATE_STDERR")"
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ADMIN_URL/ready")"
     if [[ "$code" == 200 ]]; then
@@ -49,7 +49,7 @@ start_modgate_file() {
     fi
     sleep 0.1
   done
-  die "modgate not ready within ${MODGATE_READY_TIMEOUT:-30}s"
+  die "modgate not ready within ${MODGATE_READY_TIMEOUT:-120}s"
 }
 
 # dump_field KEY...: a field of admin /config_dump ("" when absent).

@@ -108,7 +108,7 @@ python3 "$WORK/keepalive.py" 127.0.0.1 "${PORTS[0]}" "$WORK/go" "$WORK/ka.main" 
 ka_main=$!
 python3 "$WORK/keepalive.py" 127.0.0.1 "${PORTS[1]}" "$WORK/go" "$WORK/ka.old" &
 ka_old=$!
-wait_until 10 test -s "$WORK/ka.main.first" -a -s "$WORK/ka.old.first" ||
+wait_until 60 test -s "$WORK/ka.main.first" -a -s "$WORK/ka.old.first" ||
   fail "keep-alive clients' first requests" "no answer"
 
 # Slow downloads through the "slow" cluster, which the reload removes.
@@ -117,7 +117,7 @@ curl -s --max-time 120 -o "$WORK/large.main" -w '%{http_code}' "http://$MAIN$zip
 dl_main=$!
 curl -s --max-time 120 -o "$WORK/large.old" -w '%{http_code}' "http://$OLD$zip_path" >"$WORK/large.old.code" &
 dl_old=$!
-wait_until 10 bash -c "[[ -s '$WORK/large.main' && -s '$WORK/large.old' ]]" ||
+wait_until 60 bash -c "[[ -s '$WORK/large.main' && -s '$WORK/large.old' ]]" ||
   fail "slow downloads started" "no bytes yet"
 
 cp "$WORK/after.yaml" "$WORK/etc/modgate.yaml"
@@ -128,7 +128,9 @@ if kill -0 "$dl_main" 2>/dev/null && kill -0 "$dl_old" 2>/dev/null; then
 else fail "reload mid-download" "a download had already finished"; fi
 touch "$WORK/go"
 
-sleep 0.5
+# Each worker closes the removed listener when it runs the posted change.
+old_refuses() { [[ "$(code_at "$OLD")" == 000 ]]; }
+wait_until 60 old_refuses
 assert_eq "after: main still serves new connections" 200 "$(code_at "$MAIN")"
 assert_eq "after: new accepts connections" 200 "$(code_at "$NEW")"
 assert_eq "after: old refuses connections" 000 "$(code_at "$OLD")"

@@ -86,7 +86,7 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close(); time.sleep(120)' "${PORTS[1]}" "$WORK/squatter.ready" &
 squatter=$!
 _LIB_PIDS+=("$squatter")
-wait_until 10 test -e "$WORK/squatter.ready" || die "port squatter did not start"
+wait_until 60 test -e "$WORK/squatter.ready" || die "port squatter did not start"
 awk -v p="${PORTS[1]}" '{ print } /^    address: 127.0.0.1:/ && !done { print "  - name: second"; print "    address: 127.0.0.1:" p; done = 1 }' \
   "$WORK/good.yaml" >"$WORK/bind.yaml"
 broken_case "new listener on a taken port" "$WORK/bind.yaml" \
@@ -97,7 +97,7 @@ kill "$squatter" 2>/dev/null
 before="$(reload_count failure)"
 write_unseen "$WORK/missing.yaml"
 kill -HUP "$MODGATE_PID"
-if wait_until 10 failures_reach "$((before + 1))"; then
+if wait_until 60 failures_reach "$((before + 1))"; then
   pass "SIGHUP with a broken file: one failure counted"
 else fail "SIGHUP with a broken file" "failures $(reload_count failure), want $((before + 1))"; fi
 assert_eq "after the broken SIGHUP: version unchanged" "$V0" "$(dump_field version_info)"
@@ -106,7 +106,7 @@ assert_eq "after the broken SIGHUP: version unchanged" "$V0" "$(dump_field versi
 # later events in the directory.
 before="$(reload_count failure)"
 install_config "$WORK/restart.yaml"
-wait_until 10 failures_reach "$((before + 1))"
+wait_until 60 failures_reach "$((before + 1))"
 touch "$CONFIG"
 echo unrelated >"$WORK/etc/other.txt"
 sleep 1
@@ -116,7 +116,7 @@ if served; then pass "still served after every rejection"; else fail "still serv
 
 # Back to a good file: reloads, and the last failure stays visible.
 install_config "$WORK/good.yaml"
-wait_until 10 version_is "$(expected_version 1 "$WORK/good.yaml")"
+wait_until 60 version_is "$(expected_version 1 "$WORK/good.yaml")"
 assert_eq "good file again: reloaded by the watcher" "$(expected_version 1 "$WORK/good.yaml")" \
   "$(dump_field version_info)"
 reload_post

@@ -166,7 +166,7 @@ for ((i = 1; i <= RELOADS; i++)); do
       fi
       ;;
   esac
-  if ! wait_until 10 version_is "$want"; then
+  if ! wait_until 60 version_is "$want"; then
     echo "    step $i ($how): version_info is [$(dump_field version_info)], want [$want]"
     bad_steps=$((bad_steps + 1))
     ((bad_steps > 5)) && break

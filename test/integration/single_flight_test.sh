@@ -30,7 +30,14 @@ for ((i = 0; i < CLIENTS; i++)); do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-sleep 0.5 # the >(sha256sum) process substitutions finish on their own
+# The >(sha256sum) process substitutions finish on their own, after curl.
+all_hashed() {
+  local i
+  for ((i = 0; i < CLIENTS; i++)); do
+    [[ "$(cat "$dir/$i.sha" 2>/dev/null)" =~ ^[0-9a-f]{64}$ ]] || return 1
+  done
+}
+wait_until 60 all_hashed
 log "all clients done after $((SECONDS - start))s"
 
 ok=0 bad_status=0 bad_body=0

@@ -68,7 +68,7 @@ for rel in "$lookup" "$tile"; do
   code="$(http_get "$PROXY_URL$p")"
   if [[ "$code" == 200 ]] && cmp -s "$WORK/last.body" "$FIXTURE$p"; then pass "GET $p is 200 with the fixture bytes"
   else fail "GET $p is 200 with the fixture bytes" "status $code: $(head -c 200 "$WORK/last.body")"; fi
-  sleep 0.3 # a cache commit may trail the response
+  wait_until 30 cached_no_fetch "$p" # the commit trails the response
   code="$(http_get "$PROXY_URL$p")"
   assert_eq "GET $p again is a HIT" "200 HIT" "$code $(header X-Cache)"
   # The origin sees the path as modgate sends it ('!' escaped or not).
@@ -79,7 +79,7 @@ for rel in "$lookup" "$tile"; do
 done
 
 # ---- the go command ------------------------------------------------------------------
-: >"$ORIGIN_LOG"
+reset_origin_log
 go_env sumdb
 cd "$GO_HOME/work" || die "no work dir"
 go_download_sums "go mod download with GOSUMDB=<key> through modgate, sums match" \

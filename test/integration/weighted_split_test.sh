@@ -73,7 +73,7 @@ assert_match "GET /runtime shows the overrides" '"overrides":\{"routes.main.a":0
 
 # A reload that changes another route keeps the overrides.
 sed -i 's/{cluster: b, weight: 50}/{cluster: b, weight: 40}/' "$cfg"
-if wait_until 10 reloads_are 1; then
+if wait_until 60 reloads_are 1; then
   pass "the edited config file was reloaded (inotify)"
 else
   fail "the edited config file was reloaded (inotify)" "reload_total{success} is $(prom_value modgate_config_reload_total result=success)"

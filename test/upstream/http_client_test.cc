@@ -324,11 +324,11 @@ TEST_F(HttpClientTest, ResponseTimeout) {
   RequestOptions options;
   options.response_timeout = std::chrono::milliseconds(200);
   Collector c;
-  auto start = std::chrono::steady_clock::now();
+  // The answer would come after 3 s: a timeout failure without headers shows
+  // the client did not wait for it (no wall-time bound: CI is busy).
   get("/slow-headers?ms=3000", c, options);
   ASSERT_TRUE(c.failed);
   EXPECT_EQ(c.reason, FailureReason::kTimeout) << c.detail;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   EXPECT_EQ(c.headers, nullptr);
 }
 
@@ -478,9 +478,15 @@ TEST_F(HttpClientTest, DestroyClientWithRequestsInFlight) {
   client_->send(base_, "/slow-headers?ms=500", {}, a, {});
   client_->send(base_, "/big?size=10000000", {}, b, {});
   runFor(dispatcher_, std::chrono::milliseconds(50));
+  // Destroying the client fires no callback of a request it had, even one
+  // whose answer arrives later (the slow headers come after 500 ms; a loaded
+  // machine may even have delivered them already: the counts hold either way).
+  const int a_calls = a.callbacks;
+  const int b_calls = b.callbacks;
   client_.reset();
-  runFor(dispatcher_, std::chrono::milliseconds(50));
-  EXPECT_FALSE(a.done());
+  runFor(dispatcher_, std::chrono::milliseconds(700));
+  EXPECT_EQ(a.callbacks, a_calls);
+  EXPECT_EQ(b.callbacks, b_calls);
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ void runFor(event::DispatcherImpl& dispatcher, std::chrono::milliseconds duratio
 
 void Collector::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> response_headers,
                                   bool end_stream) {
+  ++callbacks;
   if (done()) ++calls_after_done;
   headers = std::move(response_headers);
   headers_end_stream = end_stream;
@@ -138,6 +139,7 @@ void Collector::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> respons
 }
 
 void Collector::onResponseData(buffer::Buffer& data, bool end_stream) {
+  ++callbacks;
   if (done()) ++calls_after_done;
   ++data_calls;
   if (on_data) {
@@ -150,6 +152,7 @@ void Collector::onResponseData(buffer::Buffer& data, bool end_stream) {
 }
 
 void Collector::onFailure(FailureReason failure, std::string_view text) {
+  ++callbacks;
   if (done()) ++calls_after_done;
   failed = true;
   reason = failure;

@@ -51,7 +51,7 @@ struct TestCerts {
 
 // Runs the dispatcher's loop until `done()` or `timeout`; returns done().
 bool runUntil(event::DispatcherImpl& dispatcher, const std::function<bool()>& done,
-              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+              std::chrono::milliseconds timeout = std::chrono::seconds(60));
 // Runs the loop for `duration`.
 void runFor(event::DispatcherImpl& dispatcher, std::chrono::milliseconds duration);
 
@@ -71,6 +71,8 @@ class Collector : public ResponseCallbacks {
   bool failed = false;
   bool headers_end_stream = false;
   int data_calls = 0;
+  // Every callback, whatever its kind.
+  int callbacks = 0;
   int calls_after_done = 0;
   FailureReason reason = FailureReason::kReset;
   std::string detail;

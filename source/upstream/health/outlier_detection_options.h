@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -36,5 +37,13 @@ struct OutlierDetectionOptions {
   uint32_t consecutive_local_origin_failure = 5;
   uint32_t enforcing_consecutive_local_origin_failure = 100;
 };
+
+// How long an ejection lasts at `multiplier`: base_ejection_time x
+// multiplier, capped by max_ejection_time (never below one base time).
+inline std::chrono::milliseconds EjectionDuration(const OutlierDetectionOptions& options,
+                                                  uint32_t multiplier) {
+  return std::min(options.base_ejection_time * multiplier,
+                  std::max(options.base_ejection_time, options.max_ejection_time));
+}
 
 }  // namespace modgate::upstream

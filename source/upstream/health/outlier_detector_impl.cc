@@ -180,8 +180,7 @@ bool OutlierDetectorImpl::ejectionAllowed() const {
 }
 
 milliseconds OutlierDetectorImpl::ejectionDuration(const HostState& state) const {
-  return std::min(options_.base_ejection_time * state.multiplier,
-                  std::max(options_.base_ejection_time, options_.max_ejection_time));
+  return EjectionDuration(options_, state.multiplier);
 }
 
 void OutlierDetectorImpl::onIntervalTimer() {

@@ -173,7 +173,9 @@ TEST_F(HealthCheckerTest, TimeoutFails) {
   ASSERT_TRUE(runUntil(dispatcher_, [&] { return status(host).probes_total == 1; }));
   auto first = std::chrono::steady_clock::now() - started;
   EXPECT_GE(first, milliseconds(100 - 15));
-  EXPECT_LT(first, milliseconds(350));  // did not wait for the answer
+  // It did not wait for the answer (which comes at 400 ms, a 200): the probe
+  // failed as a timeout with no status. No wall-time upper bound: a loaded
+  // machine may run the loop late.
   EXPECT_EQ(status(host).last_failure, "timeout");
   EXPECT_EQ(status(host).last_status, 0u);
   EXPECT_TRUE(checker_->healthy(*host));
@@ -229,7 +231,7 @@ TEST_F(HealthCheckerTest, IntervalJitterStaysWithinBounds) {
   checker_->start();
   ASSERT_TRUE(runUntil(dispatcher_, [&] { return server_.requests("/health") >= 12; }));
   auto times = server_.requestTimes("/health");
-  EXPECT_LT(times[0] - started, milliseconds(30 + 50));
+  EXPECT_GE(times[0], started);
   milliseconds low(1000), high(0);
   for (size_t i = 1; i < times.size(); ++i) {
     auto gap = std::chrono::duration_cast<milliseconds>(times[i] - times[i - 1]);
@@ -237,10 +239,14 @@ TEST_F(HealthCheckerTest, IntervalJitterStaysWithinBounds) {
     high = std::max(high, gap);
   }
   // Gap = delay in [40, 80) plus a loopback round trip; slack below for
-  // libevent's cached loop time (timers may fire a few ms early) and above
-  // for loaded machines.
+  // libevent's cached loop time (timers may fire a few ms early). The upper
+  // bounds of the delays are nextProbeDelay's and initialProbeDelay's
+  // (health_check_interval_test); here, where a loaded machine runs the loop
+  // late, only that the checker never probes sooner than its interval and
+  // that the gaps vary (jitter is applied: 11 draws from [0, 40) spread over
+  // less than 10 ms about once in 10^5 runs).
   EXPECT_GE(low, milliseconds(40 - 10));
-  EXPECT_LT(high, milliseconds(80 + 60));
+  EXPECT_GT(high - low, milliseconds(10));
 }
 
 TEST_F(HealthCheckerTest, UnhealthyIntervalSlowsProbes) {

@@ -64,7 +64,10 @@ class OutlierDetectorTest : public ::testing::Test {
  protected:
   OutlierDetectorTest() : main_("main"), counting_(main_) {
     options_.interval = milliseconds(20);
-    options_.base_ejection_time = milliseconds(100);
+    // Ejected hosts stay out for the whole test unless a test shortens
+    // this to see them return: a loaded machine may run a short settle()
+    // long past 100 ms.
+    options_.base_ejection_time = milliseconds(60000);
   }
 
   void create() { detector_ = createOutlierDetector(counting_, options_, recorder_, 99); }
@@ -270,45 +273,54 @@ TEST_F(OutlierDetectorTest, EjectionTimeGrowsAndIsCapped) {
   put(a, OutlierResult::k5xx, 5);
   ASSERT_TRUE(runUntil(main_, [&] { return recorder_.events.size() == 8; }));
   EXPECT_EQ(multipliers, (std::vector<uint32_t>{1, 2, 3, 4}));
-  // base x multiplier, capped: 100, 200, 250, 250; returned by the first
-  // sweep (every 20 ms) after that.
+  // base x multiplier, capped: 100, 200, 250, 250 (EjectionDuration, what
+  // the sweep compares with). A host is never back before its time; how
+  // much later the first sweep after it runs is up to the machine's load,
+  // so there is no upper bound in wall time here.
   std::vector<milliseconds> expected = {milliseconds(100), milliseconds(200), milliseconds(250),
                                         milliseconds(250)};
   for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(EjectionDuration(options_, multipliers[i]), expected[i]) << i;
     const Event& out = recorder_.events[2 * i];
     const Event& back = recorder_.events[2 * i + 1];
     ASSERT_TRUE(out.ejected);
     ASSERT_FALSE(back.ejected);
     auto duration = std::chrono::duration_cast<milliseconds>(back.time - out.time);
     EXPECT_GE(duration, expected[i]) << i;
-    EXPECT_LT(duration, expected[i] + milliseconds(20 + 60)) << i;
   }
   EXPECT_EQ(statsOf(a).times_ejected, 4u);
 }
 
 TEST_F(OutlierDetectorTest, ReturnsAfterTheTimeAndTheMultiplierDecays) {
+  options_.base_ejection_time = milliseconds(100);
   create();
   HostSharedPtr a = host("a");
+  // The multiplier at each ejection, read as it happens: a loaded machine
+  // may run the loop long enough for a host to return before a later look.
+  std::vector<uint32_t> multipliers;
+  recorder_.on_event = [&](const HostSharedPtr& h, bool ejected) {
+    if (ejected) multipliers.push_back(statsOf(h).ejection_multiplier);
+  };
   put(a, OutlierResult::k5xx, 5);
-  settle();
-  ASSERT_TRUE(detector_->ejected(*a));
+  ASSERT_TRUE(runUntil(main_, [&] { return !recorder_.events.empty(); }));
+  ASSERT_TRUE(recorder_.events[0].ejected);
   put(a, OutlierResult::k5xx, 3);  // in flight when it was ejected
-  runFor(main_, milliseconds(80));
-  EXPECT_TRUE(detector_->ejected(*a));
-  ASSERT_TRUE(runUntil(main_, [&] { return !detector_->ejected(*a); }));
+  ASSERT_TRUE(runUntil(main_, [&] { return recorder_.events.size() >= 2; }));
   ASSERT_EQ(recorder_.events.size(), 2u);
   EXPECT_FALSE(recorder_.events[1].ejected);
+  // Out for at least the base ejection time (100 ms), however late the loop
+  // ran: the reports in flight neither extended nor repeated the ejection.
+  EXPECT_GE(recorder_.events[1].time - recorder_.events[0].time, milliseconds(100));
   OutlierHostStats s = statsOf(a);
   EXPECT_EQ(s.consecutive_5xx, 0u);  // a fresh start on return
   EXPECT_EQ(s.ejection_multiplier, 1u);
   EXPECT_EQ(detector_->stats().ejections_active, 0u);
   // The next sweep finds it in and forgives the ejection.
-  ASSERT_TRUE(runUntil(
-      main_, [&] { return statsOf(a).ejection_multiplier == 0; }, milliseconds(1000)));
+  ASSERT_TRUE(runUntil(main_, [&] { return statsOf(a).ejection_multiplier == 0; }));
   EXPECT_EQ(statsOf(a).times_ejected, 1u);
   put(a, OutlierResult::k5xx, 5);
-  settle();
-  EXPECT_EQ(statsOf(a).ejection_multiplier, 1u);  // base time again, not double
+  ASSERT_TRUE(runUntil(main_, [&] { return recorder_.events.size() >= 3; }));
+  EXPECT_EQ(multipliers, (std::vector<uint32_t>{1, 1}));  // base time again, not double
 }
 
 TEST_F(OutlierDetectorTest, GatewayFailuresAreCountedButNotEnforcedByDefault) {
@@ -439,16 +451,17 @@ TEST_F(OutlierDetectorTest, MonitorsOutliveTheDetector) {
 }
 
 TEST_F(OutlierDetectorTest, CallbacksMayDestroyTheDetector) {
+  options_.base_ejection_time = milliseconds(100);
   options_.max_ejection_percent = 100;
   create();
   HostSharedPtr a = host("a");
   HostSharedPtr b = host("b");
+  // Both return in the same sweep; the first return's callback destroys it.
+  recorder_.on_event = [&](const HostSharedPtr&, bool ejected) {
+    if (!ejected) detector_.reset();
+  };
   put(a, OutlierResult::k5xx, 5);
   put(b, OutlierResult::k5xx, 5);
-  settle();
-  ASSERT_EQ(recorder_.events.size(), 2u);
-  // Both return in the same sweep; the first callback destroys it.
-  recorder_.on_event = [&](const HostSharedPtr&, bool) { detector_.reset(); };
   ASSERT_TRUE(runUntil(main_, [&] { return detector_ == nullptr; }));
   runFor(main_, milliseconds(50));
   EXPECT_EQ(recorder_.events.size(), 3u);
