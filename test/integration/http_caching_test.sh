@@ -136,7 +136,9 @@ size="$(stat -c %s "$f")"
 first=$((size - 100000))
 curl -s -o "$WORK/full.zip" -D "$WORK/full.h" --max-time 120 "$PROXY_URL$P" &
 full_pid=$!
-sleep 0.5
+# The range request goes out once the origin has begun the (slow) answer.
+zip_started() { (($(path_lines "$P" "$ORIGIN_LOG.start") > 0)); }
+wait_until 30 zip_started || fail "in flight: the origin was asked for $P" "nothing in $ORIGIN_LOG.start"
 get h1 "$P" -H "Range: bytes=$first-"
 wait "$full_pid"
 if [[ "$CODE" == 206 && "$(hdr X-Cache)" == MISS && "$(hdr Content-Range)" == "bytes $first-$((size - 1))/$size" ]] &&
@@ -159,7 +161,7 @@ stop_origin
 start_origin
 cat >"$WORK/list.yaml" <<YAML
 cache:
-  list_ttl: 1s
+  list_ttl: 5s
   stale_while_revalidate: 0s
 clusters:
   - name: origin
@@ -176,7 +178,7 @@ etag="$(hdr ETag)"
 get h1 "$LIST_P" -H "If-None-Match: $etag"
 if [[ "$CODE" == 304 && -n "$etag" ]]; then pass "list: ETag $etag, If-None-Match: 304"
 else fail "list: ETag and If-None-Match: 304" "$CODE, ETag [$etag], X-Cache [$(hdr X-Cache)]"; fi
-sleep 1.5
+sleep 6 # past list_ttl
 get h1 "$LIST_P"
 if [[ "$CODE $(hdr X-Cache)" == "200 REVALIDATED" && "$(hdr ETag)" == "$etag" ]] && cmp -s "$WORK/b" "$f"; then
   pass "list: expired, revalidated with the origin: 200 REVALIDATED, same body and ETag"
