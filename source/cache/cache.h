@@ -55,6 +55,13 @@ class Cache {
   virtual void insertSmall(std::string_view key, EntryMeta meta, std::string body,
                            CommitCallback done) = 0;
 
+  // Stores `entry`'s body again under its key with `meta` (an expired list
+  // or @latest the upstream confirmed unchanged with a 304): the body is
+  // taken from memory or read back from the entry file on the thread pool,
+  // then committed through the same atomic path as beginWrite(). `done`
+  // runs on a thread-pool thread; it gets an error when the file is gone.
+  virtual void refresh(std::shared_ptr<const Entry> entry, EntryMeta meta, CommitCallback done) = 0;
+
   // Forgets `key` now and deletes its file on the thread pool.
   virtual void remove(std::string_view key) = 0;
 

@@ -277,6 +277,32 @@ void DiskCache::insertSmall(std::string_view key, EntryMeta meta, std::string bo
   writer->commit(std::move(meta), std::move(done));
 }
 
+void DiskCache::refresh(std::shared_ptr<const Entry> entry, EntryMeta meta, CommitCallback done) {
+  if (entry->hot_body != nullptr) {
+    insertSmall(entry->key, std::move(meta), *entry->hot_body, std::move(done));
+    return;
+  }
+  runBlocking([this, entry = std::move(entry), meta = std::move(meta),
+               done = std::move(done)]() mutable {
+    std::string body(entry->meta.body_size, '\0');
+    UniqueFd fd(::open(entry->path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st;
+    absl::Status status;
+    if (!fd.valid()) {
+      status = ErrnoStatus(errno, "open " + entry->path);
+    } else if (::fstat(fd.get(), &st) != 0 || !(FileId{st.st_dev, st.st_ino} == entry->file_id)) {
+      status = absl::NotFoundError(AbslView("entry replaced or gone: " + entry->path));
+    } else {
+      status = PreadFull(fd.get(), body.data(), body.size(), entry->body_offset);
+    }
+    if (!status.ok()) {
+      if (done) done(status);
+      return;
+    }
+    insertSmall(entry->key, std::move(meta), std::move(body), std::move(done));
+  });
+}
+
 void DiskCache::remove(std::string_view key) {
   Victim victim;
   {

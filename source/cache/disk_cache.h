@@ -60,6 +60,7 @@ class DiskCache : public Cache, private WriterHost {
   EntryWriterPtr beginWrite(std::string_view key) override;
   void insertSmall(std::string_view key, EntryMeta meta, std::string body,
                    CommitCallback done) override;
+  void refresh(std::shared_ptr<const Entry> entry, EntryMeta meta, CommitCallback done) override;
   void remove(std::string_view key) override;
   CacheStats stats() const override;
 

@@ -22,6 +22,16 @@ struct EntryMeta {
   // Why upstream said no, kept so a negative answer can be explained again;
   // empty when there is nothing to say.
   std::string upstream_error;
+  // Our strong validator, quoted ("\"<hex>\""): the first 128 bits of the
+  // body's SHA-256, computed by the writer as the body reaches the disk, so
+  // serving it costs nothing. Empty for entries written before validators
+  // existed: they are served without an ETag (Last-Modified still works).
+  std::string etag;
+  // The upstream's own validators as it sent them, for revalidating an
+  // expired entry conditionally (If-None-Match / If-Modified-Since); empty
+  // when it sent none.
+  std::string upstream_etag;
+  std::string upstream_last_modified;
 
   bool fresh(int64_t now_unix_ms) const {
     return expires_at_unix_ms == 0 || now_unix_ms < expires_at_unix_ms;

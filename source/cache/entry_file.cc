@@ -72,6 +72,11 @@ std::string EncodeMeta(std::string_view key, const EntryMeta& meta) {
   AddField(out, "stored-at", std::to_string(meta.stored_at_unix_ms));
   AddField(out, "expires-at", std::to_string(meta.expires_at_unix_ms));
   if (!meta.upstream_error.empty()) AddField(out, "upstream-error", meta.upstream_error);
+  if (!meta.etag.empty()) AddField(out, "etag", meta.etag);
+  if (!meta.upstream_etag.empty()) AddField(out, "upstream-etag", meta.upstream_etag);
+  if (!meta.upstream_last_modified.empty()) {
+    AddField(out, "upstream-last-modified", meta.upstream_last_modified);
+  }
   return out;
 }
 
@@ -105,6 +110,12 @@ absl::Status DecodeMeta(std::string_view text, std::string& key, EntryMeta& meta
       if (!absl::SimpleAtoi(v, &meta.expires_at_unix_ms)) return Corrupt("bad expires-at");
     } else if (name == "upstream-error") {
       meta.upstream_error = value;
+    } else if (name == "etag") {
+      meta.etag = value;
+    } else if (name == "upstream-etag") {
+      meta.upstream_etag = value;
+    } else if (name == "upstream-last-modified") {
+      meta.upstream_last_modified = value;
     }
     // Unknown names are skipped: a newer version may add fields.
   }

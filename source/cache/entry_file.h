@@ -15,7 +15,10 @@
 //   [32, 32+B)            body, B bytes, exactly as upstream sent it
 //   [32+B, 32+B+M)        meta: "name value\n" lines, values C-escaped:
 //                           key, status, content-type, stored-at,
-//                           expires-at, upstream-error (optional)
+//                           expires-at, upstream-error, etag,
+//                           upstream-etag, upstream-last-modified (the
+//                           last four optional: files written before they
+//                           existed stay valid)
 //
 // Why this shape: the body streams into a temp file before its final meta
 // is known (size, expiry), and in-flight readers read the growing temp file

@@ -190,6 +190,30 @@ void Inflight::completeInMemory(EntryMeta meta, std::string body) {
   post(wakeups);
 }
 
+void Inflight::completeWithEntry(std::shared_ptr<const Entry> entry) {
+  std::vector<Wakeup> wakeups;
+  bool completed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (phase_ == Phase::kWaiting) {
+      headers_ = entry->meta;
+      available_ = entry->meta.body_size;
+      entry_ = std::move(entry);
+      in_memory_ = true;
+      whole_entry_ = true;
+      phase_ = Phase::kComplete;
+      completed = true;
+      wakeAllLocked(wakeups);
+    }
+  }
+  if (!completed) {
+    fail("cached answer after the body started streaming");
+    return;
+  }
+  runDone();
+  post(wakeups);
+}
+
 size_t Inflight::pendingWriteBytes() const {
   std::shared_ptr<EntryWriter> writer;
   {
@@ -314,7 +338,7 @@ void Inflight::deliver(uint64_t id) {
       sub.outcome_sent = true;
     } else if (phase_ != Phase::kWaiting) {
       if (!sub.headers_sent) {
-        headers = true;
+        headers = !whole_entry_;
         meta = headers_;
         sub.headers_sent = true;
       }

@@ -120,6 +120,11 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   // An answer that never goes to disk, delivered to the waiters from
   // memory. Only before start(); afterwards it is treated as a failure.
   void completeInMemory(EntryMeta meta, std::string body);
+  // The fetch ended with an entry already in the cache (an expired entry
+  // the upstream confirmed with a 304, stored again with a new expiry):
+  // waiters get onComplete(entry) alone, with no onHeaders before it, and
+  // serve it like a hit. Only before start(); afterwards a failure.
+  void completeWithEntry(std::shared_ptr<const Entry> entry);
   // Bytes appended but not yet written: pause upstream reads above a bound
   // (say 8 MiB) and resume when it drops.
   size_t pendingWriteBytes() const;
@@ -174,6 +179,8 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   uint64_t available_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t body_offset_ ABSL_GUARDED_BY(mu_) = 0;
   bool in_memory_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by completeWithEntry(): no onHeaders, the entry is served whole.
+  bool whole_entry_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<const Entry> entry_ ABSL_GUARDED_BY(mu_);
   std::string failure_ ABSL_GUARDED_BY(mu_);
   // Shared so calls into it happen outside `mu_`.

@@ -104,6 +104,56 @@ TEST_F(DiskCacheTest, InsertSmallLookupOpenBody) {
   EXPECT_EQ(stats.hot_bytes, 34u);
 }
 
+TEST_F(DiskCacheTest, CommitComputesTheEtagFromTheBody) {
+  openCache();
+  auto a = InsertSync(*cache_, "example.com/a/@v/list", okMeta(), "v1.0.0\n");
+  auto b = InsertSync(*cache_, "example.com/b/@v/list", okMeta(), "v1.0.0\n");
+  auto c = InsertSync(*cache_, "example.com/c/@v/list", okMeta(), "v1.0.1\n");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  // SHA-256("v1.0.0\n"), first 128 bits, quoted: the same bytes give the same
+  // strong ETag under any key, other bytes another.
+  EXPECT_EQ((*a)->meta.etag.size(), 34u);
+  EXPECT_EQ((*a)->meta.etag.front(), '"');
+  EXPECT_EQ((*a)->meta.etag, (*b)->meta.etag);
+  EXPECT_NE((*a)->meta.etag, (*c)->meta.etag);
+  // Kept in the file: a restart serves the same ETag without rehashing.
+  const std::string etag = (*a)->meta.etag;
+  openCache();
+  auto entry = cache_->lookup("example.com/a/@v/list");
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->meta.etag, etag);
+}
+
+TEST_F(DiskCacheTest, RefreshStoresTheSameBodyWithNewMeta) {
+  options_.hot_object_max_bytes = 0;  // the body must be read back from the file
+  openCache();
+  const std::string key = "example.com/a/@v/list";
+  EntryMeta meta = okMeta("text/plain");
+  meta.expires_at_unix_ms = 1000;
+  meta.upstream_etag = "\"up\"";
+  auto old = InsertSync(*cache_, key, meta, "v1.0.0\nv1.1.0\n");
+  ASSERT_TRUE(old.ok());
+  ASSERT_EQ((*old)->hot_body, nullptr);
+  EntryMeta refreshed = (*old)->meta;
+  refreshed.expires_at_unix_ms = 4102444800000;
+  test::Notification done;
+  absl::StatusOr<std::shared_ptr<const Entry>> result;
+  cache_->refresh(*old, refreshed, [&](absl::StatusOr<std::shared_ptr<const Entry>> entry) {
+    result = std::move(entry);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ((*result)->meta.expires_at_unix_ms, 4102444800000);
+  EXPECT_EQ((*result)->meta.stored_at_unix_ms, (*old)->meta.stored_at_unix_ms);
+  EXPECT_EQ((*result)->meta.etag, (*old)->meta.etag);
+  EXPECT_EQ((*result)->meta.upstream_etag, "\"up\"");
+  auto entry = cache_->lookup(key);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_FALSE(entry->file_id == (*old)->file_id);
+  EXPECT_EQ(readBody(entry, nullptr).second, "v1.0.0\nv1.1.0\n");
+}
+
 TEST_F(DiskCacheTest, StreamedWriteIsInvisibleUntilCommit) {
   openCache();
   const std::string key = "example.com/m/@v/v1.0.0.zip";

@@ -48,6 +48,37 @@ TEST(EntryFileTest, MetaRoundTripEscapesValues) {
   EXPECT_EQ(decoded, meta);
 }
 
+TEST(EntryFileTest, MetaRoundTripKeepsValidators) {
+  EntryMeta meta;
+  meta.status = 200;
+  meta.content_type = "text/plain; charset=utf-8";
+  meta.stored_at_unix_ms = 1700000000123;
+  meta.expires_at_unix_ms = 1700000060123;
+  meta.etag = "\"0123456789abcdef0123456789abcdef\"";
+  meta.upstream_etag = "W/\"up-1\"";
+  meta.upstream_last_modified = "Sun, 06 Nov 1994 08:49:37 GMT";
+  std::string text = EncodeMeta("example.com/a/@v/list", meta);
+  std::string key;
+  EntryMeta decoded;
+  ASSERT_TRUE(DecodeMeta(text, key, decoded).ok());
+  EXPECT_EQ(decoded, meta);
+}
+
+TEST(EntryFileTest, MetaFromBeforeValidatorsStillDecodes) {
+  // What a cache written by an earlier modgate holds: no etag lines. Such an
+  // entry is served without an ETag rather than dropped.
+  std::string key;
+  EntryMeta meta;
+  ASSERT_TRUE(DecodeMeta("key example.com/a/@v/v1.0.0.zip\nstatus 200\ncontent-type "
+                         "application/zip\nstored-at 1700000000123\nexpires-at 0\n",
+                         key, meta)
+                  .ok());
+  EXPECT_EQ(meta.status, 200);
+  EXPECT_EQ(meta.etag, "");
+  EXPECT_EQ(meta.upstream_etag, "");
+  EXPECT_EQ(meta.stored_at_unix_ms, 1700000000123);
+}
+
 TEST(EntryFileTest, MetaSkipsUnknownFieldsAndNeedsKeyAndStatus) {
   std::string key;
   EntryMeta meta;

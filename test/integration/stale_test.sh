@@ -5,9 +5,11 @@
 # inside a TTL runs well before it ends, with a margin of 10x what a quiet
 # machine needs); "after the TTL" sleeps past it, which load only lengthens.
 # @v/list and @latest: MISS, then HIT within the TTL; origin stopped and the
-# TTL passed: 200 X-Cache: STALE with the same body; origin back: fetched
-# again (MISS) and fresh (HIT). 404s are remembered for negative_ttl (one
-# origin request for two asks) and forgotten after it. With serve_stale:
+# TTL passed: 200 X-Cache: STALE with the same body; origin back: asked
+# again, conditionally (If-None-Match with its ETag), it answers 304 and the
+# entry is refreshed without a body (REVALIDATED), then fresh (HIT). 404s are
+# remembered for negative_ttl (one origin request for two asks) and
+# forgotten after it. With serve_stale:
 # false an expired list is an error while the origin is down.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
@@ -84,7 +86,7 @@ done
 ORIGIN_FIXED_PORT="$PORT" start_origin --root "$grown"
 sleep 1.5
 for p in "$LIST_P" "$LATEST_P"; do
-  get "origin back: GET $p is fetched again (MISS)" "$p" MISS
+  get "origin back: GET $p is revalidated with the origin (REVALIDATED)" "$p" REVALIDATED
   n="$(origin_requests "$p")"
   assert_eq "origin back: the restarted origin was asked once for $p" 1 "$n"
   wait_hit "$p"
@@ -92,7 +94,9 @@ for p in "$LIST_P" "$LATEST_P"; do
   assert_eq "origin back: the HITs did not ask the origin for $p" 1 "$(origin_requests "$p")"
 done
 sleep $((LIST_TTL + 1))
-get "origin back, TTL passed again: GET $LIST_P is refreshed (MISS)" "$LIST_P" MISS
+get "origin back, TTL passed again: GET $LIST_P is revalidated (REVALIDATED)" "$LIST_P" REVALIDATED
+assert_eq "origin back: both revalidations of $LIST_P were answered 304 (no body)" 2 \
+  "$(awk -v p="$LIST_P" '$2 == p && $3 == 304' "$ORIGIN_LOG" | wc -l)"
 assert_eq "origin back: the origin was asked again after the TTL" 2 "$(origin_requests "$LIST_P")"
 
 # ---- negative caching -----------------------------------------------------------

@@ -44,10 +44,15 @@ void Buffer::add(std::string_view data) { evbuffer_add(buffer_, data.data(), dat
 void Buffer::add(const void* data, size_t length) { evbuffer_add(buffer_, data, length); }
 
 void Buffer::addShared(std::shared_ptr<const std::string> keepalive) {
-  if (keepalive->empty()) return;
+  const size_t size = keepalive->size();
+  addShared(std::move(keepalive), 0, size);
+}
+
+void Buffer::addShared(std::shared_ptr<const std::string> keepalive, size_t offset, size_t length) {
+  if (length == 0) return;
   auto* holder = new std::shared_ptr<const std::string>(std::move(keepalive));
   evbuffer_add_reference(
-      buffer_, (*holder)->data(), (*holder)->size(),
+      buffer_, (*holder)->data() + offset, length,
       [](const void*, size_t, void* arg) {
         delete static_cast<std::shared_ptr<const std::string>*>(arg);
       },

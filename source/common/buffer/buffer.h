@@ -48,6 +48,9 @@ class Buffer {
   // Appends a view of memory kept alive by `keepalive` until the bytes have
   // been written or drained: zero-copy for hot cached objects.
   void addShared(std::shared_ptr<const std::string> keepalive);
+  // The same for bytes [offset, offset + length) of `keepalive` (a range
+  // request on a hot body); the range must lie within it.
+  void addShared(std::shared_ptr<const std::string> keepalive, size_t offset, size_t length);
   // Appends `length` bytes of file `fd` from `offset`; takes ownership of
   // `fd` (closed on failure too). libevent maps the range into memory
   // (mmap) here; only a socket's own output buffer can use sendfile().

@@ -6,8 +6,12 @@
 namespace modgate::filters::goproxy {
 
 CacheFillSink::CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
-                             std::shared_ptr<cache::Inflight> inflight)
-    : config_(std::move(config)), request_(std::move(request)), inflight_(std::move(inflight)) {}
+                             std::shared_ptr<cache::Inflight> inflight,
+                             std::shared_ptr<const cache::Entry> expired)
+    : config_(std::move(config)),
+      request_(std::move(request)),
+      inflight_(std::move(inflight)),
+      expired_(std::move(expired)) {}
 
 CacheFillSink::~CacheFillSink() {
   // A fetch torn down without an outcome (server shutdown) must not leave
@@ -21,13 +25,23 @@ cache::EntryMeta CacheFillSink::meta(int status, uint64_t size,
   meta.status = status;
   meta.content_type = status == 200 ? contentType(request_.kind) : "text/plain; charset=utf-8";
   meta.body_size = size;
-  meta.stored_at_unix_ms = common::wallClockUnixMs();
-  meta.expires_at_unix_ms = ttl.count() == 0 ? 0 : meta.stored_at_unix_ms + ttl.count();
+  // The time the upstream answered, kept from the start of the body to its
+  // commit: a streamed MISS already sends it as Last-Modified, so the HITs
+  // after it must say the same.
+  meta.stored_at_unix_ms =
+      started_at_unix_ms_ != 0 ? started_at_unix_ms_ : common::wallClockUnixMs();
+  // Fresh for the TTL from now (the commit), as before validators.
+  meta.expires_at_unix_ms = ttl.count() == 0 ? 0 : common::wallClockUnixMs() + ttl.count();
+  if (status == 200) {
+    meta.upstream_etag = upstream_etag_;
+    meta.upstream_last_modified = upstream_last_modified_;
+  }
   return meta;
 }
 
 void CacheFillSink::onFetchStart(int64_t content_length) {
   started_ = true;
+  started_at_unix_ms_ = common::wallClockUnixMs();
   cache::EntryWriterPtr writer = config_->cache->beginWrite(request_.cache_key);
   if (writer == nullptr) {
     finished_ = true;
@@ -82,6 +96,40 @@ void CacheFillSink::onFetchFailed(int status, std::string reason) {
   } else {
     inflight_->failWithResponse(status, reason);
   }
+}
+
+void CacheFillSink::onFetchValidators(const std::string& etag, const std::string& last_modified) {
+  upstream_etag_ = etag;
+  upstream_last_modified_ = last_modified;
+}
+
+void CacheFillSink::onFetchNotModified() {
+  if (finished_) return;
+  finished_ = true;
+  if (expired_ == nullptr) {
+    inflight_->failWithResponse(502, "upstream answered 304 to an unconditional request");
+    return;
+  }
+  // Same body, new expiry. stored-at stays: it is the body's Last-Modified,
+  // and the body did not change.
+  cache::EntryMeta refreshed = expired_->meta;
+  if (!upstream_etag_.empty()) refreshed.upstream_etag = upstream_etag_;
+  if (!upstream_last_modified_.empty()) refreshed.upstream_last_modified = upstream_last_modified_;
+  const auto ttl = freshFor(*config_, request_);
+  refreshed.expires_at_unix_ms = ttl.count() == 0 ? 0 : common::wallClockUnixMs() + ttl.count();
+  config_->cache->refresh(
+      expired_, std::move(refreshed),
+      [inflight = inflight_,
+       key = request_.cache_key](absl::StatusOr<std::shared_ptr<const cache::Entry>> entry) {
+        if (entry.ok()) {
+          inflight->completeWithEntry(*std::move(entry));
+          return;
+        }
+        // Evicted meanwhile: the waiters fall back to what they hold (a
+        // stale copy) or a 502, and the next request fetches it whole.
+        LOG_WARN("refreshing ", key, " after a 304 failed: ", entry.status().ToString());
+        inflight->fail("cached copy gone while revalidating");
+      });
 }
 
 uint64_t CacheFillSink::pendingBytes() const {

@@ -12,11 +12,14 @@ namespace modgate::filters::goproxy {
 
 // Feeds a fetch into the cache through its single-flight entry: bytes go to
 // a temp file that every waiting client streams from as it grows; success
-// commits the entry, 404/410 becomes a short-lived negative entry.
+// commits the entry, 404/410 becomes a short-lived negative entry. With an
+// expired entry to revalidate, a 304 stores that entry's body again with a
+// new expiry and completes the waiters with it.
 class CacheFillSink : public FetchSink {
  public:
   CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
-                std::shared_ptr<cache::Inflight> inflight);
+                std::shared_ptr<cache::Inflight> inflight,
+                std::shared_ptr<const cache::Entry> expired = nullptr);
   ~CacheFillSink() override;
 
   void onFetchStart(int64_t content_length) override;
@@ -24,6 +27,8 @@ class CacheFillSink : public FetchSink {
   void onFetchComplete(uint64_t total_bytes) override;
   void onFetchNotFound(int status, std::string reason) override;
   void onFetchFailed(int status, std::string reason) override;
+  void onFetchValidators(const std::string& etag, const std::string& last_modified) override;
+  void onFetchNotModified() override;
   uint64_t pendingBytes() const override;
 
  private:
@@ -32,7 +37,11 @@ class CacheFillSink : public FetchSink {
   GoproxyConfigSharedPtr config_;
   modgate::goproxy::Request request_;
   std::shared_ptr<cache::Inflight> inflight_;
+  std::shared_ptr<const cache::Entry> expired_;
+  std::string upstream_etag_;
+  std::string upstream_last_modified_;
   bool started_ = false;
+  int64_t started_at_unix_ms_ = 0;
   bool finished_ = false;
 };
 

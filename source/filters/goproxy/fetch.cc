@@ -112,6 +112,11 @@ void Fetch::startAttempt() {
     // from (a strong ETag; without one, Content-Range's total is checked).
     extra.add("range", absl::StrCat("bytes=", received_, "-"));
     if (!etag_.empty()) extra.add("if-range", etag_);
+  } else {
+    if (!target_.if_none_match.empty()) extra.add("if-none-match", target_.if_none_match);
+    if (!target_.if_modified_since.empty()) {
+      extra.add("if-modified-since", target_.if_modified_since);
+    }
   }
   request_ =
       upstream_.clientFor(endpoint).send(endpoint.url, target_.paths[step_], extra, *this, options);
@@ -228,6 +233,22 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
     return;
   }
 
+  if (status_ == 304 && (!target_.if_none_match.empty() || !target_.if_modified_since.empty())) {
+    // Not modified: nothing more to read, and nothing to retry.
+    if (!end_stream) request_->cancel();
+    request_ = nullptr;
+    endAttempt(stats::Stats::codeClassIndex(status_));
+    state_ = State::kDone;
+    // A 304 may carry newer validators (an ETag where the first answer had
+    // only a date): the next revalidation uses them.
+    const std::string* etag = headers->headers.get("etag");
+    const std::string* last_modified = headers->headers.get("last-modified");
+    sink_.onFetchValidators(etag == nullptr || absl::StartsWith(*etag, "W/") ? "" : *etag,
+                            last_modified == nullptr ? "" : *last_modified);
+    sink_.onFetchNotModified();
+    done();
+    return;
+  }
   if (status_ == 200) {
     if (const std::string* length = headers->headers.get("content-length")) {
       int64_t value;
@@ -245,6 +266,9 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
       return;
     }
     state_ = State::kStreaming;
+    const std::string* last_modified = headers->headers.get("last-modified");
+    sink_.onFetchValidators(etag_weak_ ? std::string() : etag_,
+                            last_modified == nullptr ? std::string() : *last_modified);
     sink_.onFetchStart(content_length_);
     if (end_stream) {
       request_ = nullptr;

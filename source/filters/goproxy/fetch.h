@@ -29,6 +29,13 @@ class FetchSink {
   // The chain ended in an error. `status` is what to answer (502, 503, 504,
   // or an upstream 4xx passed through); `reason` one line for the go command.
   virtual void onFetchFailed(int status, std::string reason) = 0;
+  // The upstream's validators of a 200 answer ("" when it sent none), told
+  // before onFetchStart: kept with the entry to revalidate it later.
+  virtual void onFetchValidators(const std::string& /*etag*/,
+                                 const std::string& /*last_modified*/) {}
+  // A conditional fetch (Target::if_none_match / if_modified_since) got a
+  // 304: what the sink already holds is still current.
+  virtual void onFetchNotModified() { onFetchFailed(502, "upstream answered 304 unasked"); }
   // Bytes handed over but not yet stored; the fetch pauses the upstream
   // while this is above its bound, so a slow disk cannot fill memory.
   virtual uint64_t pendingBytes() const { return 0; }
@@ -66,6 +73,10 @@ class Fetch : public upstream::ResponseCallbacks,
     // Affinity for hashing balancers: every version of a module goes to
     // the same host of a tier.
     uint64_t hash_key = 0;
+    // Validators of an expired copy, sent as If-None-Match /
+    // If-Modified-Since so an unchanged list costs the upstream a 304.
+    std::string if_none_match;
+    std::string if_modified_since;
   };
 
   Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target, FetchSink& sink,

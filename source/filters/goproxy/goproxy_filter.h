@@ -59,14 +59,27 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   // fill is sampled for shadowing.
   std::optional<Fetch::Target> shadowTarget(const Fetch::Target& served);
   void serveEntry(std::shared_ptr<const cache::Entry> entry, const char* cache_status);
-  void serveBody(const std::shared_ptr<const cache::Entry>& entry);
+  // Bytes [first, first + length) of a stored body, from a file.
+  void serveBody(const std::shared_ptr<const cache::Entry>& entry, uint64_t first, uint64_t length);
   void sendFile(const std::shared_ptr<const buffer::FileHandle>& file, uint64_t offset,
                 uint64_t length, bool end_stream);
-  void fetchThroughCache(Fetch::Target target);
-  void revalidate(Fetch::Target target);
+  // `expired`: an expired copy to revalidate conditionally (may be null).
+  void fetchThroughCache(Fetch::Target target, std::shared_ptr<const cache::Entry> expired);
+  void revalidate(Fetch::Target target, std::shared_ptr<const cache::Entry> expired);
   void passThrough(Fetch::Target target);
+  // `validators`: the entry whose ETag and Last-Modified go out (may be
+  // null); `content_range`: a 206's Content-Range value (may be null).
   void sendHeaders(int status, const std::string& content_type, int64_t content_length,
-                   const char* cache_status, bool end_stream);
+                   const char* cache_status, bool end_stream,
+                   const cache::EntryMeta* validators = nullptr,
+                   const std::string* content_range = nullptr);
+  // 304 for a conditional GET/HEAD whose copy is current.
+  void sendNotModified(const cache::EntryMeta& meta, const char* cache_status);
+  // 416 for a Range past the end of a body of `size` bytes.
+  void sendRangeNotSatisfiable(uint64_t size, const char* cache_status);
+  // Decides 200 or 206 for a body of `size` bytes from the request's Range
+  // and If-Range; false when it answered 416 instead.
+  bool chooseRange(uint64_t size, const cache::EntryMeta* validators, const char* cache_status);
   void pumpInflight();
   void localReply(int status, std::string_view reason);
   void countResult(const char* cache_status);
@@ -81,6 +94,14 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   const router::SumDb* sumdb_ = nullptr;
   bool head_ = false;
   bool destroyed_ = false;
+  // The request's Range and conditional headers, copied from the request
+  // (most requests have none, so this is usually empty).
+  http::HeaderMap conditions_;
+  // This response's part of the body, [range_first_, range_end_): all of it
+  // unless a Range was honoured (206).
+  uint64_t range_first_ = 0;
+  uint64_t range_end_ = UINT64_MAX;
+  bool partial_ = false;
   // Alive while waiting on a fetch (ours or another worker's).
   std::shared_ptr<cache::Inflight> inflight_;
   std::unique_ptr<cache::Subscription> subscription_;

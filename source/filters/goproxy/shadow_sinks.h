@@ -30,6 +30,10 @@ class ServedDigestSink : public FetchSink {
   void onFetchFailed(int status, std::string reason) override {
     inner_->onFetchFailed(status, std::move(reason));
   }
+  void onFetchValidators(const std::string& etag, const std::string& last_modified) override {
+    inner_->onFetchValidators(etag, last_modified);
+  }
+  void onFetchNotModified() override { inner_->onFetchNotModified(); }
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
 
  private:
