@@ -22,6 +22,7 @@
 #include "source/server/admin/query_params.h"
 #include "source/server/listener_diff.h"
 #include "source/server/restart_fields.h"
+#include "source/sumdb/note.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
@@ -237,6 +238,17 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
           ? common::toMilliseconds(cache_config.stale_while_revalidate())  // 0 = off
           : goproxy->stale_while_revalidate;
   goproxy->offline = cache_config.offline();
+  for (const auto& db : bootstrap.sumdbs()) {
+    if (db.key().empty()) continue;
+    auto verifier = sumdb::NoteVerifier::Parse(db.key());
+    if (!verifier.ok()) return verifier.status();  // the validator said so first
+    auto verification = std::make_shared<filters::goproxy::ModuleVerification>();
+    verification->sumdb = db.name();
+    verification->verifier = *std::move(verifier);
+    verification->nosum = bootstrap.nosum();
+    goproxy->verification = std::move(verification);
+  }
+  goproxy->hash_pool = disk_pool_.get();
   return filters::goproxy::GoproxyConfigSharedPtr(std::move(goproxy));
 }
 

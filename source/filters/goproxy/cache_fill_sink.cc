@@ -6,8 +6,11 @@
 namespace modgate::filters::goproxy {
 
 CacheFillSink::CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
-                             std::shared_ptr<cache::Inflight> inflight)
-    : config_(std::move(config)), request_(std::move(request)), inflight_(std::move(inflight)) {}
+                             std::shared_ptr<cache::Inflight> inflight, bool hold)
+    : config_(std::move(config)),
+      request_(std::move(request)),
+      inflight_(std::move(inflight)),
+      hold_(hold) {}
 
 CacheFillSink::~CacheFillSink() {
   // A fetch torn down without an outcome (server shutdown) must not leave
@@ -36,7 +39,12 @@ void CacheFillSink::onFetchStart(int64_t content_length) {
   }
   inflight_->start(meta(200, content_length > 0 ? static_cast<uint64_t>(content_length) : 0,
                         freshFor(*config_, request_)),
-                   std::move(writer));
+                   std::move(writer), hold_);
+}
+
+void CacheFillSink::onFetchDiscarded() {
+  if (finished_) return;
+  if (inflight_->discard()) started_ = false;
 }
 
 void CacheFillSink::onFetchData(buffer::Buffer& data) {

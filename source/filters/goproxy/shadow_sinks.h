@@ -31,6 +31,11 @@ class ServedDigestSink : public FetchSink {
     inner_->onFetchFailed(status, std::move(reason));
   }
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
+  void onFetchDiscarded() override {
+    // Another upstream's body follows: hash that one.
+    sha_ = canary::Sha256();
+    inner_->onFetchDiscarded();
+  }
 
  private:
   std::unique_ptr<FetchSink> inner_;
