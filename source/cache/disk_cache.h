@@ -62,6 +62,7 @@ class DiskCache : public Cache, private WriterHost {
                    CommitCallback done) override;
   void remove(std::string_view key) override;
   CacheStats stats() const override;
+  std::vector<std::string> keys() const override;
 
  private:
   struct Node {

@@ -18,6 +18,7 @@
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
 #include "source/config/yaml_to_json.h"
+#include "source/filters/goproxy/cache_verifier.h"
 #include "source/router/route_table_builder.h"
 #include "source/server/admin/query_params.h"
 #include "source/server/listener_diff.h"
@@ -562,6 +563,33 @@ void Server::registerAdminHandlers() {
                       startDrain();
                       return Admin::Response{200, "text/plain; charset=utf-8", "OK\n"};
                     });
+  admin_.addHandler(
+      "/verify_cache",
+      "recheck every cached .mod and .zip against the checksum database and remove those that do "
+      "not match (202; GET /verify_cache reports)",
+      true, [this](std::string_view) {
+        if (verify_report_->running()) {
+          return Admin::Response{409, "text/plain; charset=utf-8",
+                                 "a verify-cache run is under way: GET /verify_cache\n"};
+        }
+        if (workers_.empty()) {
+          return Admin::Response{503, "text/plain; charset=utf-8", "no worker to run on\n"};
+        }
+        // Marked running here so a second POST right after is refused.
+        verify_report_->start(0);
+        filters::goproxy::WorkerContext* context = workers_[0].context.get();
+        workers_[0].worker->dispatcher().post(
+            [config = goproxy_config_, context, report = verify_report_] {
+              filters::goproxy::verifyCache(config, *context, report);
+            });
+        return Admin::Response{202, "text/plain; charset=utf-8",
+                               "verify-cache started: GET /verify_cache for the report\n"};
+      });
+  admin_.addHandler(
+      "/verify_cache", "the last verify-cache run: counts and every entry removed", false,
+      [this](std::string_view) {
+        return Admin::Response{200, "text/plain; charset=utf-8", verify_report_->text()};
+      });
   admin_.addHandler("/quitquitquit", "drain and exit", true, [this](std::string_view) {
     shutdown();
     return Admin::Response{200, "text/plain; charset=utf-8", "OK\n"};

@@ -10,6 +10,8 @@
 #   - route [T] alone: the zip and the .mod are 502 with a reason naming both
 #     hashes, nothing is cached, each request asks T again;
 #   - nosum (GONOSUMDB syntax) skips the check;
+#   - modgate verify-cache (admin POST /verify_cache) removes the tampered
+#     zip that nosum let in once nosum is gone, and keeps the good ones;
 #   - go mod download of every module version of the fixture verifies.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
@@ -132,9 +134,36 @@ code="$(http_get "$PROXY_URL$zip_path" "$WORK/nosum.body")"
 if [[ "$code" == 200 ]] && cmp -s "$WORK/nosum.body" "$tampered/$MOD/@v/$ZIP_V.zip"; then
   pass "nosum github.com/pkg: $zip_path is served unchecked (the tampered bytes)"
 else fail "nosum github.com/pkg: $zip_path is served unchecked" "status $code"; fi
+# A good entry next to it, to be kept.
+code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.zip" "$WORK/uuid.body")"
+assert_eq "nosum: a good zip is cached next to the tampered one" 200 "$code"
 stop_modgate
 
-# ---- 4. every module version of the fixture verifies --------------------------
+# ---- 4. verify-cache finds the tampered entry and removes it ------------------
+# Same cache, now without nosum: the tampered zip cached above is checked.
+start_modgate -c "$WORK/tampered.yaml" --cache-dir "$WORK/cache3"
+"$MODGATE" verify-cache -c "$WORK/tampered.yaml" --admin "127.0.0.1:$MODGATE_ADMIN_PORT" \
+  >"$WORK/vc.out" 2>"$WORK/vc.err"
+rc=$?
+want="removed $MOD/@v/$ZIP_V.zip: cached $BAD_ZIP_SUM, $GOSUMDB_NAME has $GOOD_ZIP_SUM"
+if [[ "$rc" == 1 ]] && grep -qF "$want" "$WORK/vc.out" && grep -q '^done: .* 1 removed, 0 not verifiable' "$WORK/vc.out"; then
+  pass "modgate verify-cache removes the tampered zip and says why (exit 1): $(head -1 "$WORK/vc.out")"
+else fail "modgate verify-cache removes the tampered zip and says why" "exit $rc: $(tr '\n' '|' <"$WORK/vc.out") $(cat "$WORK/vc.err")"; fi
+: >"$T_LOG"
+code="$(http_get "$PROXY_URL$zip_path" "$WORK/after.body")"
+assert_eq "after verify-cache: the zip is fetched again (and rejected: 502)" "502 1" "$code $(origin_requests "$zip_path" "$T_LOG")"
+code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.zip" "$WORK/uuid.body" -D "$WORK/uuid.h")"
+if [[ "$code" == 200 ]] && grep -qi '^x-cache: HIT' "$WORK/uuid.h"; then pass "after verify-cache: the good zip is still cached (HIT)"
+else fail "after verify-cache: the good zip is still cached" "status $code"; fi
+"$MODGATE" verify-cache -c "$WORK/tampered.yaml" --admin "127.0.0.1:$MODGATE_ADMIN_PORT" >"$WORK/vc2.out" 2>&1
+rc=$?
+if [[ "$rc" == 0 ]] && grep -q '^done: .* 0 removed' "$WORK/vc2.out"; then pass "a second verify-cache finds nothing to remove (exit 0): $(head -1 "$WORK/vc2.out")"
+else fail "a second verify-cache finds nothing to remove" "exit $rc: $(tr '\n' '|' <"$WORK/vc2.out")"; fi
+code="$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/verify_cache" -X GET)"
+assert_eq "GET /verify_cache reports the last run" 200 "$code"
+stop_modgate
+
+# ---- 5. every module version of the fixture verifies --------------------------
 config "$WORK/good.yaml" "    cluster: good"
 start_modgate -c "$WORK/good.yaml" --cache-dir "$WORK/cache4"
 go_env all
