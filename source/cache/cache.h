@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "source/cache/entry.h"
 #include "source/cache/entry_writer.h"
@@ -66,6 +67,10 @@ class Cache {
   virtual void remove(std::string_view key) = 0;
 
   virtual CacheStats stats() const = 0;
+
+  // Every key in the index now, sorted (in-memory; for maintenance such as
+  // verify-cache, not the request path).
+  virtual std::vector<std::string> keys() const = 0;
 };
 using CachePtr = std::unique_ptr<Cache>;
 

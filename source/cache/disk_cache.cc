@@ -317,6 +317,17 @@ void DiskCache::remove(std::string_view key) {
   });
 }
 
+std::vector<std::string> DiskCache::keys() const {
+  std::vector<std::string> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out.reserve(index_.size());
+    for (const auto& [key, node] : index_) out.push_back(key);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 CacheStats DiskCache::stats() const {
   CacheStats s;
   {

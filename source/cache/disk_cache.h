@@ -63,6 +63,7 @@ class DiskCache : public Cache, private WriterHost {
   void refresh(std::shared_ptr<const Entry> entry, EntryMeta meta, CommitCallback done) override;
   void remove(std::string_view key) override;
   CacheStats stats() const override;
+  std::vector<std::string> keys() const override;
 
  private:
   struct Node {

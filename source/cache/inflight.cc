@@ -26,7 +26,7 @@ void Inflight::setDoneCallback(std::function<void()> cb) {
   done_cb_ = std::move(cb);
 }
 
-void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer) {
+void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold) {
   if (writer == nullptr) {
     fail("no cache writer for " + key_);
     return;
@@ -42,12 +42,62 @@ void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer) {
     std::lock_guard<std::mutex> lock(mu_);
     if (phase_ != Phase::kWaiting) return;  // `shared` aborts on destruction
     phase_ = Phase::kStreaming;
+    held_ = hold;
     headers_ = std::move(headers_meta);
     body_offset_ = shared->bodyOffset();
     writer_ = std::move(shared);
-    wakeAllLocked(wakeups);
+    if (!held_) wakeAllLocked(wakeups);
   }
   post(wakeups);
+}
+
+bool Inflight::discard() {
+  std::shared_ptr<EntryWriter> writer;
+  std::function<void(absl::Status)> written_cb;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!held_ || phase_ != Phase::kStreaming) return false;
+    writer = std::move(writer_);
+    phase_ = Phase::kWaiting;
+    held_ = false;
+    headers_ = EntryMeta();
+    available_ = 0;
+    body_offset_ = 0;
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = -1;
+    written_cb = std::move(written_cb_);
+    written_cb_ = nullptr;
+  }
+  if (writer != nullptr) writer->abort();
+  if (written_cb) written_cb(absl::CancelledError("body discarded"));
+  return true;
+}
+
+void Inflight::whenWritten(uint64_t bytes, std::function<void(absl::Status)> cb) {
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_target_ = bytes;
+    written_cb_ = std::move(cb);
+    cb = takeWrittenLocked(status);
+  }
+  if (cb) cb(status);
+}
+
+std::function<void(absl::Status)> Inflight::takeWrittenLocked(absl::Status& status) {
+  if (!written_cb_) return nullptr;
+  if (phase_ == Phase::kFailed) {
+    status = absl::UnavailableError(failure_);
+  } else if (phase_ != Phase::kStreaming && phase_ != Phase::kCommitting) {
+    status = absl::FailedPreconditionError("no body is being written");
+  } else if (available_ < written_target_ || (written_target_ > 0 && read_fd_ < 0)) {
+    return nullptr;
+  } else {
+    status = absl::OkStatus();
+  }
+  auto cb = std::move(written_cb_);
+  written_cb_ = nullptr;
+  return cb;
 }
 
 void Inflight::append(buffer::Buffer& data) {
@@ -112,6 +162,9 @@ void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,
     }
     available_ = entry_->meta.body_size;
     phase_ = Phase::kComplete;
+    // A held body is announced only now, whole: with its final size.
+    if (held_) headers_.body_size = available_;
+    held_ = false;
     writer = std::move(writer_);
     wakeAllLocked(wakeups);
   }
@@ -122,6 +175,8 @@ void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,
 void Inflight::fail(std::string reason) {
   std::vector<Wakeup> wakeups;
   std::shared_ptr<EntryWriter> writer;
+  std::function<void(absl::Status)> written_cb;
+  absl::Status written_status;
   bool ended = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -130,7 +185,9 @@ void Inflight::fail(std::string reason) {
     writer = std::move(writer_);
     ended = failLocked(std::move(reason));
     if (ended) wakeAllLocked(wakeups);
+    written_cb = takeWrittenLocked(written_status);
   }
+  if (written_cb) written_cb(written_status);
   if (writer != nullptr) writer->abort();
   if (!ended) return;
   runDone();
@@ -231,6 +288,8 @@ bool Inflight::terminated() const {
 void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_written) {
   std::vector<Wakeup> wakeups;
   std::shared_ptr<EntryWriter> writer;
+  std::function<void(absl::Status)> written_cb;
+  absl::Status written_status;
   bool ended = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -240,10 +299,14 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
       // fetcher's calls (finish/fail abort it); only the waiters hear now.
       ended = failLocked("cache write failed: " + status.ToString());
       wakeAllLocked(wakeups);
+      written_cb = takeWrittenLocked(written_status);
     } else {
       if (read_fd_ < 0) writer = writer_;
       available_ = bytes_written;
-      if (read_fd_ >= 0) wakeAllLocked(wakeups);
+      if (read_fd_ >= 0) {
+        if (!held_) wakeAllLocked(wakeups);
+        written_cb = takeWrittenLocked(written_status);
+      }
     }
   }
   if (writer != nullptr) {
@@ -256,8 +319,12 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
     } else if (fd >= 0) {
       ::close(fd);
     }
-    if (phase_ == Phase::kStreaming || phase_ == Phase::kCommitting) wakeAllLocked(wakeups);
+    if ((phase_ == Phase::kStreaming || phase_ == Phase::kCommitting) && !held_) {
+      wakeAllLocked(wakeups);
+    }
+    if (!written_cb) written_cb = takeWrittenLocked(written_status);
   }
+  if (written_cb) written_cb(written_status);
   if (ended) runDone();
   post(wakeups);
 }
@@ -301,7 +368,7 @@ std::unique_ptr<Subscription> Inflight::subscribe(event::Dispatcher& dispatcher,
     sub.callbacks = &callbacks;
     sub.alive = alive;
     // A late subscriber catches up from a post, never from inside this call.
-    if (phase_ != Phase::kWaiting) {
+    if (phase_ != Phase::kWaiting && !held_) {
       sub.post_pending = true;
       wakeups.push_back(Wakeup{&dispatcher, id});
     }
@@ -336,7 +403,7 @@ void Inflight::deliver(uint64_t id) {
       failed = true;
       reason = failure_;
       sub.outcome_sent = true;
-    } else if (phase_ != Phase::kWaiting) {
+    } else if (phase_ != Phase::kWaiting && !held_) {
       if (!sub.headers_sent) {
         headers = !whole_entry_;
         meta = headers_;

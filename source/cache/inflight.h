@@ -104,8 +104,18 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   // --- Fetcher side ---
 
   // Upstream answered; `headers_meta` has the status, content type and the
-  // expected size if known. The body goes to `writer`.
-  void start(EntryMeta headers_meta, EntryWriterPtr writer);
+  // expected size if known. The body goes to `writer`. With `hold`, waiters
+  // hear nothing of it (not even the headers) until finish() has committed
+  // it: a body that must be verified first is never streamed, so a rejected
+  // one can be discard()ed and another start()ed, or fail()ed with a 502.
+  void start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold = false);
+  // Drops a held body (temp file and all) and waits for a new start(). Only
+  // while held; otherwise a no-op returning false.
+  bool discard();
+  // Runs `cb` (on a thread-pool thread, or here if already so) once the
+  // first `bytes` body bytes are readable through dupReadFd(), or with an
+  // error if the write failed or the fetch ended first. One at a time.
+  void whenWritten(uint64_t bytes, std::function<void(absl::Status)> cb);
   // Moves `data` into the writer's queue. Waiters hear of the bytes once
   // they are in the file.
   void append(buffer::Buffer& data);
@@ -163,6 +173,10 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   };
 
   void onWriteProgress(const absl::Status& status, uint64_t bytes_written);
+  // Takes the whenWritten() callback if its condition holds (or the fetch
+  // ended): to be called outside mu_ with the status.
+  std::function<void(absl::Status)> takeWrittenLocked(absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result, EntryMeta final_meta);
   // Ends the fetch as failed; returns false if it had already ended.
   bool failLocked(std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -186,6 +200,10 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   // Shared so calls into it happen outside `mu_`.
   std::shared_ptr<EntryWriter> writer_ ABSL_GUARDED_BY(mu_);
   int read_fd_ ABSL_GUARDED_BY(mu_) = -1;
+  // start(hold = true) until the commit: waiters are not told of the body.
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t written_target_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void(absl::Status)> written_cb_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, Subscriber> subscribers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::function<void()> done_cb_ ABSL_GUARDED_BY(mu_);

@@ -22,6 +22,9 @@ constexpr absl::string_view kUsage =
     R"(Usage:
   modgate [-c FILE] [flags]      run the proxy
   modgate validate -c FILE       check a config file and print the effective config
+  modgate verify-cache [-c FILE] [--admin ADDR]
+                                 have the running modgate recheck every cached .mod/.zip
+                                 against the checksum database; prints what it removed
 
 Flags:
   -c, --config FILE        YAML (.yaml/.yml) or JSON (.json) config file;
@@ -127,11 +130,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (i < args.size() && args[i] == "validate") {
     cl.mode = CommandLine::Mode::kValidate;
     ++i;
+  } else if (i < args.size() && args[i] == "verify-cache") {
+    cl.mode = CommandLine::Mode::kVerifyCache;
+    ++i;
   }
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "-") || arg == "-") {
-      if (arg == "validate") return UsageError("\"validate\" must come first");
+      if (arg == "validate" || arg == "verify-cache") {
+        return UsageError(absl::StrCat("\"", arg, "\" must come first"));
+      }
       return UsageError(absl::StrCat("unexpected argument \"", arg, "\""));
     }
     size_t equals = arg.find('=');

@@ -18,8 +18,12 @@ struct CommandLine {
   enum class Mode {
     kRun,       // modgate [flags]
     kValidate,  // modgate validate -c FILE [flags]: check, print, exit
-    kVersion,   // --version
-    kHelp,      // --help / -h
+    // modgate verify-cache [-c FILE] [--admin ADDR]: ask the running
+    // modgate at the config's admin address to recheck its cache, print
+    // the report.
+    kVerifyCache,
+    kVersion,  // --version
+    kHelp,     // --help / -h
   };
   Mode mode = Mode::kRun;
   // -c / --config; "" = the embedded default config.

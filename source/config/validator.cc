@@ -14,6 +14,7 @@
 #include "source/config/glob_pattern.h"
 #include "source/config/host_port.h"
 #include "source/config/upstream_url.h"
+#include "source/sumdb/note.h"
 
 namespace modgate::config {
 namespace {
@@ -783,6 +784,7 @@ class Validator {
 
   void SumDbs(const v1::Bootstrap& b) {
     absl::flat_hash_set<std::string> names;
+    std::string keyed;  // the path of the database with a key
     for (int i = 0; i < b.sumdbs_size(); ++i) {
       const v1::SumDb& sumdb = b.sumdbs(i);
       std::string path = absl::StrCat("sumdbs[", i, "]");
@@ -795,7 +797,22 @@ class Validator {
         Error(path + ".name", absl::StrCat("duplicate name \"", sumdb.name(), "\""));
       }
       if (!sumdb.url().empty()) Url(path + ".url", sumdb.url());
+      if (!sumdb.key().empty()) {
+        auto verifier = sumdb::NoteVerifier::Parse(sumdb.key());
+        if (!verifier.ok()) {
+          Error(path + ".key", verifier.status().message());
+        } else if (verifier->name() != sumdb.name()) {
+          Error(path + ".key",
+                absl::StrCat("key of \"", verifier->name(), "\", not of \"", sumdb.name(), "\""));
+        } else if (!keyed.empty()) {
+          Error(path + ".key", absl::StrCat("only one checksum database verifies modules (", keyed,
+                                            ".key is set)"));
+        } else {
+          keyed = path;
+        }
+      }
     }
+    if (absl::Status s = ValidateGlobList(b.nosum()); !s.ok()) Error("nosum", s.message());
   }
 
   void Limits(const v1::Limits& limits) {

@@ -11,6 +11,7 @@
 #include "source/common/common/logger.h"
 #include "source/config/command_line.h"
 #include "source/config/config_dump.h"
+#include "source/exe/admin_client.h"
 #include "source/server/server.h"
 
 namespace {
@@ -42,6 +43,12 @@ int main(int argc, char** argv) {
     fprintf(stderr, "modgate: invalid configuration:\n%s\n",
             std::string(bootstrap.status().message()).c_str());
     return 1;
+  }
+  if (command_line->mode == Mode::kVerifyCache) {
+    return modgate::exe::runVerifyCache(bootstrap->has_admin() &&
+                                                !bootstrap->admin().address().empty()
+                                            ? bootstrap->admin().address()
+                                            : std::string("127.0.0.1:9901"));
   }
   if (command_line->mode == Mode::kValidate) {
     // The effective config (defaults filled in, secrets redacted), then OK.

@@ -18,10 +18,12 @@
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
 #include "source/config/yaml_to_json.h"
+#include "source/filters/goproxy/cache_verifier.h"
 #include "source/router/route_table_builder.h"
 #include "source/server/admin/query_params.h"
 #include "source/server/listener_diff.h"
 #include "source/server/restart_fields.h"
+#include "source/sumdb/note.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
@@ -237,6 +239,17 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
           ? common::toMilliseconds(cache_config.stale_while_revalidate())  // 0 = off
           : goproxy->stale_while_revalidate;
   goproxy->offline = cache_config.offline();
+  for (const auto& db : bootstrap.sumdbs()) {
+    if (db.key().empty()) continue;
+    auto verifier = sumdb::NoteVerifier::Parse(db.key());
+    if (!verifier.ok()) return verifier.status();  // the validator said so first
+    auto verification = std::make_shared<filters::goproxy::ModuleVerification>();
+    verification->sumdb = db.name();
+    verification->verifier = *std::move(verifier);
+    verification->nosum = bootstrap.nosum();
+    goproxy->verification = std::move(verification);
+  }
+  goproxy->hash_pool = disk_pool_.get();
   return filters::goproxy::GoproxyConfigSharedPtr(std::move(goproxy));
 }
 
@@ -550,6 +563,33 @@ void Server::registerAdminHandlers() {
                       startDrain();
                       return Admin::Response{200, "text/plain; charset=utf-8", "OK\n"};
                     });
+  admin_.addHandler(
+      "/verify_cache",
+      "recheck every cached .mod and .zip against the checksum database and remove those that do "
+      "not match (202; GET /verify_cache reports)",
+      true, [this](std::string_view) {
+        if (verify_report_->running()) {
+          return Admin::Response{409, "text/plain; charset=utf-8",
+                                 "a verify-cache run is under way: GET /verify_cache\n"};
+        }
+        if (workers_.empty()) {
+          return Admin::Response{503, "text/plain; charset=utf-8", "no worker to run on\n"};
+        }
+        // Marked running here so a second POST right after is refused.
+        verify_report_->start(0);
+        filters::goproxy::WorkerContext* context = workers_[0].context.get();
+        workers_[0].worker->dispatcher().post(
+            [config = goproxy_config_, context, report = verify_report_] {
+              filters::goproxy::verifyCache(config, *context, report);
+            });
+        return Admin::Response{202, "text/plain; charset=utf-8",
+                               "verify-cache started: GET /verify_cache for the report\n"};
+      });
+  admin_.addHandler(
+      "/verify_cache", "the last verify-cache run: counts and every entry removed", false,
+      [this](std::string_view) {
+        return Admin::Response{200, "text/plain; charset=utf-8", verify_report_->text()};
+      });
   admin_.addHandler("/quitquitquit", "drain and exit", true, [this](std::string_view) {
     shutdown();
     return Admin::Response{200, "text/plain; charset=utf-8", "OK\n"};

@@ -17,6 +17,7 @@
 #include "source/common/common/thread_pool.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/stats/stats.h"
+#include "source/filters/goproxy/cache_verifier.h"
 #include "source/filters/goproxy/goproxy_filter.h"
 #include "source/server/admin/admin.h"
 #include "source/server/canary_manager.h"
@@ -120,6 +121,9 @@ class Server {
   event::DispatcherImpl main_dispatcher_{"main"};
   stats::Stats stats_;
   std::unique_ptr<common::ThreadPool> disk_pool_;
+  // The last (or current) verify-cache run, for GET /verify_cache.
+  std::shared_ptr<filters::goproxy::CacheVerifyReport> verify_report_ =
+      std::make_shared<filters::goproxy::CacheVerifyReport>();
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<cache::InflightTable> inflight_;
   std::unique_ptr<upstream::ClusterManager> cluster_manager_;

@@ -1,6 +1,7 @@
 #include "source/cache/inflight.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -346,6 +347,75 @@ TEST_F(InflightTest, LateSubscriberCatchesUp) {
   EXPECT_TRUE(after.received_ == PatternBytes(0, 150000));
   ASSERT_NE(after.entry_, nullptr);
   EXPECT_TRUE(after.entry_->stored());
+}
+
+// A held body (one that must be verified first): waiters hear nothing until
+// the commit, then get all of it with its final size; whenWritten says when
+// the whole body is in the file.
+TEST_F(InflightTest, HeldBodyIsAnnouncedOnlyWhenCommitted) {
+  const std::string key = "example.com/held/@v/v1.0.0.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter early(*threads_[0], inflight);
+  early.subscribe();
+  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  appendPattern(*inflight, 0, 300000);
+  test::Notification written;
+  inflight->whenWritten(300000, [&](absl::Status status) {
+    EXPECT_TRUE(status.ok()) << status;
+    written.Notify();
+  });
+  ASSERT_TRUE(written.WaitForNotificationWithTimeout(std::chrono::seconds(60)));
+  // The body is in the file, readable by the verifier...
+  int fd = inflight->dupReadFd();
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  // ...but no waiter, early or late, has heard of it.
+  Waiter late(*threads_[1], inflight);
+  late.subscribe();
+  threads_[0]->runSync([&] { EXPECT_EQ(early.headers_count_, 0); });
+  threads_[1]->runSync([&] { EXPECT_EQ(late.headers_count_, 0); });
+  inflight->finish(zipMeta());
+  ASSERT_TRUE(early.waitDone());
+  ASSERT_TRUE(late.waitDone());
+  EXPECT_EQ(early.headers_.body_size, 300000u);
+  EXPECT_TRUE(early.received_ == PatternBytes(0, 300000));
+  EXPECT_TRUE(late.received_ == PatternBytes(0, 300000));
+  ASSERT_NE(late.entry_, nullptr);
+  EXPECT_TRUE(late.entry_->stored());
+}
+
+// A rejected held body is discarded (temp file gone) and another one
+// streams into the same Inflight; a failure of a held one is an error
+// before headers, so waiters can still answer 502.
+TEST_F(InflightTest, HeldBodyCanBeDiscardedOrFailed) {
+  const std::string key = "example.com/lied/@v/v1.0.0.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter waiter(*threads_[0], inflight);
+  waiter.subscribe();
+  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  appendPattern(*inflight, 1000, 200000);  // other bytes than the final body
+  EXPECT_TRUE(inflight->discard());
+  ASSERT_TRUE(WaitFor([&] { return tempFileCount() == 0; }));
+  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  appendPattern(*inflight, 0, 100000);
+  inflight->finish(zipMeta());
+  ASSERT_TRUE(waiter.waitDone());
+  EXPECT_EQ(waiter.headers_count_, 1);
+  EXPECT_TRUE(waiter.received_ == PatternBytes(0, 100000));
+  EXPECT_FALSE(inflight->discard());  // no longer held
+
+  auto second = table_.join("example.com/lied/@v/v1.0.0.mod", created);
+  Waiter failed(*threads_[1], second);
+  failed.subscribe();
+  second->start(zipMeta(), cache_->beginWrite("example.com/lied/@v/v1.0.0.mod"), true);
+  appendPattern(*second, 0, 1000);
+  second->fail("checksum mismatch");
+  ASSERT_TRUE(failed.waitDone());
+  EXPECT_EQ(failed.headers_count_, 0);
+  EXPECT_EQ(failed.failure_, "checksum mismatch");
+  EXPECT_EQ(cache_->lookup("example.com/lied/@v/v1.0.0.mod"), nullptr);
 }
 
 TEST_F(InflightTest, LastWaiterLeavingDoesNotAbortTheFetch) {

@@ -370,6 +370,46 @@ TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
             "sum.golang.org)\n"
             "sumdbs[2].url: invalid URL \"sum.golang.org\": expected an absolute http:// or "
             "https:// URL");
+  // Verifier keys: syntax and key hash checked, named for the database,
+  // one database at most; nosum is a GONOSUMDB glob list.
+  constexpr char kFixtureKey[] =
+      "sum.fixtures.test+a733dd48+AY9Q8ECTLcaRVtzVsWvVXm5cCGZQmET8PcGu0AS+E5Gw";
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) {
+              auto* db = b.add_sumdbs();
+              db->set_name("sum.fixtures.test");
+              db->set_key(kFixtureKey);
+              b.set_nosum("*.corp.example.com,github.com/acme");
+            }),
+            "");
+  EXPECT_EQ(
+      ErrorsAfter([&](v1::Bootstrap& b) {
+        auto* a = b.add_sumdbs();
+        a->set_name("sum.fixtures.test");
+        a->set_key(kFixtureKey);
+        auto* other = b.add_sumdbs();
+        other->set_name("sum.golang.org");
+        other->set_key(kFixtureKey);
+        auto* twice = b.add_sumdbs();
+        twice->set_name("sum.fixtures.test2");
+        twice->set_key("sum.fixtures.test2+a733dd48+AY9Q8ECTLcaRVtzVsWvVXm5cCGZQmET8PcGu0AS+E5Gw");
+        auto* bad = b.add_sumdbs();
+        bad->set_name("sum.example.com");
+        bad->set_key("sum.example.com+0000+AAAA");
+        b.set_nosum("github.com/[a");
+      }),
+      "sumdbs[1].key: key of \"sum.fixtures.test\", not of \"sum.golang.org\"\n"
+      "sumdbs[2].key: malformed verifier key: key hash does not match the key\n"
+      "sumdbs[3].key: malformed verifier key: key hash must be 8 hex digits\n"
+      "nosum: bad pattern \"github.com/[a\": malformed character class");
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) {
+              auto* a = b.add_sumdbs();
+              a->set_name("sum.fixtures.test");
+              a->set_key(kFixtureKey);
+              auto* c = b.add_sumdbs();
+              c->set_name("sum.golang.org");
+              c->set_key("sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8");
+            }),
+            "sumdbs[1].key: only one checksum database verifies modules (sumdbs[0].key is set)");
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.set_log_level("verbose"); }),
             "log_level: invalid level \"verbose\" (expected trace, debug, info, warn, error or "
             "off)");

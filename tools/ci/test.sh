@@ -6,6 +6,10 @@
 #
 #   tools/ci/test.sh           # bazel test //...
 #   tools/ci/test.sh --asan    # bazel test --config=asan //...
+#   tools/ci/test.sh --fuzz [SECONDS]   # only fuzzing: every //test/fuzz target built with
+#                              # clang + libFuzzer + ASan/UBSan (own output base), each run
+#                              # SECONDS (default 60) from its corpus; a crash fails the
+#                              # run and its input is kept under $MODGATE_CI_CACHE/fuzz/
 #   tools/ci/test.sh -- //test/integration/...   # other targets / extra bazel flags
 #
 # Environment (optional):
@@ -25,10 +29,15 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'ci: %s\n' "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 ASAN=0
+FUZZ=0
+FUZZ_SECONDS=60
 TARGETS=()
 while (($#)); do
   case "$1" in
     --asan) ASAN=1; shift ;;
+    --fuzz)
+      FUZZ=1; shift
+      if [[ "${1:-}" =~ ^[0-9]+$ ]]; then FUZZ_SECONDS="$1"; shift; fi ;;
     --) shift; TARGETS=("$@"); break ;;
     -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (try --help)" ;;
@@ -41,8 +50,10 @@ start_time=$SECONDS
 # ---- packages --------------------------------------------------------------
 PACKAGES=(bazel-bootstrap libevent-dev libnghttp2-dev nghttp2-client android-libboringssl-dev
   libprotobuf-dev protobuf-compiler libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libyaml-cpp-dev libhttp-parser-dev pkgconf g++ ca-certificates openssl golang-go curl python3
-  nginx)
+  libyaml-cpp-dev libhttp-parser-dev libminizip-dev pkgconf g++ ca-certificates openssl golang-go
+  curl python3 nginx)
+# --fuzz builds with clang and links its libFuzzer runtime.
+((FUZZ)) && PACKAGES+=(clang libclang-rt-14-dev)
 
 if [[ "${MODGATE_CI_SKIP_APT:-0}" != 1 ]]; then
   missing=()
@@ -99,6 +110,41 @@ else
   fi
 fi
 [[ -f "$ORIGIN/sumdb.env" && -f "$ORIGIN/manifest.txt" ]] || die "$ORIGIN is not a fixture origin"
+
+# ---- fuzz mode -------------------------------------------------------------
+if ((FUZZ)); then
+  # shellcheck disable=SC2206
+  STARTUP=(${BAZEL_STARTUP_OPTS:-})
+  CACHE_DIR="${MODGATE_CI_CACHE:-$HOME/.cache/modgate-ci}"
+  # clang is another C++ toolchain: its own output base, so the gcc build
+  # of the normal suite is not thrown away.
+  FUZZ_BAZEL=("${BAZEL:-bazel}" --output_base="$CACHE_DIR/bazel-fuzz" "${STARTUP[@]}")
+  mapfile -t fuzzers < <("${FUZZ_BAZEL[@]}" query 'attr(tags, manual, kind(cc_binary, //test/fuzz:*))' 2>/dev/null)
+  ((${#fuzzers[@]})) || die "no fuzz targets found under //test/fuzz"
+  say "building ${#fuzzers[@]} fuzzers with clang"
+  "${FUZZ_BAZEL[@]}" build --config=fuzz "${fuzzers[@]}" || die "the fuzzers did not build"
+  bin="$("${FUZZ_BAZEL[@]}" info --config=fuzz bazel-bin 2>/dev/null)"
+  passed=0 failed=0
+  for target in "${fuzzers[@]}"; do
+    name="${target##*:}" test_name="${name%_fuzzer}"
+    work="$CACHE_DIR/fuzz/$test_name"
+    rm -rf "$work"; mkdir -p "$work/corpus" "$work/artifacts"
+    cp -a "$REPO/test/fuzz/corpus/$test_name/." "$work/corpus/"
+    say "fuzzing $test_name for ${FUZZ_SECONDS}s"
+    if "$bin/test/fuzz/$name" -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1; then
+      passed=$((passed + 1)); echo "PASS: fuzz $test_name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$') runs)"
+    else
+      failed=$((failed + 1)); echo "FAIL: fuzz $test_name: crash input(s) in $work/artifacts/ (log $work/log)"
+      grep -E 'ERROR|SUMMARY' "$work/log" | head -5 | sed 's/^/    /'
+    fi
+  done
+  "${FUZZ_BAZEL[@]}" shutdown >/dev/null 2>&1
+  say "fuzzing done in $((SECONDS - start_time))s"
+  echo "$passed passed, $failed failed"
+  ((failed == 0)) || exit 1
+  exit 0
+fi
 
 # ---- bazel test ------------------------------------------------------------
 # shellcheck disable=SC2206

@@ -100,6 +100,13 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Requests that joined a fetch already in flight")
                              .Register(*registry_)
                              .Add({});
+  auto& verify = prometheus::BuildCounter()
+                     .Name("modgate_verify_total")
+                     .Help("Module .mod and .zip bodies checked against the checksum database")
+                     .Register(*registry_);
+  verify_ok = &verify.Add({{"result", "ok"}});
+  verify_mismatch = &verify.Add({{"result", "mismatch"}});
+  verify_unverifiable = &verify.Add({{"result", "unverifiable"}});
   auto& reloads = prometheus::BuildCounter()
                       .Name("modgate_config_reload_total")
                       .Help("Configuration loads by result")

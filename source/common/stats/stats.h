@@ -56,6 +56,11 @@ class Stats {
   prometheus::Counter* upstream_rq_failed;
   prometheus::Counter* upstream_bytes_received;
   prometheus::Counter* singleflight_joined;
+  // modgate_verify_total{result="ok|mismatch|unverifiable"}: module content
+  // checked against the checksum database before it was cached.
+  prometheus::Counter* verify_ok;
+  prometheus::Counter* verify_mismatch;
+  prometheus::Counter* verify_unverifiable;
 
   prometheus::Counter* config_reload_success;
   prometheus::Counter* config_reload_failure;

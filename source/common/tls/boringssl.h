@@ -11,7 +11,10 @@
 #error "modgate must be built against BoringSSL (@boringssl//:ssl), never OpenSSL"
 #endif
 
+#include <openssl/base64.h>
 #include <openssl/bio.h>
+#include <openssl/curve25519.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>

@@ -7,11 +7,12 @@ namespace modgate::filters::goproxy {
 
 CacheFillSink::CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
                              std::shared_ptr<cache::Inflight> inflight,
-                             std::shared_ptr<const cache::Entry> expired)
+                             std::shared_ptr<const cache::Entry> expired, bool hold)
     : config_(std::move(config)),
       request_(std::move(request)),
       inflight_(std::move(inflight)),
-      expired_(std::move(expired)) {}
+      expired_(std::move(expired)),
+      hold_(hold) {}
 
 CacheFillSink::~CacheFillSink() {
   // A fetch torn down without an outcome (server shutdown) must not leave
@@ -50,7 +51,12 @@ void CacheFillSink::onFetchStart(int64_t content_length) {
   }
   inflight_->start(meta(200, content_length > 0 ? static_cast<uint64_t>(content_length) : 0,
                         freshFor(*config_, request_)),
-                   std::move(writer));
+                   std::move(writer), hold_);
+}
+
+void CacheFillSink::onFetchDiscarded() {
+  if (finished_) return;
+  if (inflight_->discard()) started_ = false;
 }
 
 void CacheFillSink::onFetchData(buffer::Buffer& data) {

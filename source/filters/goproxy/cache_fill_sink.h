@@ -14,12 +14,14 @@ namespace modgate::filters::goproxy {
 // a temp file that every waiting client streams from as it grows; success
 // commits the entry, 404/410 becomes a short-lived negative entry. With an
 // expired entry to revalidate, a 304 stores that entry's body again with a
-// new expiry and completes the waiters with it.
+// new expiry and completes the waiters with it. With `hold`, waiters see
+// nothing of a 200 body until it is committed (Inflight::start with hold):
+// a VerifyingSink in front decides first.
 class CacheFillSink : public FetchSink {
  public:
   CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
                 std::shared_ptr<cache::Inflight> inflight,
-                std::shared_ptr<const cache::Entry> expired = nullptr);
+                std::shared_ptr<const cache::Entry> expired = nullptr, bool hold = false);
   ~CacheFillSink() override;
 
   void onFetchStart(int64_t content_length) override;
@@ -30,6 +32,7 @@ class CacheFillSink : public FetchSink {
   void onFetchValidators(const std::string& etag, const std::string& last_modified) override;
   void onFetchNotModified() override;
   uint64_t pendingBytes() const override;
+  void onFetchDiscarded() override;
 
  private:
   cache::EntryMeta meta(int status, uint64_t size, std::chrono::milliseconds ttl) const;
@@ -40,6 +43,7 @@ class CacheFillSink : public FetchSink {
   std::shared_ptr<const cache::Entry> expired_;
   std::string upstream_etag_;
   std::string upstream_last_modified_;
+  const bool hold_;
   bool started_ = false;
   int64_t started_at_unix_ms_ = 0;
   bool finished_ = false;

@@ -37,6 +37,7 @@ Fetch::Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target ta
       on_done_(std::move(on_done)) {}
 
 Fetch::~Fetch() {
+  alive_.reset();
   if (request_ != nullptr) {
     request_->cancel();
     request_ = nullptr;
@@ -270,13 +271,7 @@ void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bo
     sink_.onFetchValidators(etag_weak_ ? std::string() : etag_,
                             last_modified == nullptr ? std::string() : *last_modified);
     sink_.onFetchStart(content_length_);
-    if (end_stream) {
-      request_ = nullptr;
-      endAttempt(2);
-      state_ = State::kDone;
-      sink_.onFetchComplete(0);
-      done();
-    }
+    if (end_stream) bodyComplete();
     return;
   }
   state_ = State::kCollectingError;
@@ -299,11 +294,7 @@ void Fetch::onResponseData(buffer::Buffer& data, bool end_stream) {
     }
     sink_.onFetchData(data);
     if (end_stream) {
-      request_ = nullptr;
-      endAttempt(2);
-      state_ = State::kDone;
-      sink_.onFetchComplete(received_);
-      done();
+      bodyComplete();
       return;
     }
     checkBackPressure();
@@ -321,6 +312,65 @@ void Fetch::onResponseData(buffer::Buffer& data, bool end_stream) {
     return;
   }
   data.drain(data.length());
+}
+
+void Fetch::bodyComplete() {
+  request_ = nullptr;
+  if (!sink_.checksBody()) {
+    endAttempt(2);
+    state_ = State::kDone;
+    sink_.onFetchComplete(received_);
+    done();
+    return;
+  }
+  state_ = State::kVerifying;
+  checked_host_ = host_;
+  endAttempt(2);
+  std::weak_ptr<bool> alive = alive_;
+  sink_.checkBody(received_, [this, alive](BodyVerdict verdict) {
+    if (alive.expired()) return;
+    onVerdict(std::move(verdict));
+  });
+}
+
+void Fetch::onVerdict(BodyVerdict verdict) {
+  if (state_ != State::kVerifying) return;
+  upstream::HostSharedPtr host = std::move(checked_host_);
+  switch (verdict.kind) {
+    case BodyVerdict::Kind::kAccept:
+      state_ = State::kDone;
+      sink_.onFetchComplete(received_);
+      done();
+      return;
+    case BodyVerdict::Kind::kUnverifiable:
+      finishFailed(502, std::move(verdict.reason));
+      return;
+    case BodyVerdict::Kind::kReject:
+      break;
+  }
+  // The host served bytes that are not the module: as bad as a 502 from
+  // it, for outlier detection, whatever status it sent.
+  if (host != nullptr) {
+    const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host);
+    if (endpoint.outlier != nullptr)
+      endpoint.outlier->putResult(upstream::OutlierResult::kGatewayFailure);
+  }
+  recordOutcome(canary::Outcome::kUpstreamFailure);
+  verdict.reason = absl::StrCat("upstream ", cluster().name(), ": ", verdict.reason);
+  LOG_WARN(verdict.reason);
+  last_error_ = verdict.reason;
+  sink_.onFetchDiscarded();
+  // A lying upstream must not hide a truthful one: the next step is asked
+  // whatever its separator (',' would otherwise stop at anything but 404).
+  resuming_ = false;
+  etag_.clear();
+  etag_weak_ = false;
+  if (step_ + 1 < target_.chain.size()) {
+    ++step_;
+    startStep();
+    return;
+  }
+  finishFailed(502, std::move(verdict.reason));
 }
 
 void Fetch::finishError() {

@@ -15,6 +15,21 @@
 
 namespace modgate::filters::goproxy {
 
+// What a sink that checks bodies says of one (FetchSink::checkBody).
+struct BodyVerdict {
+  enum class Kind {
+    kAccept,
+    // The upstream's bytes are wrong (a hash mismatch): its host is counted
+    // as failing and the chain's next upstream is asked.
+    kReject,
+    // The check itself could not be made (checksum database unreachable,
+    // unsigned, not proving the record): the fetch fails with a 502.
+    kUnverifiable,
+  };
+  Kind kind = Kind::kAccept;
+  std::string reason;
+};
+
 // Where a fetch delivers what it got. The cache (through single flight) for
 // cacheable answers, a small in-memory buffer for pass-through queries.
 class FetchSink {
@@ -39,6 +54,19 @@ class FetchSink {
   // Bytes handed over but not yet stored; the fetch pauses the upstream
   // while this is above its bound, so a slow disk cannot fill memory.
   virtual uint64_t pendingBytes() const { return 0; }
+
+  // A sink that must check a whole body before it is accepted (module
+  // content against the checksum database) says so here; the fetch then
+  // calls checkBody() when the body ends, and onFetchComplete() only on
+  // kAccept.
+  virtual bool checksBody() const { return false; }
+  // Runs `verdict` once, later, on the fetch's dispatcher.
+  virtual void checkBody(uint64_t /*total_bytes*/, std::function<void(BodyVerdict)> verdict) {
+    verdict(BodyVerdict{});
+  }
+  // The body was rejected; another upstream may start a new one
+  // (onFetchStart again).
+  virtual void onFetchDiscarded() {}
 };
 
 // What a fetch needs from its worker: a host of a cluster (the worker's
@@ -96,7 +124,15 @@ class Fetch : public upstream::ResponseCallbacks,
   uint32_t hostSelectionRetryCount() const override;
 
  private:
-  enum class State { kIdle, kBackoff, kAwaitingHeaders, kStreaming, kCollectingError, kDone };
+  enum class State {
+    kIdle,
+    kBackoff,
+    kAwaitingHeaders,
+    kStreaming,
+    kCollectingError,
+    kVerifying,
+    kDone
+  };
   const upstream::Cluster& cluster() const { return *target_.chain[step_].cluster; }
   void startStep();
   void startAttempt();
@@ -122,6 +158,9 @@ class Fetch : public upstream::ResponseCallbacks,
   bool advance(bool not_found);
   void stepFailed(int status, std::string reason);
   void finishNotFound();
+  // The 200 body ended: accept it, or have the sink check it first.
+  void bodyComplete();
+  void onVerdict(BodyVerdict verdict);
   void finishFailed(int status, std::string reason);
   void finishError();
   void done();
@@ -157,6 +196,10 @@ class Fetch : public upstream::ResponseCallbacks,
   event::TimerPtr resume_timer_;
   event::TimerPtr backoff_timer_;
   std::string last_error_;
+  // The host whose body is being checked (kVerifying), to blame if it lied.
+  upstream::HostSharedPtr checked_host_;
+  // Lets a verdict that arrives after the fetch is gone do nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace modgate::filters::goproxy

@@ -7,11 +7,22 @@
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
 #include "source/cache/inflight_table.h"
+#include "source/common/common/thread_pool.h"
 #include "source/common/stats/stats.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
+#include "source/sumdb/note.h"
 
 namespace modgate::filters::goproxy {
+
+// Module content checked against a checksum database before it is cached
+// or served (SumDb.key).
+struct ModuleVerification {
+  std::string sumdb;  // the database's name, e.g. "sum.golang.org"
+  sumdb::NoteVerifier verifier;
+  // GONOSUMDB-style globs of modules that are not checked.
+  std::string nosum;
+};
 
 // Everything the GOPROXY filter needs, as one immutable snapshot shared by
 // all workers. A config reload builds a new snapshot; requests in flight
@@ -35,6 +46,10 @@ struct GoproxyConfig {
   bool offline = false;
   // Pause the upstream while this many fetched bytes wait for the disk.
   uint64_t max_pending_disk_bytes = 8 << 20;
+  // nullptr: module content is cached as the upstream sent it.
+  std::shared_ptr<const ModuleVerification> verification;
+  // Where a module zip is hashed (blocking reads of the fetched file).
+  common::ThreadPool* hash_pool = nullptr;
 };
 using GoproxyConfigSharedPtr = std::shared_ptr<const GoproxyConfig>;
 

@@ -9,6 +9,7 @@
 #include "source/common/http/http1/http_date.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
 #include "source/filters/goproxy/shadow_sinks.h"
+#include "source/filters/goproxy/verifying_sink.h"
 #include "source/upstream/load_balancer/module_path_hash.h"
 
 namespace modgate::filters::goproxy {
@@ -432,8 +433,11 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
   inflight_ = config_->inflight->join(request_->cache_key, created);
   if (created) {
     addConditions(target, expired);
-    std::unique_ptr<FetchSink> sink =
-        std::make_unique<CacheFillSink>(config_, *request_, inflight_, std::move(expired));
+    // Module content to verify is held back from every waiter until the
+    // checksum database vouched for it (VerifyingSink, outermost).
+    const bool verify = VerifyingSink::applies(*config_, *request_);
+    std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
+        config_, *request_, inflight_, std::move(expired), verify);
     std::optional<Fetch::Target> shadow = shadowTarget(target);
     if (shadow.has_value()) {
       canary::ArtifactKey key{request_->module, request_->version, artifactName(request_->kind)};
@@ -444,6 +448,10 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
       // that only hashes what it receives.
       worker_.startFetch(std::move(*shadow),
                          std::make_unique<ShadowSink>(worker_.dispatcher(), comparator, key), 0);
+    }
+    if (verify) {
+      sink =
+          std::make_unique<VerifyingSink>(std::move(sink), inflight_, config_, worker_, *request_);
     }
     worker_.startFetch(std::move(target), std::move(sink), config_->max_pending_disk_bytes);
   } else if (config_->stats != nullptr) {

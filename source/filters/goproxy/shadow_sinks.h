@@ -35,6 +35,11 @@ class ServedDigestSink : public FetchSink {
   }
   void onFetchNotModified() override { inner_->onFetchNotModified(); }
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
+  void onFetchDiscarded() override {
+    // Another upstream's body follows: hash that one.
+    sha_ = canary::Sha256();
+    inner_->onFetchDiscarded();
+  }
 
  private:
   std::unique_ptr<FetchSink> inner_;

@@ -1,0 +1,18 @@
+// The HTTP/1.1 request path: the server codec (http-parser) on arbitrary
+// bytes, every complete request answered and its target parsed as the
+// GOPROXY filter does.
+#include "source/common/http/http1/server_connection.h"
+#include "test/fuzz/codec_harness.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace modgate;
+  event::DispatcherImpl dispatcher("fuzz");
+  fuzz::FakeConnection connection(dispatcher);
+  fuzz::AnsweringCallbacks callbacks;
+  http::CodecSettings settings;
+  {
+    http::http1::ServerConnectionImpl codec(connection, callbacks, settings);
+    fuzz::dispatchInPieces(codec, callbacks, data, size);
+  }
+  return 0;
+}
