@@ -14,6 +14,7 @@
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
+#include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
@@ -515,12 +516,13 @@ void Server::registerAdminHandlers() {
         return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
                                stats_.renderPrometheus()};
       });
-  admin_.addHandler("/config_dump",
-                    "the running configuration (secrets redacted), its version and load time, "
-                    "and the last rejected reload",
-                    false, [this](std::string_view) {
-                      return Admin::Response{200, "application/json", configDumpJson()};
-                    });
+  admin_.addHandler(
+      "/config_dump",
+      "the running configuration (secrets redacted), its version and load time, "
+      "and the last rejected reload",
+      false, [this](std::string_view) {
+        return Admin::Response{200, "application/json", json::ToConfigJson(configDump()) + "\n"};
+      });
   admin_.addHandler(
       "/reload", "re-read the config file and apply it (200 with the version, 400 with the error)",
       true, [this](std::string_view) {
@@ -625,23 +627,24 @@ std::string timeText(int64_t unix_ms) {
 
 }  // namespace
 
-std::string Server::configDumpJson() const {
-  std::string out =
-      absl::StrCat("{\"version_info\":", config::JsonQuote(configVersion()),
-                   ",\"config_sha256\":", config::JsonQuote(config_sha256_),
-                   ",\"reload_sequence\":", reload_sequence_, ",\"config_path\":",
-                   config::JsonQuote(config_source_ == nullptr ? "" : config_source_->path()),
-                   ",\"loaded_at\":", config::JsonQuote(timeText(loaded_at_unix_ms_)),
-                   ",\"loaded_at_unix_ms\":", loaded_at_unix_ms_);
+admin::v1::ConfigDump Server::configDump() const {
+  admin::v1::ConfigDump dump;
+  dump.set_version_info(configVersion());
+  dump.set_config_sha256(config_sha256_);
+  dump.set_reload_sequence(static_cast<uint32_t>(reload_sequence_));
+  dump.set_config_path(config_source_ == nullptr ? "" : config_source_->path());
+  dump.set_loaded_at(timeText(loaded_at_unix_ms_));
+  dump.set_loaded_at_unix_ms(static_cast<double>(loaded_at_unix_ms_));
   if (last_failed_reload_.has_value()) {
-    absl::StrAppend(
-        &out, ",\"last_failed_reload\":{\"error\":", config::JsonQuote(last_failed_reload_->error),
-        ",\"at\":", config::JsonQuote(timeText(last_failed_reload_->at_unix_ms)),
-        ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
-        ",\"config_sha256\":", config::JsonQuote(last_failed_reload_->sha256), "}");
+    admin::v1::FailedReload& failed = *dump.mutable_last_failed_reload();
+    failed.set_error(last_failed_reload_->error);
+    failed.set_at(timeText(last_failed_reload_->at_unix_ms));
+    failed.set_at_unix_ms(static_cast<double>(last_failed_reload_->at_unix_ms));
+    failed.set_config_sha256(last_failed_reload_->sha256);
   }
-  absl::StrAppend(&out, ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n");
-  return out;
+  *dump.mutable_bootstrap() = bootstrap_;
+  config::RedactSensitiveFields(*dump.mutable_bootstrap());
+  return dump;
 }
 
 void Server::onSignal(int signal, short, void* arg) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/modgate/admin/v1/config_dump.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
@@ -110,7 +111,7 @@ class Server {
   // and publishes it (a rollout changed weight, a runtime override
   // changed).
   absl::Status publishRoutes();
-  std::string configDumpJson() const;
+  admin::v1::ConfigDump configDump() const;
   void startDrain();
   void onDrainTick();
   static void onSignal(int signal, short, void* arg);

@@ -41,7 +41,7 @@ start_time=$SECONDS
 # ---- packages --------------------------------------------------------------
 PACKAGES=(bazel-bootstrap libevent-dev libnghttp2-dev nghttp2-client android-libboringssl-dev
   libprotobuf-dev protobuf-compiler libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libyaml-cpp-dev libhttp-parser-dev pkgconf g++ ca-certificates openssl golang-go curl python3
+  libyaml-cpp-dev libhttp-parser-dev libxxhash-dev pkgconf g++ ca-certificates openssl golang-go curl python3
   nginx)
 
 if [[ "${MODGATE_CI_SKIP_APT:-0}" != 1 ]]; then
