@@ -85,6 +85,21 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Entries evicted to stay under the size cap")
                          .Register(*registry_)
                          .Add({});
+  access_log_written_lines = &prometheus::BuildCounter()
+                                  .Name("modgate_access_log_written_lines_total")
+                                  .Help("Access log lines written")
+                                  .Register(*registry_)
+                                  .Add({});
+  access_log_dropped_lines = &prometheus::BuildCounter()
+                                  .Name("modgate_access_log_dropped_lines_total")
+                                  .Help("Access log lines dropped because the writer fell behind")
+                                  .Register(*registry_)
+                                  .Add({});
+  access_log_write_errors = &prometheus::BuildCounter()
+                                 .Name("modgate_access_log_write_errors_total")
+                                 .Help("Access log writes or reopens that failed")
+                                 .Register(*registry_)
+                                 .Add({});
   upstream_rq_failed = &prometheus::BuildCounter()
                             .Name("modgate_upstream_rq_failed_total")
                             .Help("Upstream requests that failed without a response")
@@ -131,6 +146,10 @@ prometheus::Counter& Stats::clusterCounter(ClusterCounter which, const std::stri
 std::string Stats::renderPrometheus() const {
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
+}
+
+void Stats::catchUp(prometheus::Counter& counter, double total) {
+  if (total > counter.Value()) counter.Increment(total - counter.Value());
 }
 
 }  // namespace modgate::stats

@@ -57,6 +57,14 @@ class Stats {
   prometheus::Counter* upstream_bytes_received;
   prometheus::Counter* singleflight_joined;
 
+  // Access log lines written and dropped (the disk fell behind), and
+  // failed writes; caught up from the writers' totals at scrape.
+  prometheus::Counter* access_log_written_lines;
+  prometheus::Counter* access_log_dropped_lines;
+  prometheus::Counter* access_log_write_errors;
+  // Brings a counter kept elsewhere (a monotonic total) up to `total`.
+  static void catchUp(prometheus::Counter& counter, double total);
+
   prometheus::Counter* config_reload_success;
   prometheus::Counter* config_reload_failure;
 

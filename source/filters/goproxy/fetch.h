@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "source/common/event/dispatcher.h"
+#include "source/common/http/filter.h"
 #include "source/common/stats/stats.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
@@ -66,6 +67,9 @@ class Fetch : public upstream::ResponseCallbacks,
     // Affinity for hashing balancers: every version of a module goes to
     // the same host of a tier.
     uint64_t hash_key = 0;
+    // Where the fetch writes what it did for the access log of the stream
+    // that started it; null when nobody asks (a background refresh).
+    std::shared_ptr<http::UpstreamInfo> upstream_info;
   };
 
   Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target, FetchSink& sink,

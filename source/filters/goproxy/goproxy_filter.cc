@@ -25,6 +25,24 @@ const char* artifactName(RequestKind kind) {
   }
 }
 
+// The access log's "kind": the GOPROXY request types, sumdb as one.
+std::string_view kindName(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kList:
+      return "list";
+    case RequestKind::kInfo:
+      return "info";
+    case RequestKind::kMod:
+      return "mod";
+    case RequestKind::kZip:
+      return "zip";
+    case RequestKind::kLatest:
+      return "latest";
+    default:
+      return "sumdb";
+  }
+}
+
 bool isSumdb(RequestKind kind) {
   return kind == RequestKind::kSumdbSupported || kind == RequestKind::kSumdbLatest ||
          kind == RequestKind::kSumdbLookup || kind == RequestKind::kSumdbTile;
@@ -76,6 +94,10 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     return;
   }
   request_ = std::move(std::get<std::shared_ptr<const modgate::goproxy::Request>>(parsed));
+  http::StreamInfo& info = callbacks_->streamInfo();
+  info.module = request_->module;
+  info.version = request_->version;
+  info.kind = kindName(request_->kind);
 
   // A database configured with its own URL is always supported.
   if (request_->kind == RequestKind::kSumdbSupported &&
@@ -154,6 +176,7 @@ bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
     return false;
   }
   route_ = route;
+  callbacks_->streamInfo().route = route->name;
   return true;
 }
 
@@ -186,6 +209,7 @@ void GoproxyFilter::chooseFromSplit(const router::WeightedSplit& split,
   }
   const router::RolloutBinding& rollout = *split.rollout;
   const bool canary = index == rollout.canary;
+  callbacks_->streamInfo().canary_side = canary ? "canary" : "stable";
   step.outcomes = canary ? rollout.canary_outcomes : rollout.stable_outcomes;
   target.chain.push_back(std::move(step));
   if (canary && rollout.fallback_to_stable) {
@@ -312,7 +336,10 @@ void GoproxyFilter::sendFile(const std::shared_ptr<const buffer::FileHandle>& fi
 void GoproxyFilter::fetchThroughCache(Fetch::Target target) {
   bool created = false;
   inflight_ = config_->inflight->join(request_->cache_key, created);
+  callbacks_->streamInfo().coalesced = !created;
   if (created) {
+    target.upstream_info = std::make_shared<http::UpstreamInfo>();
+    callbacks_->streamInfo().upstream = target.upstream_info;
     std::unique_ptr<FetchSink> sink =
         std::make_unique<CacheFillSink>(config_, *request_, inflight_);
     std::optional<Fetch::Target> shadow = shadowTarget(target);
@@ -445,6 +472,8 @@ void GoproxyFilter::onDestroy() {
 }
 
 void GoproxyFilter::passThrough(Fetch::Target target) {
+  target.upstream_info = std::make_shared<http::UpstreamInfo>();
+  callbacks_->streamInfo().upstream = target.upstream_info;
   passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_, std::move(target), *this, 0,
                                          [](Fetch&) {});
   passthrough_->start();
