@@ -140,7 +140,9 @@ absl::Status Server::initialize() {
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
     slot.access_log = std::make_unique<filters::access_log::WorkerAccessLog>(dispatcher);
     slot.access_log->setConfig(access_logs_);
-    slot.chain = std::make_unique<FilterChain>(*slot.access_log, *slot.filters);
+    slot.latency = std::make_unique<stats::RequestLatency>();
+    stats_.addWorkerLatency(slot.latency.get());
+    slot.chain = std::make_unique<FilterChain>(*slot.latency, *slot.access_log, *slot.filters);
     slot.handler = std::make_unique<ConnectionHandler>(
         dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());

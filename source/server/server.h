@@ -80,6 +80,8 @@ class Server {
     std::unique_ptr<filters::goproxy::WorkerContext> context;
     std::unique_ptr<filters::goproxy::GoproxyFilterFactory> filters;
     std::unique_ptr<filters::access_log::WorkerAccessLog> access_log;
+    // Read at scrape from the main thread: freed only with the slot.
+    std::unique_ptr<stats::RequestLatency> latency;
     std::unique_ptr<FilterChain> chain;
     std::unique_ptr<ConnectionHandler> handler;
   };

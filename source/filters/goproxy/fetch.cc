@@ -225,6 +225,9 @@ void Fetch::stepFailed(int status, std::string reason) {
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
+  if (stats::LatencyHistogram* histogram = cluster().stats().time_to_headers) {
+    histogram->record(dispatcher_.now() - attempt_started_);
+  }
   if (http::UpstreamInfo* info = target_.upstream_info.get()) {
     info->status = status_;
     info->headers_time = dispatcher_.now();
