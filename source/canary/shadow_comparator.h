@@ -11,7 +11,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "source/canary/sha256.h"
 #include "source/canary/shadow_listener.h"
 #include "source/canary/time.h"
 

@@ -2,9 +2,11 @@
 
 #include <string>
 
-#include "source/canary/sha256.h"
+#include "source/common/crypto/sha256.h"
 
 namespace modgate::canary {
+
+using crypto::Sha256Digest;
 
 // Identifies one immutable artifact: a module version's .info, .mod or .zip.
 struct ArtifactKey {

@@ -182,6 +182,23 @@ class Validator {
       } else {
         Address(path + ".address", listener.address(), path);
       }
+      if (listener.has_access_log()) AccessLog(path + ".access_log", listener.access_log());
+    }
+  }
+
+  void AccessLog(const std::string& path, const v1::AccessLog& log) {
+    if (log.path().empty()) {
+      Error(path + ".path", "required (\"stdout\" or an absolute file path)");
+    } else if (log.path() != "stdout" && log.path().front() != '/') {
+      Error(path + ".path",
+            absl::StrCat("\"", log.path(), "\" is neither \"stdout\" nor an absolute path"));
+    }
+    if (log.has_sample_percent() &&
+        !(log.sample_percent().value() > 0 && log.sample_percent().value() <= 100)) {
+      Error(path + ".sample_percent", "must be > 0 and <= 100");
+    }
+    if (log.has_max_pending_bytes() && log.max_pending_bytes().value() < 4096) {
+      Error(path + ".max_pending_bytes", "must be at least 4096");
     }
   }
 

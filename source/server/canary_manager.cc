@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "source/canary/rollout_json.h"
+#include "source/canary/rollout_status.h"
 #include "source/common/common/logger.h"
 #include "source/server/admin/query_params.h"
 
@@ -89,8 +89,8 @@ struct CanaryManager::ShadowReporter : public canary::ShadowListener {
     canary_outcomes->recordShadow(canary::ShadowResult::kMismatch, now);
     LOG_ERROR("shadow mismatch on route ", route, ": ", comparison.key.module, "@",
               comparison.key.version, ".", comparison.key.artifact, " served sha256 ",
-              canary::toHex(comparison.served), ", shadow sha256 ",
-              canary::toHex(comparison.shadow));
+              crypto::toHex(comparison.served), ", shadow sha256 ",
+              crypto::toHex(comparison.shadow));
   }
 };
 
@@ -329,10 +329,8 @@ Admin::Response CanaryManager::rolloutsJson() const {
     if (state->rollout != nullptr)
       rollouts.push_back(canary::NamedRollout{name, state->rollout.get()});
   }
-  return Admin::Response{200, "application/json",
-                         canary::renderRolloutsJson(rollouts, main_dispatcher_.now(),
-                                                    std::chrono::system_clock::now()) +
-                             "\n"};
+  return Admin::jsonResponse(
+      canary::rolloutsStatus(rollouts, main_dispatcher_.now(), std::chrono::system_clock::now()));
 }
 
 Admin::Response CanaryManager::control(std::string_view op, std::string_view query) {

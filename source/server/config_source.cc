@@ -1,12 +1,6 @@
 #include "source/server/config_source.h"
 
-// boringssl.h first: it checks that BoringSSL, not OpenSSL, is in use.
-#include "source/common/tls/boringssl.h"
-// clang-format off
-#include <openssl/sha.h>
-// clang-format on
-
-#include "absl/strings/escaping.h"
+#include "source/common/crypto/sha256.h"
 
 namespace modgate::server {
 namespace {
@@ -35,11 +29,6 @@ std::unique_ptr<ConfigSource> commandLineConfigSource(config::CommandLine comman
   return std::make_unique<CommandLineConfigSource>(std::move(command_line));
 }
 
-std::string sha256Hex(std::string_view bytes) {
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
+std::string sha256Hex(std::string_view bytes) { return crypto::toHex(crypto::Sha256::hash(bytes)); }
 
 }  // namespace modgate::server

@@ -14,6 +14,7 @@
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
+#include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
@@ -52,6 +53,8 @@ Server::~Server() {
   for (auto& slot : workers_) {
     slot.worker->dispatcher().post([&slot] {
       slot.handler.reset();
+      slot.chain.reset();
+      slot.access_log.reset();  // flushes its buffers
       slot.context.reset();
     });
     slot.worker->stop();
@@ -122,6 +125,9 @@ absl::Status Server::initialize() {
   auto goproxy = buildGoproxyConfig(bootstrap_, cluster_manager_->clusters(), routeInputs());
   if (!goproxy.ok()) return goproxy.status();
   goproxy_config_ = *goproxy;
+  auto access_logs = openAccessLogs(bootstrap_);
+  if (!access_logs.ok()) return access_logs.status();
+  access_logs_ = *access_logs;
 
   for (unsigned i = 0; i < concurrency; ++i) {
     WorkerSlot slot;
@@ -134,8 +140,13 @@ absl::Status Server::initialize() {
     }
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
+    slot.access_log = std::make_unique<filters::access_log::WorkerAccessLog>(dispatcher);
+    slot.access_log->setConfig(access_logs_);
+    slot.latency = std::make_unique<stats::RequestLatency>();
+    stats_.addWorkerLatency(slot.latency.get());
+    slot.chain = std::make_unique<FilterChain>(*slot.latency, *slot.access_log, *slot.filters);
     slot.handler = std::make_unique<ConnectionHandler>(
-        dispatcher, *slot.filters, connection_settings_, &stats_, &downstream_connections_,
+        dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());
     workers_.push_back(std::move(slot));
   }
@@ -183,6 +194,9 @@ absl::Status Server::initialize() {
   ::event* hup = evsignal_new(&main_dispatcher_.base(), SIGHUP, &Server::onReloadSignal, this);
   evsignal_add(hup, nullptr);
   signal_events_.push_back(hup);
+  ::event* usr1 = evsignal_new(&main_dispatcher_.base(), SIGUSR1, &Server::onReopenSignal, this);
+  evsignal_add(usr1, nullptr);
+  signal_events_.push_back(usr1);
   signal(SIGPIPE, SIG_IGN);
 
   if (watch_config_ && config_source_ != nullptr && !config_source_->path().empty()) {
@@ -251,6 +265,58 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
   }
   goproxy->hash_pool = disk_pool_.get();
   return filters::goproxy::GoproxyConfigSharedPtr(std::move(goproxy));
+}
+
+absl::StatusOr<filters::access_log::AccessLogConfigSharedPtr> Server::openAccessLogs(
+    const config::v1::Bootstrap& bootstrap) {
+  auto config = std::make_shared<filters::access_log::AccessLogConfig>();
+  std::map<std::string, access_log::AccessLogFileSharedPtr> by_path;
+  if (access_logs_ != nullptr) {
+    for (const auto& [name, log] : *access_logs_) by_path[log.file->path()] = log.file;
+  }
+  std::map<std::string, access_log::AccessLogFileSharedPtr> used;
+  for (int i = 0; i < bootstrap.listeners_size(); ++i) {
+    const config::v1::Listener& listener = bootstrap.listeners(i);
+    if (!listener.has_access_log()) continue;
+    const config::v1::AccessLog& spec = listener.access_log();
+    access_log::AccessLogFileSharedPtr& file = used[spec.path()];
+    if (file == nullptr) {
+      auto existing = by_path.find(spec.path());
+      if (existing != by_path.end()) {
+        file = existing->second;
+        file->reopen();
+      } else {
+        const uint64_t max_pending =
+            spec.has_max_pending_bytes() ? spec.max_pending_bytes().value() : 4 << 20;
+        auto opened = access_log::AccessLogFile::open(spec.path(), max_pending, access_log_totals_);
+        if (!opened.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("listeners[", i, "].access_log.path: ", opened.status().message()));
+        }
+        file = *opened;
+      }
+    }
+    filters::access_log::ListenerLog& log = (*config)[listener.name()];
+    log.file = file;
+    log.sample_percent = spec.has_sample_percent() ? spec.sample_percent().value() : 100;
+    log.errors_and_misses_only = spec.errors_and_misses_only();
+  }
+  return filters::access_log::AccessLogConfigSharedPtr(std::move(config));
+}
+
+void Server::publishAccessLogs(filters::access_log::AccessLogConfigSharedPtr config) {
+  access_logs_ = config;
+  for (auto& slot : workers_) {
+    filters::access_log::WorkerAccessLog* log = slot.access_log.get();
+    slot.worker->dispatcher().post([log, config] { log->setConfig(config); });
+  }
+}
+
+void Server::onReopenSignal(int, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  if (self->access_logs_ == nullptr) return;
+  LOG_INFO("SIGUSR1 received: reopening the access logs");
+  for (const auto& [name, log] : *self->access_logs_) log.file->reopen();
 }
 
 void Server::publishGoproxyConfig(filters::goproxy::GoproxyConfigSharedPtr config) {
@@ -364,6 +430,8 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
   canary_->fillRouteInputs(trial_inputs);
   auto goproxy = buildGoproxyConfig(next, (*clusters)->clusters(), trial_inputs);
   if (!goproxy.ok()) return goproxy.status();
+  auto access_logs = openAccessLogs(next);
+  if (!access_logs.ok()) return access_logs.status();
 
   // 2. Commit. Each worker runs these posts in order: balancers of new and
   // changed clusters and the names of removed ones (a worker keeps a
@@ -375,6 +443,7 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
            update.removed.size(), "; listeners kept ", listeners.kept.size(), ", added ",
            listeners.added.size(), ", removed ", listeners.removed.size());
   cluster_manager_->commit(std::move(*clusters));
+  publishAccessLogs(*access_logs);
   // Rollouts adopt the new routes (unchanged ones keep their stage and
   // windows), runtime holds apply again, and the snapshot is rebuilt with
   // that state; the trial build above already proved the routes resolve.
@@ -525,15 +594,22 @@ void Server::registerAdminHandlers() {
         if (evicted > stats_.cache_evictions->Value()) {
           stats_.cache_evictions->Increment(evicted - stats_.cache_evictions->Value());
         }
+        stats::Stats::catchUp(*stats_.access_log_written_lines,
+                              static_cast<double>(access_log_totals_.written_lines.load()));
+        stats::Stats::catchUp(*stats_.access_log_dropped_lines,
+                              static_cast<double>(access_log_totals_.dropped_lines.load()));
+        stats::Stats::catchUp(*stats_.access_log_write_errors,
+                              static_cast<double>(access_log_totals_.write_errors.load()));
         return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
                                stats_.renderPrometheus()};
       });
-  admin_.addHandler("/config_dump",
-                    "the running configuration (secrets redacted), its version and load time, "
-                    "and the last rejected reload",
-                    false, [this](std::string_view) {
-                      return Admin::Response{200, "application/json", configDumpJson()};
-                    });
+  admin_.addHandler(
+      "/config_dump",
+      "the running configuration (secrets redacted), its version and load time, "
+      "and the last rejected reload",
+      false, [this](std::string_view) {
+        return Admin::Response{200, "application/json", json::ToConfigJson(configDump()) + "\n"};
+      });
   admin_.addHandler(
       "/reload", "re-read the config file and apply it (200 with the version, 400 with the error)",
       true, [this](std::string_view) {
@@ -668,23 +744,24 @@ std::string timeText(int64_t unix_ms) {
 
 }  // namespace
 
-std::string Server::configDumpJson() const {
-  std::string out =
-      absl::StrCat("{\"version_info\":", config::JsonQuote(configVersion()),
-                   ",\"config_sha256\":", config::JsonQuote(config_sha256_),
-                   ",\"reload_sequence\":", reload_sequence_, ",\"config_path\":",
-                   config::JsonQuote(config_source_ == nullptr ? "" : config_source_->path()),
-                   ",\"loaded_at\":", config::JsonQuote(timeText(loaded_at_unix_ms_)),
-                   ",\"loaded_at_unix_ms\":", loaded_at_unix_ms_);
+admin::v1::ConfigDump Server::configDump() const {
+  admin::v1::ConfigDump dump;
+  dump.set_version_info(configVersion());
+  dump.set_config_sha256(config_sha256_);
+  dump.set_reload_sequence(static_cast<uint32_t>(reload_sequence_));
+  dump.set_config_path(config_source_ == nullptr ? "" : config_source_->path());
+  dump.set_loaded_at(timeText(loaded_at_unix_ms_));
+  dump.set_loaded_at_unix_ms(static_cast<double>(loaded_at_unix_ms_));
   if (last_failed_reload_.has_value()) {
-    absl::StrAppend(
-        &out, ",\"last_failed_reload\":{\"error\":", config::JsonQuote(last_failed_reload_->error),
-        ",\"at\":", config::JsonQuote(timeText(last_failed_reload_->at_unix_ms)),
-        ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
-        ",\"config_sha256\":", config::JsonQuote(last_failed_reload_->sha256), "}");
+    admin::v1::FailedReload& failed = *dump.mutable_last_failed_reload();
+    failed.set_error(last_failed_reload_->error);
+    failed.set_at(timeText(last_failed_reload_->at_unix_ms));
+    failed.set_at_unix_ms(static_cast<double>(last_failed_reload_->at_unix_ms));
+    failed.set_config_sha256(last_failed_reload_->sha256);
   }
-  absl::StrAppend(&out, ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n");
-  return out;
+  *dump.mutable_bootstrap() = bootstrap_;
+  config::RedactSensitiveFields(*dump.mutable_bootstrap());
+  return dump;
 }
 
 void Server::onSignal(int signal, short, void* arg) {

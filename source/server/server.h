@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/modgate/admin/v1/config_dump.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
@@ -23,6 +24,7 @@
 #include "source/server/canary_manager.h"
 #include "source/server/config_source.h"
 #include "source/server/config_watcher.h"
+#include "source/server/filter_chain.h"
 #include "source/server/runtime.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
@@ -78,8 +80,21 @@ class Server {
     std::unique_ptr<Worker> worker;
     std::unique_ptr<filters::goproxy::WorkerContext> context;
     std::unique_ptr<filters::goproxy::GoproxyFilterFactory> filters;
+    std::unique_ptr<filters::access_log::WorkerAccessLog> access_log;
+    // Read at scrape from the main thread: freed only with the slot.
+    std::unique_ptr<stats::RequestLatency> latency;
+    std::unique_ptr<FilterChain> chain;
     std::unique_ptr<ConnectionHandler> handler;
   };
+
+  // The access logs `bootstrap` asks for, by listener name: files already
+  // open for the same path are kept (and reopened: a reload is also a
+  // logrotate point), others opened. Fails naming the listener's field.
+  absl::StatusOr<filters::access_log::AccessLogConfigSharedPtr> openAccessLogs(
+      const config::v1::Bootstrap& bootstrap);
+  // Main thread: makes `config` every worker's access log snapshot.
+  void publishAccessLogs(filters::access_log::AccessLogConfigSharedPtr config);
+  static void onReopenSignal(int signal, short, void* arg);
 
   // The GOPROXY filter's snapshot for `bootstrap`, its routes resolved
   // against `clusters` with `inputs` (runtime values, rollout and shadow
@@ -111,14 +126,17 @@ class Server {
   // and publishes it (a rollout changed weight, a runtime override
   // changed).
   absl::Status publishRoutes();
-  std::string configDumpJson() const;
+  admin::v1::ConfigDump configDump() const;
   void startDrain();
   void onDrainTick();
   static void onSignal(int signal, short, void* arg);
   static void onReloadSignal(int signal, short, void* arg);
 
+  // Before everything that may hold an access log file: files count into it.
+  access_log::AccessLogFile::Totals access_log_totals_;
   config::v1::Bootstrap bootstrap_;
   event::DispatcherImpl main_dispatcher_{"main"};
+  filters::access_log::AccessLogConfigSharedPtr access_logs_;
   stats::Stats stats_;
   std::unique_ptr<common::ThreadPool> disk_pool_;
   // The last (or current) verify-cache run, for GET /verify_cache.

@@ -109,6 +109,9 @@ void ConnectionHandler::onAccept(uint64_t listener_id, int fd, std::string remot
         if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
         if (stats_ != nullptr) stats_->downstream_cx_active->Decrement();
       });
+  for (const ActiveListener& listener : listeners_) {
+    if (listener.id == listener_id) manager->setListenerName(listener.name);
+  }
   if (stats_ != nullptr) {
     stats_->downstream_cx_total->Increment();
     stats_->downstream_cx_active->Increment();

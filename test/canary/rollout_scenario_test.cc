@@ -13,14 +13,16 @@
 #include "gtest/gtest.h"
 #include "source/canary/client_hash.h"
 #include "source/canary/rollout.h"
-#include "source/canary/sha256.h"
 #include "source/canary/shadow_comparator.h"
 #include "source/canary/sliding_window.h"
 #include "source/canary/traffic_split.h"
+#include "source/common/crypto/sha256.h"
 
 namespace modgate::canary {
 namespace {
 
+using crypto::Sha256;
+using crypto::toHex;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;

@@ -9,6 +9,7 @@
 namespace modgate::canary {
 namespace {
 
+using crypto::Sha256;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 

@@ -59,6 +59,28 @@ TEST(ValidatorTest, BaseIsValid) {
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap&) {}), "");
 }
 
+TEST(ValidatorTest, AccessLog) {
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_listeners(0)->mutable_access_log()->set_path("stdout");
+            }),
+            "");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_listeners(0)->mutable_access_log(); }),
+            "listeners[0].access_log.path: required (\"stdout\" or an absolute file path)");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              b.mutable_listeners(0)->mutable_access_log()->set_path("logs/a.log");
+            }),
+            "listeners[0].access_log.path: \"logs/a.log\" is neither \"stdout\" nor an absolute "
+            "path");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::AccessLog& log = *b.mutable_listeners(0)->mutable_access_log();
+              log.set_path("/var/log/modgate.log");
+              log.mutable_sample_percent()->set_value(0);
+              log.mutable_max_pending_bytes()->set_value(100);
+            }),
+            "listeners[0].access_log.sample_percent: must be > 0 and <= 100\n"
+            "listeners[0].access_log.max_pending_bytes: must be at least 4096");
+}
+
 TEST(ValidatorTest, Listeners) {
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.clear_listeners(); }),
             "listeners: at least one listener is required");

@@ -50,8 +50,8 @@ start_time=$SECONDS
 # ---- packages --------------------------------------------------------------
 PACKAGES=(bazel-bootstrap libevent-dev libnghttp2-dev nghttp2-client android-libboringssl-dev
   libprotobuf-dev protobuf-compiler libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libyaml-cpp-dev libhttp-parser-dev libminizip-dev pkgconf g++ ca-certificates openssl golang-go
-  curl python3 nginx)
+  libyaml-cpp-dev libhttp-parser-dev libminizip-dev libxxhash-dev pkgconf g++ ca-certificates
+  openssl golang-go curl python3 nginx)
 # --fuzz builds with clang and links its libFuzzer runtime.
 ((FUZZ)) && PACKAGES+=(clang libclang-rt-14-dev)
 

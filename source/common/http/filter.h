@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,7 +13,26 @@
 
 namespace modgate::http {
 
-// What is known about a stream, for filters and access logs.
+// What the upstream side of one exchange did, written by the fetch that
+// answers it (on the stream's own worker) and read when the stream ends. A
+// waiter that joined another stream's fetch has none: its answer came from
+// that fetch, logged once, by its leader.
+struct UpstreamInfo {
+  std::string cluster;
+  std::string host;       // the last attempt's host
+  int status = 0;         // the last attempt's HTTP status, 0 if none answered
+  uint32_t attempts = 0;  // so retries (and fallbacks) = attempts - 1
+  event::MonotonicTime start_time;
+  // When the answering attempt's response headers arrived.
+  std::optional<event::MonotonicTime> headers_time;
+};
+
+// What is known about a stream, for filters and access logs (Envoy's
+// StreamInfo, smaller). The connection manager fills the protocol facts;
+// the GOPROXY filter the module facts; an auth filter `identity`. The
+// string_views point into objects that outlive the stream's filters
+// (the request, the route table snapshot the filter holds, static names):
+// read them no later than onStreamComplete().
 struct StreamInfo {
   std::string remote_address;
   Protocol protocol = Protocol::kHttp11;
@@ -20,6 +40,26 @@ struct StreamInfo {
   int response_code = 0;
   uint64_t bytes_sent = 0;
   std::string cache_status;  // HIT, MISS, STALE, or empty
+  // This stream waited on a fetch another stream started (single flight).
+  bool coalesced = false;
+  // The accepting listener's name ("" for the admin listener).
+  std::string_view listener;
+  // The client's x-request-id when it sent a usable one, else generated;
+  // sent back on the response.
+  std::string request_id;
+  const RequestHeaders* request = nullptr;
+  // When the response headers went to the codec (time to first byte).
+  std::optional<event::MonotonicTime> first_byte_time;
+  event::MonotonicTime end_time;
+  // The stream ended by a reset, not a complete response.
+  bool reset = false;
+  std::string_view module;
+  std::string_view version;
+  std::string_view kind;  // "list", "info", "mod", "zip", "latest", "sumdb"
+  std::string_view route;
+  std::string_view canary_side;  // "stable", "canary", or empty
+  std::string identity;          // who the client is, when auth says
+  std::shared_ptr<UpstreamInfo> upstream;
   // Response bytes reach a plain TCP socket unread (HTTP/1.1 without TLS),
   // so file bodies can go out with sendfile().
   bool sendfile = false;

@@ -2,6 +2,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "absl/strings/str_cat.h"
+#include "source/common/stats/request_latency.h"
+
 namespace modgate::stats {
 namespace {
 constexpr const char* kClasses[6] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -85,6 +88,21 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Entries evicted to stay under the size cap")
                          .Register(*registry_)
                          .Add({});
+  access_log_written_lines = &prometheus::BuildCounter()
+                                  .Name("modgate_access_log_written_lines_total")
+                                  .Help("Access log lines written")
+                                  .Register(*registry_)
+                                  .Add({});
+  access_log_dropped_lines = &prometheus::BuildCounter()
+                                  .Name("modgate_access_log_dropped_lines_total")
+                                  .Help("Access log lines dropped because the writer fell behind")
+                                  .Register(*registry_)
+                                  .Add({});
+  access_log_write_errors = &prometheus::BuildCounter()
+                                 .Name("modgate_access_log_write_errors_total")
+                                 .Help("Access log writes or reopens that failed")
+                                 .Register(*registry_)
+                                 .Add({});
   upstream_rq_failed = &prometheus::BuildCounter()
                             .Name("modgate_upstream_rq_failed_total")
                             .Help("Upstream requests that failed without a response")
@@ -135,9 +153,53 @@ prometheus::Counter& Stats::clusterCounter(ClusterCounter which, const std::stri
   return cluster_counters_[static_cast<int>(which)]->Add({{"cluster", cluster}});
 }
 
+LatencyHistogram& Stats::upstreamTimeToHeaders(const std::string& cluster) {
+  std::unique_ptr<LatencyHistogram>& histogram = upstream_time_to_headers_[cluster];
+  if (histogram == nullptr) histogram = std::make_unique<LatencyHistogram>();
+  return *histogram;
+}
+
 std::string Stats::renderPrometheus() const {
   prometheus::TextSerializer serializer;
-  return serializer.Serialize(registry_->Collect());
+  std::string out = serializer.Serialize(registry_->Collect());
+  // The workers' histograms, merged per label set.
+  const size_t kinds = RequestLatency::kKinds.size();
+  const size_t caches = RequestLatency::kCacheResults.size();
+  for (bool ttfb : {false, true}) {
+    const char* name = ttfb ? "modgate_downstream_rq_time_to_first_byte_seconds"
+                            : "modgate_downstream_rq_duration_seconds";
+    appendHistogramHead(out, name,
+                        ttfb ? "Request headers received to response headers sent, by request "
+                               "kind and cache result"
+                             : "Request headers received to last response byte, by request kind "
+                               "and cache result");
+    for (size_t k = 0; k < kinds; ++k) {
+      for (size_t c = 0; c < caches; ++c) {
+        LatencyHistogram::Snapshot merged;
+        for (const RequestLatency* worker : worker_latency_) {
+          const RequestLatency::Pair& pair = worker->at(k, c);
+          merged.add(ttfb ? pair.ttfb.snapshot() : pair.duration.snapshot());
+        }
+        appendHistogramSeries(
+            out, name,
+            absl::StrCat("kind=\"", std::string(RequestLatency::kKinds[k]), "\",cache=\"",
+                         std::string(RequestLatency::kCacheResults[c]), "\""),
+            merged);
+      }
+    }
+  }
+  appendHistogramHead(
+      out, "modgate_upstream_rq_time_to_headers_seconds",
+      "Upstream request sent to response headers received, per attempt, by cluster");
+  for (const auto& [cluster, histogram] : upstream_time_to_headers_) {
+    appendHistogramSeries(out, "modgate_upstream_rq_time_to_headers_seconds",
+                          absl::StrCat("cluster=\"", cluster, "\""), histogram->snapshot());
+  }
+  return out;
+}
+
+void Stats::catchUp(prometheus::Counter& counter, double total) {
+  if (total > counter.Value()) counter.Increment(total - counter.Value());
 }
 
 }  // namespace modgate::stats

@@ -6,10 +6,16 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "source/common/stats/latency_histogram.h"
 
 namespace modgate::stats {
+
+class RequestLatency;
 
 // Every metric modgate exports, created once at start-up. Children for the
 // fixed label values are resolved here too, so the request path only does
@@ -62,6 +68,25 @@ class Stats {
   prometheus::Counter* verify_mismatch;
   prometheus::Counter* verify_unverifiable;
 
+  // Access log lines written and dropped (the disk fell behind), and
+  // failed writes; caught up from the writers' totals at scrape.
+  prometheus::Counter* access_log_written_lines;
+  prometheus::Counter* access_log_dropped_lines;
+  prometheus::Counter* access_log_write_errors;
+  // Brings a counter kept elsewhere (a monotonic total) up to `total`.
+  static void catchUp(prometheus::Counter& counter, double total);
+
+  // Latency histograms (latency_histogram.h), rendered after the
+  // registry's metrics. Main thread, before the workers run: each worker's
+  // downstream histograms (owned by the caller, outliving this).
+  void addWorkerLatency(const RequestLatency* latency) { worker_latency_.push_back(latency); }
+  // modgate_upstream_rq_time_to_headers_seconds{cluster}: one histogram per
+  // cluster name, created on the main thread when a cluster is built and
+  // kept for the process's life (cluster names are bounded by the config).
+  // Workers record into it with relaxed atomic adds: a cluster's attempts
+  // come from every worker, but far more rarely than downstream requests.
+  LatencyHistogram& upstreamTimeToHeaders(const std::string& cluster);
+
   prometheus::Counter* config_reload_success;
   prometheus::Counter* config_reload_failure;
 
@@ -71,6 +96,8 @@ class Stats {
   prometheus::Family<prometheus::Counter>* upstream_rq_;
   prometheus::Family<prometheus::Gauge>* upstream_healthy_;
   prometheus::Family<prometheus::Counter>* cluster_counters_[6];
+  std::vector<const RequestLatency*> worker_latency_;
+  std::map<std::string, std::unique_ptr<LatencyHistogram>> upstream_time_to_headers_;
 };
 
 }  // namespace modgate::stats

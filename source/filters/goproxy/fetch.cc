@@ -67,6 +67,13 @@ void Fetch::startStep() {
 void Fetch::startAttempt() {
   upstream::Cluster& cluster = *target_.chain[step_].cluster;
   state_ = State::kAwaitingHeaders;
+  if (http::UpstreamInfo* info = target_.upstream_info.get()) {
+    if (info->attempts++ == 0) info->start_time = dispatcher_.now();
+    info->cluster = cluster.name();
+    info->host.clear();
+    info->status = 0;
+    info->headers_time.reset();
+  }
   status_ = 0;
   error_body_.clear();
   if (resuming_) {
@@ -96,6 +103,7 @@ void Fetch::startAttempt() {
   }
   attempted_.push_back(host_.get());
   attempt_started_ = dispatcher_.now();
+  if (target_.upstream_info != nullptr) target_.upstream_info->host = host_->name;
   host_->active_requests.fetch_add(1, std::memory_order_relaxed);
   cluster.active_requests.fetch_add(1, std::memory_order_relaxed);
   const upstream::Endpoint& endpoint = upstream::Cluster::endpoint(*host_);
@@ -223,6 +231,13 @@ void Fetch::stepFailed(int status, std::string reason) {
 
 void Fetch::onResponseHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) {
   status_ = headers->status;
+  if (stats::LatencyHistogram* histogram = cluster().stats().time_to_headers) {
+    histogram->record(dispatcher_.now() - attempt_started_);
+  }
+  if (http::UpstreamInfo* info = target_.upstream_info.get()) {
+    info->status = status_;
+    info->headers_time = dispatcher_.now();
+  }
   // The retry has its answer: it stops counting here (Envoy's resetRetry),
   // not when the body ends, or a retried .zip would hold a retry for its
   // whole download. A 5xx that is retried again takes a new one.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "source/common/event/dispatcher.h"
+#include "source/common/http/filter.h"
 #include "source/common/stats/stats.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
@@ -105,6 +106,9 @@ class Fetch : public upstream::ResponseCallbacks,
     // If-Modified-Since so an unchanged list costs the upstream a 304.
     std::string if_none_match;
     std::string if_modified_since;
+    // Where the fetch writes what it did for the access log of the stream
+    // that started it; null when nobody asks (a background refresh).
+    std::shared_ptr<http::UpstreamInfo> upstream_info;
   };
 
   Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target, FetchSink& sink,

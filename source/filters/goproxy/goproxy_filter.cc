@@ -29,6 +29,24 @@ const char* artifactName(RequestKind kind) {
   }
 }
 
+// The access log's "kind": the GOPROXY request types, sumdb as one.
+std::string_view kindName(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kList:
+      return "list";
+    case RequestKind::kInfo:
+      return "info";
+    case RequestKind::kMod:
+      return "mod";
+    case RequestKind::kZip:
+      return "zip";
+    case RequestKind::kLatest:
+      return "latest";
+    default:
+      return "sumdb";
+  }
+}
+
 bool isSumdb(RequestKind kind) {
   return kind == RequestKind::kSumdbSupported || kind == RequestKind::kSumdbLatest ||
          kind == RequestKind::kSumdbLookup || kind == RequestKind::kSumdbTile;
@@ -99,6 +117,10 @@ void GoproxyFilter::handle(http::RequestHeaders& headers) {
     return;
   }
   request_ = std::move(std::get<std::shared_ptr<const modgate::goproxy::Request>>(parsed));
+  http::StreamInfo& info = callbacks_->streamInfo();
+  info.module = request_->module;
+  info.version = request_->version;
+  info.kind = kindName(request_->kind);
 
   // A database configured with its own URL is always supported.
   if (request_->kind == RequestKind::kSumdbSupported &&
@@ -177,6 +199,7 @@ bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
     return false;
   }
   route_ = route;
+  callbacks_->streamInfo().route = route->name;
   return true;
 }
 
@@ -209,6 +232,7 @@ void GoproxyFilter::chooseFromSplit(const router::WeightedSplit& split,
   }
   const router::RolloutBinding& rollout = *split.rollout;
   const bool canary = index == rollout.canary;
+  callbacks_->streamInfo().canary_side = canary ? "canary" : "stable";
   step.outcomes = canary ? rollout.canary_outcomes : rollout.stable_outcomes;
   target.chain.push_back(std::move(step));
   if (canary && rollout.fallback_to_stable) {
@@ -431,8 +455,11 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
                                       std::shared_ptr<const cache::Entry> expired) {
   bool created = false;
   inflight_ = config_->inflight->join(request_->cache_key, created);
+  callbacks_->streamInfo().coalesced = !created;
   if (created) {
     addConditions(target, expired);
+    target.upstream_info = std::make_shared<http::UpstreamInfo>();
+    callbacks_->streamInfo().upstream = target.upstream_info;
     // Module content to verify is held back from every waiter until the
     // checksum database vouched for it (VerifyingSink, outermost).
     const bool verify = VerifyingSink::applies(*config_, *request_);
@@ -600,6 +627,8 @@ void GoproxyFilter::onDestroy() {
 }
 
 void GoproxyFilter::passThrough(Fetch::Target target) {
+  target.upstream_info = std::make_shared<http::UpstreamInfo>();
+  callbacks_->streamInfo().upstream = target.upstream_info;
   passthrough_ = std::make_unique<Fetch>(worker_.dispatcher(), worker_, std::move(target), *this, 0,
                                          [](Fetch&) {});
   passthrough_->start();

@@ -6,12 +6,12 @@
 
 namespace modgate::filters::goproxy {
 
-canary::Sha256Digest notFoundDigest() {
-  static const canary::Sha256Digest digest = canary::Sha256::hash("modgate: 404/410, no content");
+crypto::Sha256Digest notFoundDigest() {
+  static const crypto::Sha256Digest digest = crypto::Sha256::hash("modgate: 404/410, no content");
   return digest;
 }
 
-void hashBuffer(const buffer::Buffer& data, canary::Sha256& sha) {
+void hashBuffer(const buffer::Buffer& data, crypto::Sha256& sha) {
   const size_t length = data.length();
   if (length == 0) return;
   int count = data.peek(nullptr, 0, length);

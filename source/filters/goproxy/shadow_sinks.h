@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "source/canary/sha256.h"
 #include "source/canary/shadow_comparator.h"
+#include "source/common/crypto/sha256.h"
 #include "source/common/event/dispatcher.h"
 #include "source/filters/goproxy/fetch.h"
 
@@ -13,7 +13,7 @@ namespace modgate::filters::goproxy {
 // The digest a shadow reports when the other cluster has no such artifact
 // (404/410) while the served side had it: for an immutable version that is
 // different content too, so it must never pair as a match.
-canary::Sha256Digest notFoundDigest();
+crypto::Sha256Digest notFoundDigest();
 
 // Hashes the served body on its way into `inner` (the cache fill) and, when
 // it completes, hands the digest to the comparator as the served half. Adds
@@ -46,7 +46,7 @@ class ServedDigestSink : public FetchSink {
   event::Dispatcher& dispatcher_;
   std::shared_ptr<canary::ShadowComparator> comparator_;
   canary::ArtifactKey key_;
-  canary::Sha256 sha_;
+  crypto::Sha256 sha_;
 };
 
 // Receives the shadow cluster's answer for the same artifact: hashes and
@@ -67,10 +67,10 @@ class ShadowSink : public FetchSink {
   event::Dispatcher& dispatcher_;
   std::shared_ptr<canary::ShadowComparator> comparator_;
   canary::ArtifactKey key_;
-  canary::Sha256 sha_;
+  crypto::Sha256 sha_;
 };
 
 // Feeds every slice of `data` to `sha` without copying or draining it.
-void hashBuffer(const buffer::Buffer& data, canary::Sha256& sha);
+void hashBuffer(const buffer::Buffer& data, crypto::Sha256& sha);
 
 }  // namespace modgate::filters::goproxy

@@ -1,6 +1,7 @@
 #include "source/server/admin/admin.h"
 
 #include "absl/strings/str_cat.h"
+#include "source/common/json/proto_json.h"
 
 namespace modgate::server {
 namespace {
@@ -35,6 +36,10 @@ class AdminFilter : public http::StreamFilter {
 };
 
 }  // namespace
+
+Admin::Response Admin::jsonResponse(const google::protobuf::Message& body, int status) {
+  return Response{status, "application/json", json::ToJson(body) + "\n"};
+}
 
 void Admin::addHandler(std::string path, std::string help, bool mutating, Handler handler) {
   Methods& methods = handlers_[std::move(path)];

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "google/protobuf/message.h"
 #include "source/common/http/filter.h"
 
 namespace modgate::server {
@@ -20,6 +21,10 @@ class Admin : public http::FilterChainFactory {
     std::string body;
     std::string allow;  // for 405: the method that would work
   };
+  // A JSON body from its admin proto (api/modgate/admin/v1/), printed by
+  // json::ToJson: every JSON answer has a schema and one encoder.
+  static Response jsonResponse(const google::protobuf::Message& body, int status = 200);
+
   // `query` is the raw text after '?', or empty.
   using Handler = std::function<Response(std::string_view query)>;
 

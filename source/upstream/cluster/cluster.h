@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "source/common/stats/latency_histogram.h"
 #include "source/upstream/health/outlier_detector.h"
 #include "source/upstream/http_client.h"
 #include "source/upstream/load_balancer/host.h"
@@ -82,6 +83,8 @@ struct ClusterStats {
   prometheus::Counter* no_healthy_host = nullptr;
   // Connections held back by max_connections / max_connections_per_host.
   prometheus::Counter* cx_overflow = nullptr;
+  // Each attempt's time from sending to response headers.
+  stats::LatencyHistogram* time_to_headers = nullptr;
 };
 
 // The fixed part of a cluster, from its configuration.

@@ -286,6 +286,7 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
   cluster_stats.rq_retry_overflow = &stats_.clusterCounter(Which::kRetryOverflow, info.name);
   cluster_stats.rq_overflow = &stats_.clusterCounter(Which::kOverflow, info.name);
   cluster_stats.no_healthy_host = &stats_.clusterCounter(Which::kNoHealthyHost, info.name);
+  cluster_stats.time_to_headers = &stats_.upstreamTimeToHeaders(info.name);
   std::string name = info.name;
   auto built = std::make_unique<Update::Built>();
   built->cluster = std::make_shared<Cluster>(std::move(info), std::move(hosts), cluster_stats);

@@ -5,9 +5,9 @@
 
 namespace modgate::upstream {
 
-// XXH64 (Yann Collet's xxHash, 64-bit variant), bit-exact with the reference
-// implementation (`xxhsum -H64`) on every platform: the result is defined on
-// the little-endian reading of the bytes, whatever the host's byte order.
+// XXH64 (Yann Collet's xxHash, 64-bit variant), from Debian's libxxhash, the
+// library Envoy uses: the result is defined on the little-endian reading of
+// the bytes, whatever the host's byte order.
 // Ring hash and Maglev place hosts with it, as Envoy does, so placements are
 // stable across builds and machines. Not a cryptographic hash.
 uint64_t xxHash64(std::string_view data, uint64_t seed = 0);

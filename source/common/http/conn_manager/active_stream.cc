@@ -1,6 +1,9 @@
 #include "source/common/http/conn_manager/active_stream.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "source/common/http/conn_manager/connection_manager.h"
 
 namespace modgate::http {
@@ -13,13 +16,38 @@ ActiveStream::ActiveStream(ConnectionManager& parent, ResponseEncoder& encoder,
   info_.protocol = encoder_.protocol();
   info_.sendfile = info_.protocol == Protocol::kHttp11 && parent_.connection().supportsSendfile();
   info_.start_time = parent_.dispatcher().now();
+  info_.listener = parent_.listenerName();
   for (auto& filter : filters_) filter->setCallbacks(*this);
 }
 
 ActiveStream::~ActiveStream() = default;
 
+namespace {
+
+// A client's request id is echoed only if it is a plain token a log line
+// and a header can carry as is.
+bool usableRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// 128 random bits as 32 hex digits. Per thread, so no lock: every stream of
+// a worker runs on its thread.
+std::string generateRequestId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return absl::StrFormat("%016x%016x", random(), random());
+}
+
+}  // namespace
+
 void ActiveStream::decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool end_stream) {
   request_ = std::move(headers);
+  info_.request = request_.get();
+  const std::string* id = request_->headers.get("x-request-id");
+  info_.request_id = id != nullptr && usableRequestId(*id) ? *id : generateRequestId();
   request_complete_ = end_stream;
   iterateFilters();
 }
@@ -66,6 +94,8 @@ void ActiveStream::encodeHeaders(ResponseHeaders& headers, bool end_stream) {
   state_ = State::kEncoding;
   headers_encoded_ = true;
   info_.response_code = headers.status;
+  info_.first_byte_time = parent_.dispatcher().now();
+  if (!info_.request_id.empty()) headers.headers.add("x-request-id", info_.request_id);
   encoder_.encodeHeaders(headers, end_stream);
   if (end_stream) complete();
 }
@@ -104,6 +134,8 @@ void ActiveStream::resetFromConnection() {
 }
 
 void ActiveStream::finish() {
+  info_.end_time = parent_.dispatcher().now();
+  info_.reset = state_ == State::kReset;
   for (auto& filter : filters_) filter->onDestroy();
   for (auto& filter : filters_) filter->onStreamComplete(info_);
   parent_.onStreamDone(*this);

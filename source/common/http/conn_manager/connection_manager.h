@@ -3,6 +3,8 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
@@ -54,6 +56,10 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void drain();
   void drain(std::chrono::milliseconds timeout);
   network::Connection& connection() { return *connection_; }
+  // The accepting listener's name, for access logs; set once after
+  // construction by whoever accepted the connection.
+  void setListenerName(std::string name) { listener_name_ = std::move(name); }
+  std::string_view listenerName() const { return listener_name_; }
   event::Dispatcher& dispatcher() { return connection_->dispatcher(); }
 
  private:
@@ -66,6 +72,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void onIdleTimeout();
 
   network::ConnectionPtr connection_;
+  std::string listener_name_;
   FilterChainFactory& filters_;
   const ConnectionManagerSettings& settings_;
   ClosedCb on_closed_;

@@ -1,10 +1,10 @@
-#include "source/canary/sha256.h"
+#include "source/common/crypto/sha256.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace modgate::canary {
+namespace modgate::crypto {
 namespace {
 
 TEST(Sha256Test, FipsVectors) {
@@ -58,4 +58,4 @@ TEST(Sha256Test, ByteAtATime) {
 }
 
 }  // namespace
-}  // namespace modgate::canary
+}  // namespace modgate::crypto
