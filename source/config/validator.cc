@@ -181,6 +181,50 @@ class Validator {
       } else {
         Address(path + ".address", listener.address(), path);
       }
+      if (listener.has_tls()) DownstreamTls(path + ".tls", listener.tls());
+    }
+  }
+
+  // What can be checked without reading the files (the server reads them
+  // at startup and on reload, and a bad file names its field there).
+  void DownstreamTls(const std::string& path, const v1::DownstreamTls& tls) {
+    if (tls.certificates().empty()) Error(path + ".certificates", "at least one is required");
+    for (int i = 0; i < tls.certificates_size(); ++i) {
+      const std::string item = absl::StrCat(path, ".certificates[", i, "]");
+      if (tls.certificates(i).certificate_chain_file().empty()) {
+        Error(item + ".certificate_chain_file", "required");
+      }
+      if (tls.certificates(i).private_key_file().empty()) {
+        Error(item + ".private_key_file", "required");
+      }
+    }
+    absl::flat_hash_set<std::string> alpn;
+    for (int i = 0; i < tls.alpn_protocols_size(); ++i) {
+      const std::string& protocol = tls.alpn_protocols(i);
+      const std::string item = absl::StrCat(path, ".alpn_protocols[", i, "]");
+      if (protocol != "h2" && protocol != "http/1.1") {
+        Error(item, absl::StrCat("unsupported protocol \"", protocol, "\" (h2 or http/1.1)"));
+      } else if (!alpn.insert(protocol).second) {
+        Error(item, absl::StrCat("duplicate \"", protocol, "\""));
+      }
+    }
+    auto version = [](v1::DownstreamTls::Version v, int fallback) {
+      return v == v1::DownstreamTls::VERSION_UNSPECIFIED ? fallback : static_cast<int>(v);
+    };
+    if (version(tls.min_version(), v1::DownstreamTls::TLS_1_2) >
+        version(tls.max_version(), v1::DownstreamTls::TLS_1_3)) {
+      Error(path + ".min_version", "greater than max_version");
+    }
+    if (tls.client_ca_file().empty() && (tls.client_certificate() == v1::DownstreamTls::REQUEST ||
+                                         tls.client_certificate() == v1::DownstreamTls::REQUIRE)) {
+      Error(path + ".client_certificate", "needs client_ca_file to verify client certificates");
+    }
+    if (tls.has_session_ticket_rotation()) {
+      const auto& rotation = tls.session_ticket_rotation();
+      if (IsNegative(rotation) || ToAbsl(rotation) > absl::Hours(24) ||
+          (IsPositive(rotation) && ToAbsl(rotation) < absl::Seconds(1))) {
+        Error(path + ".session_ticket_rotation", "must be 0 (no tickets) or 1s..24h");
+      }
     }
   }
 

@@ -137,6 +137,10 @@ absl::Status Server::initialize() {
         bootstrap_.limits().max_connections());
     workers_.push_back(std::move(slot));
   }
+  tls_listeners_ = std::make_unique<TlsListeners>(main_dispatcher_);
+  auto tls_contexts = tls_listeners_->prepare(bootstrap_.listeners());
+  if (!tls_contexts.ok()) return tls_contexts.status();
+  tls_listeners_->commit(bootstrap_.listeners(), std::move(*tls_contexts));
   for (int i = 0; i < bootstrap_.listeners_size(); ++i) {
     const auto& listener = bootstrap_.listeners(i);
     auto sockets = bindListener(listener, i);
@@ -273,11 +277,12 @@ absl::StatusOr<std::vector<network::ListenSocketPtr>> Server::bindListener(
 void Server::addListenerToWorkers(const std::string& name,
                                   std::vector<network::ListenSocketPtr> sockets) {
   if (!sockets.empty()) bound_listeners_[name] = sockets[0]->localAddress();
+  tls::ServerContextSlotSharedPtr tls_slot = tls_listeners_->slot(name);
   for (size_t i = 0; i < workers_.size() && i < sockets.size(); ++i) {
     ConnectionHandler* handler = workers_[i].handler.get();
     auto socket = std::make_shared<network::ListenSocketPtr>(std::move(sockets[i]));
-    auto add = [handler, socket, name] {
-      absl::Status status = handler->addListener(std::move(*socket), name);
+    auto add = [handler, socket, name, tls_slot] {
+      absl::Status status = handler->addListener(std::move(*socket), name, tls_slot);
       if (!status.ok()) LOG_ERROR("listener ", name, ": ", std::string(status.message()));
     };
     if (workers_started_) {
@@ -340,6 +345,10 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
     bound.emplace_back(i, std::move(*sockets));
   }
 
+  // Certificates and keys are read now: a bad file rejects the reload.
+  auto tls_contexts = tls_listeners_->prepare(next.listeners());
+  if (!tls_contexts.ok()) return tls_contexts.status();
+
   auto clusters = cluster_manager_->prepare(next);
   if (!clusters.ok()) return clusters.status();
   // The new static runtime layer under the current overrides, and the
@@ -377,6 +386,9 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
               std::string(rebuilt.status().message()), "); serving it without");
   }
   publishGoproxyConfig(*goproxy);
+  // New TLS settings reach kept listeners' next connections at once, and
+  // added listeners start with them.
+  tls_listeners_->commit(next.listeners(), std::move(*tls_contexts));
   for (size_t index : listeners.removed) {
     bound_listeners_.erase(bootstrap_.listeners(index).name());
   }

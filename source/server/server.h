@@ -23,6 +23,7 @@
 #include "source/server/config_source.h"
 #include "source/server/config_watcher.h"
 #include "source/server/runtime.h"
+#include "source/server/tls_listeners.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
 
@@ -145,6 +146,8 @@ class Server {
   std::unique_ptr<ConfigSource> config_source_;
   bool watch_config_ = false;
   std::unique_ptr<ConfigWatcher> config_watcher_;
+  // Downstream TLS contexts by listener name, and their file watches.
+  std::unique_ptr<TlsListeners> tls_listeners_;
   std::string config_sha256_;
   uint64_t reload_sequence_ = 0;
   // The hash of the file the last reload attempt read: the watcher does not

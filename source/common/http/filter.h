@@ -9,6 +9,7 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
 #include "source/common/http/header_map.h"
+#include "source/common/network/connection.h"
 
 namespace modgate::http {
 
@@ -23,6 +24,9 @@ struct StreamInfo {
   // Response bytes reach a plain TCP socket unread (HTTP/1.1 without TLS),
   // so file bodies can go out with sendfile().
   bool sendfile = false;
+  // The downstream TLS session (SNI, ALPN, the verified client certificate's
+  // subject and SANs); null on plain HTTP.
+  std::shared_ptr<const network::TlsInfo> tls;
 };
 
 enum class FilterHeadersStatus {

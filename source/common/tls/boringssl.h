@@ -12,6 +12,13 @@
 #endif
 
 #include <openssl/bio.h>
+#include <openssl/cipher.h>
+#include <openssl/digest.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>

@@ -13,6 +13,7 @@ ActiveStream::ActiveStream(ConnectionManager& parent, ResponseEncoder& encoder,
   info_.protocol = encoder_.protocol();
   info_.sendfile = info_.protocol == Protocol::kHttp11 && parent_.connection().supportsSendfile();
   info_.start_time = parent_.dispatcher().now();
+  info_.tls = parent_.connection().tlsInfo();
   for (auto& filter : filters_) filter->setCallbacks(*this);
 }
 
