@@ -97,6 +97,8 @@ class Validator {
                                       "\" (expected trace, debug, info, warn, error or off)"));
     }
     Limits(b.limits());
+    ClientAuth(b);
+    ModulePolicies(b);
     for (const auto& [key, value] : b.runtime()) {
       if (!IsRuntimeKey(key)) {
         Error(absl::StrCat("runtime[\"", key, "\"]"),
@@ -182,6 +184,59 @@ class Validator {
         Address(path + ".address", listener.address(), path);
       }
       if (listener.has_tls()) DownstreamTls(path + ".tls", listener.tls());
+    }
+  }
+
+  void Principals(const std::string& path,
+                  const google::protobuf::RepeatedPtrField<std::string>& principals) {
+    for (int i = 0; i < principals.size(); ++i) {
+      const std::string& p = principals[i];
+      if (p.empty() || p.find_first_of(" \t\r\n") != std::string::npos) {
+        Error(absl::StrCat(path, "[", i, "]"), "a principal is a non-empty string without spaces");
+      }
+    }
+  }
+
+  void ClientAuth(const v1::Bootstrap& b) {
+    if (!b.has_client_auth()) return;
+    if (b.client_auth().credentials_file().empty()) {
+      Error("client_auth.credentials_file", "required");
+    }
+    if (b.client_auth().realm().find('"') != std::string::npos) {
+      Error("client_auth.realm", "cannot hold '\"'");
+    }
+  }
+
+  void ModulePolicies(const v1::Bootstrap& b) {
+    absl::flat_hash_map<std::string, int> names;
+    for (int i = 0; i < b.module_policies_size(); ++i) {
+      const v1::ModulePolicy& policy = b.module_policies(i);
+      const std::string path = absl::StrCat("module_policies[", i, "]");
+      Name(path + ".name", policy.name(), names, i, "module_policies");
+      if (policy.action() != v1::ModulePolicy::DENY && policy.action() != v1::ModulePolicy::ALLOW) {
+        Error(path + ".action", "required: DENY or ALLOW");
+      }
+      if (absl::Status s = ValidateGlobList(policy.modules()); !s.ok()) {
+        Error(path + ".modules", s.message());
+      }
+      for (int v = 0; v < policy.versions_size(); ++v) {
+        const std::string& version = policy.versions(v);
+        if (version.size() < 2 || version[0] != 'v') {
+          Error(absl::StrCat(path, ".versions[", v, "]"),
+                absl::StrCat("\"", version, "\" is not a version (v1.2.3)"));
+        }
+      }
+      for (int k = 0; k < policy.kinds_size(); ++k) {
+        int kind = policy.kinds(k);
+        if (kind == v1::RouteMatch::KIND_UNSPECIFIED || !v1::RouteMatch::Kind_IsValid(kind)) {
+          Error(absl::StrCat(path, ".kinds[", k, "]"),
+                "must be one of LIST, INFO, MOD, ZIP, LATEST, SUMDB");
+        }
+      }
+      Principals(path + ".principals", policy.principals());
+      if (policy.anonymous() && !policy.principals().empty()) {
+        Error(path + ".anonymous", "exclusive with principals");
+      }
     }
   }
 
@@ -747,6 +802,7 @@ class Validator {
     if (absl::Status s = ValidateGlobList(match.patterns()); !s.ok()) {
       Error(path + ".patterns", s.message());
     }
+    Principals(path + ".principals", match.principals());
     absl::flat_hash_set<int> kinds;
     for (int k = 0; k < match.kinds_size(); ++k) {
       int kind = match.kinds(k);
@@ -767,7 +823,7 @@ class Validator {
       }
     }
     return match.prefix().empty() && match.exact().empty() && match.patterns().empty() &&
-           match.kinds().empty() && match.headers().empty();
+           match.kinds().empty() && match.headers().empty() && match.principals().empty();
   }
 
   void Fallback(const std::string& path, const v1::FallbackAction& fallback) {

@@ -132,11 +132,27 @@ absl::Status Server::initialize() {
     }
     slot.filters =
         std::make_unique<filters::goproxy::GoproxyFilterFactory>(goproxy_config_, *slot.context);
+    slot.chain = std::make_unique<WorkerFilterChain>(*slot.filters);
     slot.handler = std::make_unique<ConnectionHandler>(
-        dispatcher, *slot.filters, connection_settings_, &stats_, &downstream_connections_,
+        dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());
     workers_.push_back(std::move(slot));
   }
+  security_ = std::make_unique<SecurityFilters>(
+      main_dispatcher_, [this](const SecurityFilters::Snapshot& snapshot) {
+        for (auto& slot : workers_) {
+          WorkerFilterChain* chain = slot.chain.get();
+          auto set = [chain, snapshot] { chain->setSecurity(snapshot.auth, snapshot.policy); };
+          if (workers_started_) {
+            slot.worker->dispatcher().post(std::move(set));
+          } else {
+            set();
+          }
+        }
+      });
+  auto security = security_->prepare(bootstrap_);
+  if (!security.ok()) return security.status();
+  security_->commit(bootstrap_, std::move(*security));
   tls_listeners_ = std::make_unique<TlsListeners>(main_dispatcher_);
   auto tls_contexts = tls_listeners_->prepare(bootstrap_.listeners());
   if (!tls_contexts.ok()) return tls_contexts.status();
@@ -345,9 +361,12 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
     bound.emplace_back(i, std::move(*sockets));
   }
 
-  // Certificates and keys are read now: a bad file rejects the reload.
+  // Certificates, keys and credentials are read now: a bad file rejects
+  // the reload.
   auto tls_contexts = tls_listeners_->prepare(next.listeners());
   if (!tls_contexts.ok()) return tls_contexts.status();
+  auto security = security_->prepare(next);
+  if (!security.ok()) return security.status();
 
   auto clusters = cluster_manager_->prepare(next);
   if (!clusters.ok()) return clusters.status();
@@ -385,6 +404,8 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
     LOG_ERROR("reload: route table with rollout state failed (",
               std::string(rebuilt.status().message()), "); serving it without");
   }
+  // Auth and policy first: the new routes may match principals.
+  security_->commit(next, std::move(*security));
   publishGoproxyConfig(*goproxy);
   // New TLS settings reach kept listeners' next connections at once, and
   // added listeners start with them.

@@ -22,7 +22,9 @@
 #include "source/server/canary_manager.h"
 #include "source/server/config_source.h"
 #include "source/server/config_watcher.h"
+#include "source/server/filter_chain.h"
 #include "source/server/runtime.h"
+#include "source/server/security_filters.h"
 #include "source/server/tls_listeners.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
@@ -78,6 +80,8 @@ class Server {
     std::unique_ptr<Worker> worker;
     std::unique_ptr<filters::goproxy::WorkerContext> context;
     std::unique_ptr<filters::goproxy::GoproxyFilterFactory> filters;
+    // auth -> policy -> GOPROXY, over `filters`.
+    std::unique_ptr<WorkerFilterChain> chain;
     std::unique_ptr<ConnectionHandler> handler;
   };
 
@@ -148,6 +152,8 @@ class Server {
   std::unique_ptr<ConfigWatcher> config_watcher_;
   // Downstream TLS contexts by listener name, and their file watches.
   std::unique_ptr<TlsListeners> tls_listeners_;
+  // Client auth and module policy snapshots, and the credentials file watch.
+  std::unique_ptr<SecurityFilters> security_;
   std::string config_sha256_;
   uint64_t reload_sequence_ = 0;
   // The hash of the file the last reload attempt read: the watcher does not

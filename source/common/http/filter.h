@@ -9,6 +9,7 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
 #include "source/common/http/header_map.h"
+#include "source/common/http/identity.h"
 #include "source/common/network/connection.h"
 
 namespace modgate::http {
@@ -16,6 +17,8 @@ namespace modgate::http {
 // What is known about a stream, for filters and access logs.
 struct StreamInfo {
   std::string remote_address;
+  // The config name of the listener that accepted the connection.
+  std::string listener;
   Protocol protocol = Protocol::kHttp11;
   event::MonotonicTime start_time;
   int response_code = 0;
@@ -27,6 +30,12 @@ struct StreamInfo {
   // The downstream TLS session (SNI, ALPN, the verified client certificate's
   // subject and SANs); null on plain HTTP.
   std::shared_ptr<const network::TlsInfo> tls;
+  // Set by the auth filter (a Basic user or a token's name); kNone for
+  // anonymous requests. For the access log and for filters after auth.
+  Identity identity;
+  // principalsOf(identity, tls), once the auth filter ran; empty otherwise
+  // or when anonymous.
+  std::vector<std::string> principals;
 };
 
 enum class FilterHeadersStatus {
@@ -45,6 +54,8 @@ class StreamFilterCallbacks {
   // Answers with `status` and a one-line text/plain reason the go command
   // prints; ends the stream.
   virtual void sendLocalReply(int status, std::string_view reason) = 0;
+  // The same with extra response headers (WWW-Authenticate, Retry-After).
+  virtual void sendLocalReply(int status, std::string_view reason, const HeaderMap& headers) = 0;
   virtual void encodeHeaders(ResponseHeaders& headers, bool end_stream) = 0;
   virtual void encodeData(buffer::Buffer& data, bool end_stream) = 0;
   // Abandons the response mid-body (HTTP/2 RST_STREAM, HTTP/1.1 close):

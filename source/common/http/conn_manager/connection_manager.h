@@ -54,6 +54,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void drain();
   void drain(std::chrono::milliseconds timeout);
   network::Connection& connection() { return *connection_; }
+  // The config name of the listener that accepted this connection.
+  void setListenerName(std::string name) { listener_name_ = std::move(name); }
+  const std::string& listenerName() const { return listener_name_; }
   event::Dispatcher& dispatcher() { return connection_->dispatcher(); }
 
  private:
@@ -69,6 +72,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   FilterChainFactory& filters_;
   const ConnectionManagerSettings& settings_;
   ClosedCb on_closed_;
+  std::string listener_name_;
   ServerConnectionPtr codec_;
   // Old codecs replaced by an h2c upgrade, freed once off the stack.
   ServerConnectionPtr retired_codec_;

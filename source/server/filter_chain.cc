@@ -1,0 +1,14 @@
+#include "source/server/filter_chain.h"
+
+#include "source/filters/policy/policy_filter.h"
+
+namespace modgate::server {
+
+void WorkerFilterChain::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {
+  if (auth_ != nullptr)
+    chain.push_back(std::make_unique<filters::auth::AuthFilter>(auth_, verified_));
+  if (policy_ != nullptr) chain.push_back(std::make_unique<filters::policy::PolicyFilter>(policy_));
+  goproxy_.createFilterChain(chain);
+}
+
+}  // namespace modgate::server

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <vector>
+
+#include "source/common/http/filter.h"
+#include "source/filters/auth/auth_filter.h"
+#include "source/filters/goproxy/goproxy_filter.h"
+#include "source/filters/policy/module_policy.h"
+
+namespace modgate::server {
+
+// A worker's filter chain for GOPROXY listeners: auth (who is asking), then
+// module policy (may they see this module), then the GOPROXY filter. Auth
+// and policy are only in the chain when the config uses them, so a plain
+// sidecar pays nothing for them. Snapshots arrive by dispatcher posts, like
+// the GOPROXY filter's.
+class WorkerFilterChain : public http::FilterChainFactory {
+ public:
+  explicit WorkerFilterChain(filters::goproxy::GoproxyFilterFactory& goproxy) : goproxy_(goproxy) {}
+
+  void createFilterChain(std::vector<http::StreamFilterPtr>& chain) override;
+
+  // Null turns a stage off. Called on the worker's thread.
+  void setSecurity(filters::auth::AuthConfigSharedPtr auth,
+                   filters::policy::ModulePolicySharedPtr policy) {
+    auth_ = std::move(auth);
+    policy_ = std::move(policy);
+  }
+
+ private:
+  filters::goproxy::GoproxyFilterFactory& goproxy_;
+  filters::auth::AuthConfigSharedPtr auth_;
+  filters::policy::ModulePolicySharedPtr policy_;
+  filters::auth::VerifiedCache verified_;
+};
+
+}  // namespace modgate::server
