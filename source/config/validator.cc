@@ -98,6 +98,8 @@ class Validator {
                                       "\" (expected trace, debug, info, warn, error or off)"));
     }
     Limits(b.limits());
+    ClientAuth(b);
+    ModulePolicies(b);
     for (const auto& [key, value] : b.runtime()) {
       if (!IsRuntimeKey(key)) {
         Error(absl::StrCat("runtime[\"", key, "\"]"),
@@ -183,6 +185,103 @@ class Validator {
         Address(path + ".address", listener.address(), path);
       }
       if (listener.has_access_log()) AccessLog(path + ".access_log", listener.access_log());
+      if (listener.has_tls()) DownstreamTls(path + ".tls", listener.tls());
+    }
+  }
+
+  void Principals(const std::string& path,
+                  const google::protobuf::RepeatedPtrField<std::string>& principals) {
+    for (int i = 0; i < principals.size(); ++i) {
+      const std::string& p = principals[i];
+      if (p.empty() || p.find_first_of(" \t\r\n") != std::string::npos) {
+        Error(absl::StrCat(path, "[", i, "]"), "a principal is a non-empty string without spaces");
+      }
+    }
+  }
+
+  void ClientAuth(const v1::Bootstrap& b) {
+    if (!b.has_client_auth()) return;
+    if (b.client_auth().credentials_file().empty()) {
+      Error("client_auth.credentials_file", "required");
+    }
+    if (b.client_auth().realm().find('"') != std::string::npos) {
+      Error("client_auth.realm", "cannot hold '\"'");
+    }
+  }
+
+  void ModulePolicies(const v1::Bootstrap& b) {
+    absl::flat_hash_map<std::string, int> names;
+    for (int i = 0; i < b.module_policies_size(); ++i) {
+      const v1::ModulePolicy& policy = b.module_policies(i);
+      const std::string path = absl::StrCat("module_policies[", i, "]");
+      Name(path + ".name", policy.name(), names, i, "module_policies");
+      if (policy.action() != v1::ModulePolicy::DENY && policy.action() != v1::ModulePolicy::ALLOW) {
+        Error(path + ".action", "required: DENY or ALLOW");
+      }
+      if (absl::Status s = ValidateGlobList(policy.modules()); !s.ok()) {
+        Error(path + ".modules", s.message());
+      }
+      for (int v = 0; v < policy.versions_size(); ++v) {
+        const std::string& version = policy.versions(v);
+        if (version.size() < 2 || version[0] != 'v') {
+          Error(absl::StrCat(path, ".versions[", v, "]"),
+                absl::StrCat("\"", version, "\" is not a version (v1.2.3)"));
+        }
+      }
+      for (int k = 0; k < policy.kinds_size(); ++k) {
+        int kind = policy.kinds(k);
+        if (kind == v1::RouteMatch::KIND_UNSPECIFIED || !v1::RouteMatch::Kind_IsValid(kind)) {
+          Error(absl::StrCat(path, ".kinds[", k, "]"),
+                "must be one of LIST, INFO, MOD, ZIP, LATEST, SUMDB");
+        }
+      }
+      Principals(path + ".principals", policy.principals());
+      if (policy.anonymous() && !policy.principals().empty()) {
+        Error(path + ".anonymous", "exclusive with principals");
+      }
+    }
+  }
+
+  // What can be checked without reading the files (the server reads them
+  // at startup and on reload, and a bad file names its field there).
+  void DownstreamTls(const std::string& path, const v1::DownstreamTls& tls) {
+    if (tls.certificates().empty()) Error(path + ".certificates", "at least one is required");
+    for (int i = 0; i < tls.certificates_size(); ++i) {
+      const std::string item = absl::StrCat(path, ".certificates[", i, "]");
+      if (tls.certificates(i).certificate_chain_file().empty()) {
+        Error(item + ".certificate_chain_file", "required");
+      }
+      if (tls.certificates(i).private_key_file().empty()) {
+        Error(item + ".private_key_file", "required");
+      }
+    }
+    absl::flat_hash_set<std::string> alpn;
+    for (int i = 0; i < tls.alpn_protocols_size(); ++i) {
+      const std::string& protocol = tls.alpn_protocols(i);
+      const std::string item = absl::StrCat(path, ".alpn_protocols[", i, "]");
+      if (protocol != "h2" && protocol != "http/1.1") {
+        Error(item, absl::StrCat("unsupported protocol \"", protocol, "\" (h2 or http/1.1)"));
+      } else if (!alpn.insert(protocol).second) {
+        Error(item, absl::StrCat("duplicate \"", protocol, "\""));
+      }
+    }
+    auto version = [](v1::DownstreamTls::Version v, int fallback) {
+      return v == v1::DownstreamTls::VERSION_UNSPECIFIED ? fallback : static_cast<int>(v);
+    };
+    if (version(tls.min_version(), v1::DownstreamTls::TLS_1_2) >
+        version(tls.max_version(), v1::DownstreamTls::TLS_1_3)) {
+      Error(path + ".min_version", "greater than max_version");
+    }
+    if (tls.client_ca_file().empty() && (tls.client_certificate() == v1::DownstreamTls::REQUEST ||
+                                         tls.client_certificate() == v1::DownstreamTls::REQUIRE)) {
+      Error(path + ".client_certificate", "needs client_ca_file to verify client certificates");
+    }
+    if (tls.has_session_ticket_rotation()) {
+      const auto& rotation = tls.session_ticket_rotation();
+      if (IsNegative(rotation) || ToAbsl(rotation) > absl::Hours(24) ||
+          (IsPositive(rotation) && ToAbsl(rotation) < absl::Seconds(1))) {
+        Error(path + ".session_ticket_rotation", "must be 0 (no tickets) or 1s..24h");
+      }
     }
   }
 
@@ -721,6 +820,7 @@ class Validator {
     if (absl::Status s = ValidateGlobList(match.patterns()); !s.ok()) {
       Error(path + ".patterns", s.message());
     }
+    Principals(path + ".principals", match.principals());
     absl::flat_hash_set<int> kinds;
     for (int k = 0; k < match.kinds_size(); ++k) {
       int kind = match.kinds(k);
@@ -741,7 +841,7 @@ class Validator {
       }
     }
     return match.prefix().empty() && match.exact().empty() && match.patterns().empty() &&
-           match.kinds().empty() && match.headers().empty();
+           match.kinds().empty() && match.headers().empty() && match.principals().empty();
   }
 
   void Fallback(const std::string& path, const v1::FallbackAction& fallback) {

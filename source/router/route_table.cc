@@ -1,6 +1,9 @@
 #include "source/router/route_table.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_split.h"
+#include "source/common/http/identity.h"
 
 namespace modgate::router {
 
@@ -33,7 +36,7 @@ bool prefixMatches(std::string_view prefix, std::string_view path) {
 }
 
 bool routeMatches(const RouteMatch& match, const goproxy::Request& request,
-                  const http::RequestHeaders& headers) {
+                  const http::RequestHeaders& headers, const std::vector<std::string>& principals) {
   if ((match.kinds & kindBit(request.kind)) == 0) return false;
   const std::string& module = request.module;
   if (!match.exact.empty() && module != match.exact) return false;
@@ -54,15 +57,20 @@ bool routeMatches(const RouteMatch& match, const goproxy::Request& request,
                                             : (value != nullptr) == header.present;
     if (matched == header.invert) return false;
   }
+  if (!match.principals.empty() &&
+      std::none_of(match.principals.begin(), match.principals.end(),
+                   [&](const std::string& p) { return http::principalMatches(p, principals); })) {
+    return false;
+  }
   return true;
 }
 
 }  // namespace
 
-const Route* RouteTable::match(const goproxy::Request& request,
-                               const http::RequestHeaders& headers) const {
+const Route* RouteTable::match(const goproxy::Request& request, const http::RequestHeaders& headers,
+                               const std::vector<std::string>& principals) const {
   for (const auto& route : routes_) {
-    if (routeMatches(route.match, request, headers)) return &route;
+    if (routeMatches(route.match, request, headers, principals)) return &route;
   }
   return nullptr;
 }

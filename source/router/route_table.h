@@ -61,6 +61,8 @@ struct RouteMatch {
     bool invert = false;
   };
   std::vector<Header> headers;
+  // The request carries one of these (http::principalMatches); empty: any.
+  std::vector<std::string> principals;
 };
 
 struct Route {
@@ -71,6 +73,9 @@ struct Route {
   std::optional<WeightedSplit> split;
   std::optional<ShadowPolicy> shadow;
   std::optional<DirectResponse> direct_response;
+  // Anonymous requests get 401 with WWW-Authenticate for `realm`.
+  bool require_auth = false;
+  std::string realm;
 };
 
 // A checksum database with its own URL, bypassing the route's proxies.
@@ -85,7 +90,9 @@ class RouteTable {
   RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs);
 
   // The first route that matches, or nullptr.
-  const Route* match(const goproxy::Request& request, const http::RequestHeaders& headers) const;
+  // `principals`: the request's (StreamInfo::principals).
+  const Route* match(const goproxy::Request& request, const http::RequestHeaders& headers,
+                     const std::vector<std::string>& principals = {}) const;
   // The configured database of this name, or nullptr.
   const SumDb* sumdb(std::string_view name) const;
 

@@ -62,6 +62,11 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
     route.match.exact = proto.match().exact();
     route.match.prefix = proto.match().prefix();
     if (!proto.match().patterns().empty()) route.match.patterns.push_back(proto.match().patterns());
+    route.match.principals.assign(proto.match().principals().begin(),
+                                  proto.match().principals().end());
+    route.require_auth = proto.require_auth();
+    route.realm =
+        bootstrap.client_auth().realm().empty() ? "modgate" : bootstrap.client_auth().realm();
     route.match.kinds = kindsMask(proto.match());
     for (const auto& header : proto.match().headers()) {
       RouteMatch::Header condition;

@@ -144,12 +144,32 @@ absl::Status Server::initialize() {
     slot.access_log->setConfig(access_logs_);
     slot.latency = std::make_unique<stats::RequestLatency>();
     stats_.addWorkerLatency(slot.latency.get());
-    slot.chain = std::make_unique<FilterChain>(*slot.latency, *slot.access_log, *slot.filters);
+    slot.chain =
+        std::make_unique<WorkerFilterChain>(*slot.latency, *slot.access_log, *slot.filters);
     slot.handler = std::make_unique<ConnectionHandler>(
         dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());
     workers_.push_back(std::move(slot));
   }
+  security_ = std::make_unique<SecurityFilters>(
+      main_dispatcher_, [this](const SecurityFilters::Snapshot& snapshot) {
+        for (auto& slot : workers_) {
+          WorkerFilterChain* chain = slot.chain.get();
+          auto set = [chain, snapshot] { chain->setSecurity(snapshot.auth, snapshot.policy); };
+          if (workers_started_) {
+            slot.worker->dispatcher().post(std::move(set));
+          } else {
+            set();
+          }
+        }
+      });
+  auto security = security_->prepare(bootstrap_);
+  if (!security.ok()) return security.status();
+  security_->commit(bootstrap_, std::move(*security));
+  tls_listeners_ = std::make_unique<TlsListeners>(main_dispatcher_);
+  auto tls_contexts = tls_listeners_->prepare(bootstrap_.listeners());
+  if (!tls_contexts.ok()) return tls_contexts.status();
+  tls_listeners_->commit(bootstrap_.listeners(), std::move(*tls_contexts));
   for (int i = 0; i < bootstrap_.listeners_size(); ++i) {
     const auto& listener = bootstrap_.listeners(i);
     auto sockets = bindListener(listener, i);
@@ -352,11 +372,12 @@ absl::StatusOr<std::vector<network::ListenSocketPtr>> Server::bindListener(
 void Server::addListenerToWorkers(const std::string& name,
                                   std::vector<network::ListenSocketPtr> sockets) {
   if (!sockets.empty()) bound_listeners_[name] = sockets[0]->localAddress();
+  tls::ServerContextSlotSharedPtr tls_slot = tls_listeners_->slot(name);
   for (size_t i = 0; i < workers_.size() && i < sockets.size(); ++i) {
     ConnectionHandler* handler = workers_[i].handler.get();
     auto socket = std::make_shared<network::ListenSocketPtr>(std::move(sockets[i]));
-    auto add = [handler, socket, name] {
-      absl::Status status = handler->addListener(std::move(*socket), name);
+    auto add = [handler, socket, name, tls_slot] {
+      absl::Status status = handler->addListener(std::move(*socket), name, tls_slot);
       if (!status.ok()) LOG_ERROR("listener ", name, ": ", std::string(status.message()));
     };
     if (workers_started_) {
@@ -419,6 +440,13 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
     bound.emplace_back(i, std::move(*sockets));
   }
 
+  // Certificates, keys and credentials are read now: a bad file rejects
+  // the reload.
+  auto tls_contexts = tls_listeners_->prepare(next.listeners());
+  if (!tls_contexts.ok()) return tls_contexts.status();
+  auto security = security_->prepare(next);
+  if (!security.ok()) return security.status();
+
   auto clusters = cluster_manager_->prepare(next);
   if (!clusters.ok()) return clusters.status();
   // The new static runtime layer under the current overrides, and the
@@ -458,7 +486,12 @@ absl::Status Server::applyConfig(const config::v1::Bootstrap& next) {
     LOG_ERROR("reload: route table with rollout state failed (",
               std::string(rebuilt.status().message()), "); serving it without");
   }
+  // Auth and policy first: the new routes may match principals.
+  security_->commit(next, std::move(*security));
   publishGoproxyConfig(*goproxy);
+  // New TLS settings reach kept listeners' next connections at once, and
+  // added listeners start with them.
+  tls_listeners_->commit(next.listeners(), std::move(*tls_contexts));
   for (size_t index : listeners.removed) {
     bound_listeners_.erase(bootstrap_.listeners(index).name());
   }

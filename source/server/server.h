@@ -26,6 +26,8 @@
 #include "source/server/config_watcher.h"
 #include "source/server/filter_chain.h"
 #include "source/server/runtime.h"
+#include "source/server/security_filters.h"
+#include "source/server/tls_listeners.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster/cluster_manager.h"
 
@@ -83,7 +85,8 @@ class Server {
     std::unique_ptr<filters::access_log::WorkerAccessLog> access_log;
     // Read at scrape from the main thread: freed only with the slot.
     std::unique_ptr<stats::RequestLatency> latency;
-    std::unique_ptr<FilterChain> chain;
+    // stats -> access log -> auth -> policy -> GOPROXY, over `filters`.
+    std::unique_ptr<WorkerFilterChain> chain;
     std::unique_ptr<ConnectionHandler> handler;
   };
 
@@ -167,6 +170,10 @@ class Server {
   std::unique_ptr<ConfigSource> config_source_;
   bool watch_config_ = false;
   std::unique_ptr<ConfigWatcher> config_watcher_;
+  // Downstream TLS contexts by listener name, and their file watches.
+  std::unique_ptr<TlsListeners> tls_listeners_;
+  // Client auth and module policy snapshots, and the credentials file watch.
+  std::unique_ptr<SecurityFilters> security_;
   std::string config_sha256_;
   uint64_t reload_sequence_ = 0;
   // The hash of the file the last reload attempt read: the watcher does not

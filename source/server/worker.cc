@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "source/common/common/logger.h"
 #include "source/common/network/socket_connection.h"
+#include "source/common/tls/tls_connection.h"
 
 namespace modgate::server {
 
@@ -32,15 +34,20 @@ absl::Status ConnectionHandler::addListener(const network::Address& address, std
   return addListener(std::move(*socket), std::move(name));
 }
 
-absl::Status ConnectionHandler::addListener(network::ListenSocketPtr socket, std::string name) {
+absl::Status ConnectionHandler::addListener(network::ListenSocketPtr socket, std::string name,
+                                            tls::ServerContextSlotSharedPtr tls) {
   const uint64_t id = next_listener_id_++;
+  // The slot outlives the listener (both held by listeners_ entry), and a
+  // removed listener's socket closes before its entry goes.
   auto listener = network::Listener::create(
-      dispatcher_, std::move(socket),
-      [this, id](int fd, std::string remote) { onAccept(id, fd, std::move(remote)); });
+      dispatcher_, std::move(socket), [this, id, slot = tls.get()](int fd, std::string remote) {
+        onAccept(id, slot, fd, std::move(remote));
+      });
   if (!listener.ok()) return listener.status();
   network::Address address = (*listener)->localAddress();
   if (!draining_) (*listener)->enable();
-  listeners_.push_back(ActiveListener{std::move(name), id, address, std::move(*listener)});
+  listeners_.push_back(
+      ActiveListener{std::move(name), id, address, std::move(*listener), std::move(tls)});
   return absl::OkStatus();
 }
 
@@ -82,7 +89,8 @@ size_t ConnectionHandler::connectionCount(std::string_view listener) const {
                        [id = it->id](const auto& entry) { return entry.second.listener_id == id; });
 }
 
-void ConnectionHandler::onAccept(uint64_t listener_id, int fd, std::string remote_address) {
+void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextSlot* tls, int fd,
+                                 std::string remote_address) {
   if (draining_) {
     ::close(fd);
     return;
@@ -97,8 +105,18 @@ void ConnectionHandler::onAccept(uint64_t listener_id, int fd, std::string remot
     }
     connections_total_->fetch_add(1);
   }
-  auto connection =
+  network::ConnectionPtr connection =
       std::make_unique<network::SocketConnection>(dispatcher_, fd, std::move(remote_address));
+  if (tls::ServerContextSharedPtr context = tls != nullptr ? tls->get() : nullptr) {
+    auto ssl = context->newSsl();
+    if (!ssl.ok()) {  // out of memory: refuse this one, keep accepting
+      LOG_ERROR("TLS session: ", std::string(ssl.status().message()));
+      if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
+      return;  // the SocketConnection closes the socket
+    }
+    connection = std::make_unique<tls::TlsConnection>(std::move(*ssl), std::move(connection),
+                                                      /*transport_connected=*/true, context);
+  }
   auto manager = std::make_unique<http::ConnectionManager>(
       std::move(connection), filters_, settings_, [this](http::ConnectionManager& closed) {
         auto it = connections_.find(&closed);
@@ -115,6 +133,9 @@ void ConnectionHandler::onAccept(uint64_t listener_id, int fd, std::string remot
   if (stats_ != nullptr) {
     stats_->downstream_cx_total->Increment();
     stats_->downstream_cx_active->Increment();
+  }
+  for (const auto& listener : listeners_) {
+    if (listener.id == listener_id) manager->setListenerName(listener.name);
   }
   http::ConnectionManager* raw = manager.get();
   connections_.emplace(raw, ActiveConnection{std::move(manager), listener_id});

@@ -16,6 +16,7 @@
 #include "source/common/network/address.h"
 #include "source/common/network/listener.h"
 #include "source/common/stats/stats.h"
+#include "source/common/tls/server_context.h"
 
 namespace modgate::server {
 
@@ -39,8 +40,10 @@ class ConnectionHandler {
   // or before it runs.
   absl::Status addListener(const network::Address& address, std::string name = "");
   // Starts accepting on a socket bound elsewhere (see network::ListenSocket);
-  // same thread rule.
-  absl::Status addListener(network::ListenSocketPtr socket, std::string name);
+  // same thread rule. With a `tls` slot, each accepted connection speaks
+  // TLS with the context the slot holds at accept time (none: plain).
+  absl::Status addListener(network::ListenSocketPtr socket, std::string name,
+                           tls::ServerContextSlotSharedPtr tls = nullptr);
   // Closes the named listener's socket and drains the connections it
   // accepted (closed once idle, forced after kRemovedListenerDrainTimeout);
   // the others are untouched. With two of that name (a reload moving one to
@@ -65,12 +68,14 @@ class ConnectionHandler {
     network::Address address;
     // Null once drain() closed the socket.
     std::unique_ptr<network::Listener> listener;
+    tls::ServerContextSlotSharedPtr tls;
   };
   struct ActiveConnection {
     std::unique_ptr<http::ConnectionManager> manager;
     uint64_t listener_id;
   };
-  void onAccept(uint64_t listener_id, int fd, std::string remote_address);
+  void onAccept(uint64_t listener_id, const tls::ServerContextSlot* tls, int fd,
+                std::string remote_address);
 
   event::Dispatcher& dispatcher_;
   http::FilterChainFactory& filters_;

@@ -10,6 +10,8 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
 #include "source/common/http/header_map.h"
+#include "source/common/http/identity.h"
+#include "source/common/network/connection.h"
 
 namespace modgate::http {
 
@@ -35,6 +37,8 @@ struct UpstreamInfo {
 // read them no later than onStreamComplete().
 struct StreamInfo {
   std::string remote_address;
+  // The config name of the listener that accepted the connection.
+  std::string listener;
   Protocol protocol = Protocol::kHttp11;
   event::MonotonicTime start_time;
   int response_code = 0;
@@ -63,6 +67,15 @@ struct StreamInfo {
   // Response bytes reach a plain TCP socket unread (HTTP/1.1 without TLS),
   // so file bodies can go out with sendfile().
   bool sendfile = false;
+  // The downstream TLS session (SNI, ALPN, the verified client certificate's
+  // subject and SANs); null on plain HTTP.
+  std::shared_ptr<const network::TlsInfo> tls;
+  // Set by the auth filter (a Basic user or a token's name); kNone for
+  // anonymous requests. For the access log and for filters after auth.
+  Identity identity;
+  // principalsOf(identity, tls), once the auth filter ran; empty otherwise
+  // or when anonymous.
+  std::vector<std::string> principals;
 };
 
 enum class FilterHeadersStatus {
@@ -81,6 +94,8 @@ class StreamFilterCallbacks {
   // Answers with `status` and a one-line text/plain reason the go command
   // prints; ends the stream.
   virtual void sendLocalReply(int status, std::string_view reason) = 0;
+  // The same with extra response headers (WWW-Authenticate, Retry-After).
+  virtual void sendLocalReply(int status, std::string_view reason, const HeaderMap& headers) = 0;
   virtual void encodeHeaders(ResponseHeaders& headers, bool end_stream) = 0;
   virtual void encodeData(buffer::Buffer& data, bool end_stream) = 0;
   // Abandons the response mid-body (HTTP/2 RST_STREAM, HTTP/1.1 close):

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "source/common/buffer/buffer.h"
 #include "source/common/event/dispatcher.h"
@@ -29,6 +30,23 @@ class ConnectionCallbacks {
   virtual void onAboveWriteBufferHighWatermark() {}
   // Pending output fell to the low watermark: produce more.
   virtual void onBelowWriteBufferLowWatermark() {}
+};
+
+// What a TLS handshake established on a downstream connection: for streams,
+// routes, module policy and the access log. Immutable once the handshake
+// finished.
+struct TlsInfo {
+  std::string version;      // "TLSv1.3"
+  std::string cipher;       // "TLS_AES_128_GCM_SHA256"
+  std::string alpn;         // "h2", "http/1.1" or empty
+  std::string server_name;  // the client's SNI, or empty
+  bool session_reused = false;
+  // A client certificate was presented and verified against the listener's
+  // client CA (mTLS); the names below are then its names.
+  bool peer_certificate = false;
+  std::string peer_subject;                // RFC 2253, e.g. "CN=builder,O=Acme"
+  std::vector<std::string> peer_uri_sans;  // e.g. "spiffe://cluster.local/ns/ci/sa/builder"
+  std::vector<std::string> peer_dns_sans;
 };
 
 enum class CloseType {
@@ -58,6 +76,8 @@ class Connection {
   virtual std::string_view negotiatedProtocol() const = 0;
   // True if bytes written from files may go out with sendfile().
   virtual bool supportsSendfile() const = 0;
+  // The TLS session once its handshake finished; null on plain connections.
+  virtual std::shared_ptr<const TlsInfo> tlsInfo() const { return nullptr; }
   virtual event::Dispatcher& dispatcher() = 0;
   virtual uint64_t id() const = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
+#include "source/common/tls/certificate_names.h"
 
 namespace modgate::tls {
 namespace {
@@ -27,10 +28,42 @@ std::string describeSslError(ssl_st* ssl, int rc) {
   return absl::StrCat("TLS error ", SSL_get_error(ssl, rc));
 }
 
+std::shared_ptr<const network::TlsInfo> describeSession(ssl_st* ssl) {
+  auto info = std::make_shared<network::TlsInfo>();
+  info->version = SSL_get_version(ssl);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl); cipher != nullptr) {
+    info->cipher = SSL_CIPHER_standard_name(cipher);
+  }
+  const uint8_t* alpn = nullptr;
+  unsigned alpn_length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+  if (alpn != nullptr) info->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+  if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name); name != nullptr) {
+    info->server_name = name;
+  }
+  info->session_reused = SSL_session_reused(ssl) != 0;
+  // A server only keeps a client certificate that verified (or the
+  // handshake failed); a resumed session carries the original one.
+  if (SSL_is_server(ssl)) {
+    if (X509* peer = SSL_get_peer_certificate(ssl); peer != nullptr) {
+      if (SSL_get_verify_result(ssl) == X509_V_OK) {
+        CertificateNames names = namesOf(peer);
+        info->peer_certificate = true;
+        info->peer_subject = std::move(names.subject);
+        info->peer_uri_sans = std::move(names.uri);
+        info->peer_dns_sans = std::move(names.dns);
+      }
+      X509_free(peer);
+    }
+  }
+  return info;
+}
+
 }  // namespace
 
-TlsConnection::TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool transport_connected)
-    : ssl_(std::move(ssl)), transport_(std::move(transport)) {
+TlsConnection::TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool transport_connected,
+                             std::shared_ptr<const void> owner)
+    : owner_(std::move(owner)), ssl_(std::move(ssl)), transport_(std::move(transport)) {
   network_in_ = BIO_new(BIO_s_mem());
   network_out_ = BIO_new(BIO_s_mem());
   // An empty input BIO means "retry later", not EOF.
@@ -126,6 +159,7 @@ void TlsConnection::doHandshake() {
   if (rc == 1) {
     handshake_done_ = true;
     state_ = State::kOpen;
+    tls_info_ = describeSession(ssl_.get());
     if (callbacks_ != nullptr) callbacks_->onEvent(network::ConnectionEvent::kConnected);
     if (state_ != State::kOpen) return;
     encryptPending();

@@ -18,6 +18,10 @@ namespace modgate::tls {
 // SSL_read / SSL_write are pumped from the transport's callbacks, which
 // libevent drives.
 //
+// Server role (an SSL in accept state, from a tls::ServerContext): the
+// handshake starts at once and kConnected reaches the callbacks when it
+// finished; the manager ignores it, and tlsInfo() describes the session.
+//
 // Client role: the handshake starts when the transport connects (or at once
 // if it already is connected), and kConnected reaches the callbacks only after
 // the handshake (and certificate verification) succeeded. A failed handshake
@@ -26,7 +30,10 @@ namespace modgate::tls {
 class TlsConnection : public network::Connection, private network::ConnectionCallbacks {
  public:
   // `transport_connected`: the transport already reported kConnected.
-  TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool transport_connected = false);
+  // `owner`: kept alive as long as this connection (the server context the
+  // SSL's callbacks reach).
+  TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool transport_connected = false,
+                std::shared_ptr<const void> owner = nullptr);
   ~TlsConnection() override;
 
   // True once the transport connected (so a close before kConnected is a TLS
@@ -48,6 +55,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   const std::string& remoteAddress() const override { return transport_->remoteAddress(); }
   std::string_view negotiatedProtocol() const override;
   bool supportsSendfile() const override { return false; }
+  std::shared_ptr<const network::TlsInfo> tlsInfo() const override { return tls_info_; }
   event::Dispatcher& dispatcher() override { return transport_->dispatcher(); }
   uint64_t id() const override { return transport_->id(); }
 
@@ -71,6 +79,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   void closeTransport(network::CloseType type);
   void finishClose(network::ConnectionEvent event);
 
+  std::shared_ptr<const void> owner_;  // before ssl_: destroyed after it
   SslPtr ssl_;
   bio_st* network_in_ = nullptr;   // ciphertext from the peer (owned by ssl_)
   bio_st* network_out_ = nullptr;  // ciphertext to the peer (owned by ssl_)
@@ -85,6 +94,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   buffer::Buffer plaintext_in_;
   buffer::Buffer plaintext_out_;  // queued until the handshake finishes
   std::string handshake_error_;
+  std::shared_ptr<const network::TlsInfo> tls_info_;
   // Re-delivers already decrypted/buffered input after readDisable(false).
   event::TimerPtr resume_timer_;
 };

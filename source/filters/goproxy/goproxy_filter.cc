@@ -183,11 +183,19 @@ bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
       return true;
     }
   }
-  const router::Route* route = config_->routes->match(*request_, headers);
+  const router::Route* route =
+      config_->routes->match(*request_, headers, callbacks_->streamInfo().principals);
   if (route == nullptr) {
     localReply(404,
                absl::StrCat("not found: no route for ",
                             request_->module.empty() ? request_->cache_key : request_->module));
+    return false;
+  }
+  if (route->require_auth && callbacks_->streamInfo().principals.empty()) {
+    http::HeaderMap challenge;
+    challenge.add("www-authenticate", absl::StrCat("Basic realm=\"", route->realm, "\""));
+    challenge.add("www-authenticate", absl::StrCat("Bearer realm=\"", route->realm, "\""));
+    callbacks_->sendLocalReply(401, "modgate: authentication required", challenge);
     return false;
   }
   if (route->direct_response.has_value()) {

@@ -16,6 +16,7 @@ ActiveStream::ActiveStream(ConnectionManager& parent, ResponseEncoder& encoder,
   info_.protocol = encoder_.protocol();
   info_.sendfile = info_.protocol == Protocol::kHttp11 && parent_.connection().supportsSendfile();
   info_.start_time = parent_.dispatcher().now();
+  info_.tls = parent_.connection().tlsInfo();
   info_.listener = parent_.listenerName();
   for (auto& filter : filters_) filter->setCallbacks(*this);
 }
@@ -76,9 +77,14 @@ void ActiveStream::continueDecoding() { iterateFilters(); }
 event::Dispatcher& ActiveStream::dispatcher() { return parent_.dispatcher(); }
 
 void ActiveStream::sendLocalReply(int status, std::string_view reason) {
+  sendLocalReply(status, reason, HeaderMap());
+}
+
+void ActiveStream::sendLocalReply(int status, std::string_view reason, const HeaderMap& extra) {
   if (state_ == State::kComplete || state_ == State::kReset || headers_encoded_) return;
   ResponseHeaders headers;
   headers.status = status;
+  for (const auto& entry : extra.entries()) headers.headers.add(entry.name, entry.value);
   std::string body = absl::StrCat(std::string(reason), "\n");
   headers.headers.add("content-type", "text/plain; charset=utf-8");
   headers.headers.add("content-length", std::to_string(body.size()));

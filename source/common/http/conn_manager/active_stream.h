@@ -38,6 +38,7 @@ class ActiveStream : public RequestDecoder,
   StreamInfo& streamInfo() override { return info_; }
   void continueDecoding() override;
   void sendLocalReply(int status, std::string_view reason) override;
+  void sendLocalReply(int status, std::string_view reason, const HeaderMap& headers) override;
   void encodeHeaders(ResponseHeaders& headers, bool end_stream) override;
   void encodeData(buffer::Buffer& data, bool end_stream) override;
   void resetStream() override;

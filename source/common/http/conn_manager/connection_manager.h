@@ -56,10 +56,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void drain();
   void drain(std::chrono::milliseconds timeout);
   network::Connection& connection() { return *connection_; }
-  // The accepting listener's name, for access logs; set once after
-  // construction by whoever accepted the connection.
+  // The config name of the listener that accepted this connection.
   void setListenerName(std::string name) { listener_name_ = std::move(name); }
-  std::string_view listenerName() const { return listener_name_; }
+  const std::string& listenerName() const { return listener_name_; }
   event::Dispatcher& dispatcher() { return connection_->dispatcher(); }
 
  private:
@@ -76,6 +75,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   FilterChainFactory& filters_;
   const ConnectionManagerSettings& settings_;
   ClosedCb on_closed_;
+  std::string listener_name_;
   ServerConnectionPtr codec_;
   // Old codecs replaced by an h2c upgrade, freed once off the stack.
   ServerConnectionPtr retired_codec_;

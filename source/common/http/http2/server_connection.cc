@@ -122,6 +122,20 @@ bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_p
   // Received DATA is consumed as soon as it is read (request bodies are
   // small and limited), so nghttp2 may send WINDOW_UPDATEs by itself.
   nghttp2_option_set_no_auto_window_update(options, 0);
+  // Abuse limits, explicit rather than left to the library version's
+  // defaults. Each one makes nghttp2 end the connection with GOAWAY
+  // (ENHANCE_YOUR_CALM or PROTOCOL_ERROR) instead of doing unbounded work:
+  // - rapid reset (CVE-2023-44487): streams opened and reset at once
+  //   cost a request's setup each; a bucket of 200 refilled at 33/s
+  //   lets a client cancel freely but not as a loop;
+  // - CONTINUATION floods (CVE-2024-27316 family): at most 8 CONTINUATION
+  //   frames per header block (the header list size cap bounds bytes);
+  // - SETTINGS and PING floods: at most 32 entries per SETTINGS frame and
+  //   1000 queued ACKs the client does not read.
+  nghttp2_option_set_stream_reset_rate_limit(options, 200, 33);
+  nghttp2_option_set_max_continuations(options, 8);
+  nghttp2_option_set_max_settings(options, 32);
+  nghttp2_option_set_max_outbound_ack(options, 1000);
 
   int rv = nghttp2_session_server_new2(&session_, callbacks, this, options);
   nghttp2_option_del(options);

@@ -1,0 +1,19 @@
+#include "source/server/filter_chain.h"
+
+#include "source/filters/policy/policy_filter.h"
+
+namespace modgate::server {
+
+void WorkerFilterChain::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {
+  chain.push_back(std::make_unique<filters::request_stats::RequestStatsFilter>(latency_));
+  if (access_log_.enabled()) {
+    chain.push_back(std::make_unique<filters::access_log::AccessLogFilter>(access_log_));
+  }
+  if (auth_ != nullptr) {
+    chain.push_back(std::make_unique<filters::auth::AuthFilter>(auth_, verified_));
+  }
+  if (policy_ != nullptr) chain.push_back(std::make_unique<filters::policy::PolicyFilter>(policy_));
+  goproxy_.createFilterChain(chain);
+}
+
+}  // namespace modgate::server
