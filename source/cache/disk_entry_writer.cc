@@ -11,15 +11,15 @@
 #include "absl/base/thread_annotations.h"
 #include "source/cache/entry_file.h"
 #include "source/cache/file_util.h"
-#include "source/canary/sha256.h"
+#include "source/common/crypto/sha256.h"
 
 namespace modgate::cache {
 namespace {
 
 // A strong ETag from the body's SHA-256: 128 bits are plenty to tell two
 // versions of one key apart, and keep the header short on tiny answers.
-std::string StrongEtag(const canary::Sha256Digest& digest) {
-  std::string hex = canary::toHex(digest);
+std::string StrongEtag(const crypto::Sha256Digest& digest) {
+  std::string hex = crypto::toHex(digest);
   return "\"" + hex.substr(0, 32) + "\"";
 }
 
@@ -229,7 +229,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
   // Touched only by the (single) drain task.
   UniqueFd fd_;
   uint64_t written_ = 0;
-  canary::Sha256 digest_;
+  crypto::Sha256 digest_;
   absl::Status error_;
 
   std::atomic<int> read_fd_{-1};

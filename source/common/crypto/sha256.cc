@@ -18,6 +18,8 @@ Sha256::Sha256() { SHA256_Init(reinterpret_cast<SHA256_CTX*>(context_.data())); 
 
 Sha256::~Sha256() = default;
 
+void Sha256::reset() { SHA256_Init(reinterpret_cast<SHA256_CTX*>(context_.data())); }
+
 void Sha256::update(const void* data, size_t size) {
   SHA256_Update(reinterpret_cast<SHA256_CTX*>(context_.data()), data, size);
 }

@@ -25,8 +25,13 @@ class Sha256 {
   void update(const void* data, size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
 
-  // Completes the hash. The object must not be updated afterwards.
+  // Completes the hash. The object must not be updated afterwards, until
+  // reset().
   Sha256Digest finish();
+
+  // Starts over, as if newly constructed (e.g. another upstream's body
+  // replaces a discarded one).
+  void reset();
 
   // One-shot convenience.
   static Sha256Digest hash(std::string_view data);

@@ -46,8 +46,6 @@ struct StreamInfo {
   std::string cache_status;  // HIT, MISS, STALE, or empty
   // This stream waited on a fetch another stream started (single flight).
   bool coalesced = false;
-  // The accepting listener's name ("" for the admin listener).
-  std::string_view listener;
   // The client's x-request-id when it sent a usable one, else generated;
   // sent back on the response.
   std::string request_id;
@@ -62,7 +60,6 @@ struct StreamInfo {
   std::string_view kind;  // "list", "info", "mod", "zip", "latest", "sumdb"
   std::string_view route;
   std::string_view canary_side;  // "stable", "canary", or empty
-  std::string identity;          // who the client is, when auth says
   std::shared_ptr<UpstreamInfo> upstream;
   // Response bytes reach a plain TCP socket unread (HTTP/1.1 without TLS),
   // so file bodies can go out with sendfile().

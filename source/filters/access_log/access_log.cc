@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "source/common/common/time.h"
 
@@ -77,7 +78,11 @@ void formatLine(const http::StreamInfo& info, int64_t wall_now_unix_ms, event::M
   out.push_back('"');
   appendField(out, "request_id", info.request_id);
   appendField(out, "client", info.remote_address);
-  if (!info.identity.empty()) appendField(out, "identity", info.identity);
+  // Who the client is: its principals (user:<name>, token:<name>, the
+  // client certificate's SANs), as routes and module policy match them.
+  const std::vector<std::string> principals =
+      info.principals.empty() ? http::principalsOf(info.identity, info.tls.get()) : info.principals;
+  if (!principals.empty()) appendField(out, "identity", absl::StrJoin(principals, ","));
   appendField(out, "listener", info.listener);
   appendField(out, "protocol", info.protocol == http::Protocol::kHttp2 ? "HTTP/2" : "HTTP/1.1");
   appendField(out, "method", info.request != nullptr ? info.request->method : "");

@@ -37,7 +37,7 @@ class ServedDigestSink : public FetchSink {
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
   void onFetchDiscarded() override {
     // Another upstream's body follows: hash that one.
-    sha_ = canary::Sha256();
+    sha_.reset();
     inner_->onFetchDiscarded();
   }
 

@@ -75,7 +75,6 @@ class ConnectionManager : public network::ConnectionCallbacks,
   FilterChainFactory& filters_;
   const ConnectionManagerSettings& settings_;
   ClosedCb on_closed_;
-  std::string listener_name_;
   ServerConnectionPtr codec_;
   // Old codecs replaced by an h2c upgrade, freed once off the stack.
   ServerConnectionPtr retired_codec_;
