@@ -3,7 +3,7 @@
 #   retry_policy { retry_on: [connect-failure, reset, 5xx], num_retries: 2,
 #                  retry_host_predicate_previous_hosts: true }
 #   outlier_detection { consecutive_5xx: 3, consecutive_gateway_failure: 3,
-#                       base_ejection_time: 30s }
+#                       base_ejection_time: 600s }
 #   circuit_breakers { retry_budget { budget_percent: 100,
 #                                     min_retry_concurrency: 32 } }
 #     (see the config below for why)
@@ -61,7 +61,7 @@ clusters:
     outlier_detection:
       consecutive_5xx: 3
       consecutive_gateway_failure: 3
-      base_ejection_time: 30s
+      base_ejection_time: 600s
     # Every request in flight at A when it dies (3..5 on an idle machine,
     # up to ~16 of the 32 h2load streams when the CPU is contended) fails at
     # once and wants a retry, before any of those retries has an answer.
