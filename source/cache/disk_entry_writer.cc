@@ -1,6 +1,7 @@
 #include "source/cache/disk_entry_writer.h"
 
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,16 +12,26 @@
 #include "absl/base/thread_annotations.h"
 #include "source/cache/entry_file.h"
 #include "source/cache/file_util.h"
-#include "source/canary/sha256.h"
+#include "source/common/tls/boringssl.h"  // first: checks it is BoringSSL
 
 namespace modgate::cache {
 namespace {
 
 // A strong ETag from the body's SHA-256: 128 bits are plenty to tell two
 // versions of one key apart, and keep the header short on tiny answers.
-std::string StrongEtag(const canary::Sha256Digest& digest) {
-  std::string hex = canary::toHex(digest);
-  return "\"" + hex.substr(0, 32) + "\"";
+// BoringSSL's SHA-256 (assembly), so hashing a large zip never slows the
+// disk writer enough to pause the upstream.
+std::string StrongEtag(SHA256_CTX& ctx) {
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, &ctx);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string etag = "\"";
+  for (int i = 0; i < 16; ++i) {
+    etag.push_back(kHex[digest[i] >> 4]);
+    etag.push_back(kHex[digest[i] & 15]);
+  }
+  etag.push_back('"');
+  return etag;
 }
 
 }  // namespace
@@ -142,7 +153,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
       if (!status.ok()) break;
       // Hashed here, on the pool, while the bytes are in the CPU cache
       // anyway: the ETag is known at commit and never costs a request.
-      for (int i = 0; i < n; ++i) digest_.update(vecs[i].iov_base, vecs[i].iov_len);
+      for (int i = 0; i < n; ++i) SHA256_Update(&digest_, vecs[i].iov_base, vecs[i].iov_len);
       written_ += chunk;
       data.drain(chunk);
     }
@@ -171,7 +182,7 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
     if (!status.ok()) return status;
     meta.body_size = written_;
     if (meta.stored_at_unix_ms == 0) meta.stored_at_unix_ms = NowUnixMs();
-    meta.etag = StrongEtag(digest_.finish());
+    meta.etag = StrongEtag(digest_);
 
     std::shared_ptr<const std::string> hot_body;
     if (host_.wantsHotBody(written_)) {
@@ -229,7 +240,11 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
   // Touched only by the (single) drain task.
   UniqueFd fd_;
   uint64_t written_ = 0;
-  canary::Sha256 digest_;
+  SHA256_CTX digest_ = [] {
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    return ctx;
+  }();
   absl::Status error_;
 
   std::atomic<int> read_fd_{-1};
