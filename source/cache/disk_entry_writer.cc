@@ -1,6 +1,7 @@
 #include "source/cache/disk_entry_writer.h"
 
 #include <fcntl.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -13,9 +13,13 @@ namespace modgate::config {
 inline constexpr absl::string_view kDefaultListenerName = "main";
 inline constexpr absl::string_view kDefaultListenerAddress = "127.0.0.1:8080";
 inline constexpr absl::string_view kDefaultAdminAddress = "127.0.0.1:9901";
-inline constexpr uint64_t kDefaultCacheMaxBytes = uint64_t{10} << 30;      // 10 GiB
-inline constexpr uint64_t kDefaultHotObjectMaxBytes = uint64_t{1} << 20;   // 1 MiB
-inline constexpr uint64_t kDefaultHotCacheMaxBytes = uint64_t{256} << 20;  // 256 MiB
+inline constexpr uint64_t kDefaultCacheMaxBytes = uint64_t{10} << 30;  // 10 GiB
+// Only tiny bodies (.info, .mod, lists, negative answers) are worth a
+// private copy: larger ones go out with sendfile() or from the page cache,
+// which already holds them. 4 MiB keeps thousands of them, within a
+// sidecar's budget (issue 12).
+inline constexpr uint64_t kDefaultHotObjectMaxBytes = uint64_t{16} << 10;  // 16 KiB
+inline constexpr uint64_t kDefaultHotCacheMaxBytes = uint64_t{4} << 20;    // 4 MiB
 inline constexpr int64_t kDefaultCacheTtlSeconds = 60;
 inline constexpr int64_t kDefaultConnectTimeoutSeconds = 5;
 inline constexpr int64_t kDefaultResponseTimeoutSeconds = 30;

@@ -622,6 +622,8 @@ void Server::registerAdminHandlers() {
         cache::CacheStats cache_stats = cache_->stats();
         stats_.cache_bytes->Set(static_cast<double>(cache_stats.bytes));
         stats_.cache_entries->Set(static_cast<double>(cache_stats.entries));
+        stats_.cache_hot_bytes->Set(static_cast<double>(cache_stats.hot_bytes));
+        stats_.cache_hot_entries->Set(static_cast<double>(cache_stats.hot_entries));
         // The cache counts evictions itself; catch the counter up.
         double evicted = static_cast<double>(cache_stats.evictions);
         if (evicted > stats_.cache_evictions->Value()) {

@@ -38,8 +38,8 @@ TEST(ApplyDefaultsTest, FillsEverythingDocumented) {
   EXPECT_EQ(cache.sumdb_latest_ttl().seconds(), 60);
   EXPECT_TRUE(cache.serve_stale().value());
   EXPECT_FALSE(cache.offline());
-  EXPECT_EQ(cache.hot_object_max_bytes().value(), 1u << 20);
-  EXPECT_EQ(cache.hot_cache_max_bytes().value(), 256u << 20);
+  EXPECT_EQ(cache.hot_object_max_bytes().value(), 16u << 10);
+  EXPECT_EQ(cache.hot_cache_max_bytes().value(), 4u << 20);
 
   const v1::Cluster& cluster = b.clusters(0);
   EXPECT_EQ(cluster.lb_policy(), v1::Cluster::ROUND_ROBIN);

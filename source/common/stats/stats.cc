@@ -83,6 +83,16 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Help("Entries held by the disk cache")
                        .Register(*registry_)
                        .Add({});
+  cache_hot_bytes = &prometheus::BuildGauge()
+                         .Name("modgate_cache_hot_bytes")
+                         .Help("Bytes of small bodies also held in memory")
+                         .Register(*registry_)
+                         .Add({});
+  cache_hot_entries = &prometheus::BuildGauge()
+                           .Name("modgate_cache_hot_entries")
+                           .Help("Entries whose body is also held in memory")
+                           .Register(*registry_)
+                           .Add({});
   cache_evictions = &prometheus::BuildCounter()
                          .Name("modgate_cache_evictions_total")
                          .Help("Entries evicted to stay under the size cap")

@@ -40,6 +40,9 @@ class Stats {
   prometheus::Counter* cache_stale;
   prometheus::Gauge* cache_bytes;
   prometheus::Gauge* cache_entries;
+  // The in-memory copies of small bodies (hot_cache_max_bytes bounds them).
+  prometheus::Gauge* cache_hot_bytes;
+  prometheus::Gauge* cache_hot_entries;
   prometheus::Counter* cache_evictions;
 
   // Status class index of an HTTP status: 1..5 for 1xx..5xx, 0 otherwise

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "source/cache/cache.h"
@@ -63,6 +64,9 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   void serveBody(const std::shared_ptr<const cache::Entry>& entry, uint64_t first, uint64_t length);
   void sendFile(const std::shared_ptr<const buffer::FileHandle>& file, uint64_t offset,
                 uint64_t length, bool end_stream);
+  // Hands pending_file_ to the codec a window at a time while the stream is
+  // below its write watermark.
+  void pumpFile();
   // `expired`: an expired copy to revalidate conditionally (may be null).
   void fetchThroughCache(Fetch::Target target, std::shared_ptr<const cache::Entry> expired);
   void revalidate(Fetch::Target target, std::shared_ptr<const cache::Entry> expired);
@@ -117,6 +121,17 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   // Pass-through fetch, owned here: it dies with the stream.
   std::unique_ptr<Fetch> passthrough_;
   std::string passthrough_body_;
+  // A file range going to a codec that reads its bytes (HTTP/2, TLS): sent
+  // in windows so only a window or so per stream is mapped at a time,
+  // instead of the whole body; the page cache holds the rest.
+  struct PendingFile {
+    std::shared_ptr<const buffer::FileHandle> file;
+    uint64_t offset = 0;
+    uint64_t remaining = 0;
+    bool end_stream = false;
+  };
+  std::optional<PendingFile> pending_file_;
+  bool body_ended_ = false;
   // Created for an asynchronous cache read and shared with its callback,
   // which must not touch a destroyed filter; hits from memory never need it.
   std::shared_ptr<bool> alive_;
