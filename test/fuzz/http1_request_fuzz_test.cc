@@ -5,14 +5,13 @@
 #include "test/fuzz/codec_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace modgate;
-  event::DispatcherImpl dispatcher("fuzz");
-  fuzz::FakeConnection connection(dispatcher);
-  fuzz::AnsweringCallbacks callbacks;
-  http::CodecSettings settings;
+  modgate::event::DispatcherImpl dispatcher("fuzz");
+  modgate::fuzz::FakeConnection connection(dispatcher);
+  modgate::fuzz::AnsweringCallbacks callbacks;
+  modgate::http::CodecSettings settings;
   {
-    http::http1::ServerConnectionImpl codec(connection, callbacks, settings);
-    fuzz::dispatchInPieces(codec, callbacks, data, size);
+    modgate::http::http1::ServerConnectionImpl codec(connection, callbacks, settings);
+    modgate::fuzz::dispatchInPieces(codec, callbacks, data, size);
   }
   return 0;
 }

@@ -6,7 +6,6 @@
 #include "test/fuzz/codec_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace modgate;
   static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   // Without the preface nghttp2 stops at once: supply it unless the input
   // does, so the frames behind it are what gets explored.
@@ -16,14 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!has_preface) input.append(kPreface, 24);
   if (size > 1) input.append(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  event::DispatcherImpl dispatcher("fuzz");
-  fuzz::FakeConnection connection(dispatcher);
-  fuzz::AnsweringCallbacks callbacks;
-  http::CodecSettings settings;
+  modgate::event::DispatcherImpl dispatcher("fuzz");
+  modgate::fuzz::FakeConnection connection(dispatcher);
+  modgate::fuzz::AnsweringCallbacks callbacks;
+  modgate::http::CodecSettings settings;
   {
-    http::http2::ServerConnectionImpl codec(connection, callbacks, settings);
-    fuzz::dispatchInPieces(codec, callbacks, reinterpret_cast<const uint8_t*>(input.data()),
-                           input.size());
+    modgate::http::http2::ServerConnectionImpl codec(connection, callbacks, settings);
+    modgate::fuzz::dispatchInPieces(codec, callbacks,
+                                    reinterpret_cast<const uint8_t*>(input.data()), input.size());
   }
   return 0;
 }

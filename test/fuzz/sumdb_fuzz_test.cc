@@ -10,31 +10,30 @@
 #include "source/sumdb/tlog.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace modgate;
-  static const sumdb::NoteVerifier verifier = *sumdb::NoteVerifier::Parse(
+  static const modgate::sumdb::NoteVerifier verifier = *modgate::sumdb::NoteVerifier::Parse(
       "sum.fixtures.test+a733dd48+AY9Q8ECTLcaRVtzVsWvVXm5cCGZQmET8PcGu0AS+E5Gw");
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  (void)sumdb::NoteVerifier::Parse(input);
-  (void)sumdb::OpenNote(input, verifier);
-  (void)sumdb::ParseTree(input);
-  (void)goproxy::ParseTilePath(input);
-  auto record = sumdb::ParseRecord(input);
+  (void)modgate::sumdb::NoteVerifier::Parse(input);
+  (void)modgate::sumdb::OpenNote(input, verifier);
+  (void)modgate::sumdb::ParseTree(input);
+  (void)modgate::goproxy::ParseTilePath(input);
+  auto record = modgate::sumdb::ParseRecord(input);
   if (record.ok()) {
-    (void)sumdb::GoSumHash(record->text, "github.com/pkg/errors", "v0.9.1", false);
+    (void)modgate::sumdb::GoSumHash(record->text, "github.com/pkg/errors", "v0.9.1", false);
     // A lookup as if its note had verified, proven against tiles made of
     // the rest of the input: must fail or succeed, never crash.
-    sumdb::VerifiedLookup lookup;
+    modgate::sumdb::VerifiedLookup lookup;
     lookup.record = *record;
-    auto tree = sumdb::ParseTree(record->note);
-    lookup.tree = tree.ok() ? *tree : sumdb::Tree{record->id + 1, {}};
+    auto tree = modgate::sumdb::ParseTree(record->note);
+    lookup.tree = tree.ok() ? *tree : modgate::sumdb::Tree{record->id + 1, {}};
     if (lookup.tree.n > lookup.record.id && lookup.tree.n < (int64_t{1} << 40)) {
       absl::flat_hash_map<std::string, std::string> tiles;
-      for (const std::string& path : sumdb::ProofTiles(lookup.tree.n, lookup.record.id)) {
+      for (const std::string& path : modgate::sumdb::ProofTiles(lookup.tree.n, lookup.record.id)) {
         tiles[path] = record->note;
       }
-      (void)sumdb::CheckLookupProof(lookup, tiles);
+      (void)modgate::sumdb::CheckLookupProof(lookup, tiles);
     }
   }
-  (void)sumdb::OpenLookup(input, verifier);
+  (void)modgate::sumdb::OpenLookup(input, verifier);
   return 0;
 }
