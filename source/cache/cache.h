@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "source/cache/entry.h"
 #include "source/cache/entry_writer.h"
@@ -59,6 +60,12 @@ class Cache {
   virtual void remove(std::string_view key) = 0;
 
   virtual CacheStats stats() const = 0;
+  // Every entry in the index, for the admin's cache report and purge: a
+  // copy of the index taken under its lock, O(entries). Admin thread only,
+  // never on a worker's request path.
+  virtual std::vector<std::shared_ptr<const Entry>> entries() const = 0;
+  // Where the cache lives (for disk-free reports).
+  virtual const std::string& root() const = 0;
 };
 using CachePtr = std::unique_ptr<Cache>;
 

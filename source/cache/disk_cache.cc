@@ -291,6 +291,14 @@ void DiskCache::remove(std::string_view key) {
   });
 }
 
+std::vector<std::shared_ptr<const Entry>> DiskCache::entries() const {
+  std::vector<std::shared_ptr<const Entry>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.reserve(index_.size());
+  for (const auto& [key, node] : index_) out.push_back(node->entry);
+  return out;
+}
+
 CacheStats DiskCache::stats() const {
   CacheStats s;
   {

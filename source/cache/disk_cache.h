@@ -62,6 +62,8 @@ class DiskCache : public Cache, private WriterHost {
                    CommitCallback done) override;
   void remove(std::string_view key) override;
   CacheStats stats() const override;
+  std::vector<std::shared_ptr<const Entry>> entries() const override;
+  const std::string& root() const override { return root_; }
 
  private:
   struct Node {
