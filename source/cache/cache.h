@@ -71,6 +71,12 @@ class Cache {
   // Every key in the index now, sorted (in-memory; for maintenance such as
   // verify-cache, not the request path).
   virtual std::vector<std::string> keys() const = 0;
+  // Every entry in the index, for the admin's cache report and purge: a
+  // copy of the index taken under its lock, O(entries). Admin thread only,
+  // never on a worker's request path.
+  virtual std::vector<std::shared_ptr<const Entry>> entries() const = 0;
+  // Where the cache lives (for disk-free reports).
+  virtual const std::string& root() const = 0;
 };
 using CachePtr = std::unique_ptr<Cache>;
 

@@ -328,6 +328,14 @@ std::vector<std::string> DiskCache::keys() const {
   return out;
 }
 
+std::vector<std::shared_ptr<const Entry>> DiskCache::entries() const {
+  std::vector<std::shared_ptr<const Entry>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.reserve(index_.size());
+  for (const auto& [key, node] : index_) out.push_back(node->entry);
+  return out;
+}
+
 CacheStats DiskCache::stats() const {
   CacheStats s;
   {

@@ -64,6 +64,8 @@ class DiskCache : public Cache, private WriterHost {
   void remove(std::string_view key) override;
   CacheStats stats() const override;
   std::vector<std::string> keys() const override;
+  std::vector<std::shared_ptr<const Entry>> entries() const override;
+  const std::string& root() const override { return root_; }
 
  private:
   struct Node {

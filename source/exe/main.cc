@@ -9,14 +9,13 @@
 #include <string>
 
 #include "source/common/common/logger.h"
+#include "source/common/common/version.h"
 #include "source/config/command_line.h"
 #include "source/config/config_dump.h"
 #include "source/exe/admin_client.h"
 #include "source/server/server.h"
 
-namespace {
-constexpr const char* kVersion = "modgate 0.1.0";
-}
+namespace {}
 
 int main(int argc, char** argv) {
   auto command_line = modgate::config::ParseCommandLine(argc, argv);
@@ -31,7 +30,7 @@ int main(int argc, char** argv) {
       fputs(std::string(modgate::config::UsageText()).c_str(), stdout);
       return 0;
     case Mode::kVersion:
-      puts(kVersion);
+      printf("modgate %s (%s)\n", modgate::kVersion, modgate::kBuild);
       return 0;
     default:
       break;

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
+#include "source/common/common/version.h"
 #include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
 #include "source/config/error_list.h"
@@ -22,6 +24,7 @@
 #include "source/filters/goproxy/cache_verifier.h"
 #include "source/router/route_table_builder.h"
 #include "source/server/admin/query_params.h"
+#include "source/server/cache_admin.h"
 #include "source/server/listener_diff.h"
 #include "source/server/restart_fields.h"
 #include "source/sumdb/note.h"
@@ -232,6 +235,7 @@ absl::Status Server::initialize() {
   }
 
   loaded_at_unix_ms_ = common::wallClockUnixMs();
+  started_at_unix_ms_ = loaded_at_unix_ms_;
   for (auto& slot : workers_) slot.worker->start();
   workers_started_ = true;
   ready_ = true;
@@ -638,6 +642,22 @@ void Server::registerAdminHandlers() {
         return Admin::Response{200, "text/plain; version=0.0.4; charset=utf-8",
                                stats_.renderPrometheus()};
       });
+  admin_.addHandler("/server_info", "version, build, uptime, config version, workers", false,
+                    [this](std::string_view) { return Admin::jsonResponse(serverInfo()); });
+  admin_.addHandler("/cache",
+                    "the cache by kind: entries, bytes, hit ratio; oldest entry; disk free", false,
+                    [this](std::string_view) {
+                      return Admin::jsonResponse(cacheReport(*cache_, stats_.workerLatency()));
+                    });
+  admin_.addHandler("/cache/purge",
+                    "remove a module's entries: ?module=M[&version=V] (list and @latest too)", true,
+                    [this](std::string_view query) {
+                      Admin::Response response = purgeModule(*cache_, query);
+                      if (response.status == 200) {
+                        LOG_INFO("cache purge: ", std::string(query));
+                      }
+                      return response;
+                    });
   admin_.addHandler(
       "/config_dump",
       "the running configuration (secrets redacted), its version and load time, "
@@ -778,6 +798,23 @@ std::string timeText(int64_t unix_ms) {
 }
 
 }  // namespace
+
+admin::v1::ServerInfo Server::serverInfo() const {
+  admin::v1::ServerInfo info;
+  info.set_version(kVersion);
+  info.set_build(kBuild);
+  const int64_t now = common::wallClockUnixMs();
+  info.set_uptime_seconds(static_cast<double>(now - started_at_unix_ms_) / 1000.0);
+  info.set_started_at(timeText(started_at_unix_ms_));
+  info.set_config_version(configVersion());
+  info.set_workers(static_cast<uint32_t>(workers_.size()));
+  info.set_state(draining_                   ? "DRAINING"
+                 : ready_ && !health_failed_ ? "LIVE"
+                 : health_failed_            ? "HEALTHCHECK FAILED"
+                                             : "NOT READY");
+  info.set_pid(static_cast<uint32_t>(::getpid()));
+  return info;
+}
 
 admin::v1::ConfigDump Server::configDump() const {
   admin::v1::ConfigDump dump;

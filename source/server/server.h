@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/modgate/admin/v1/config_dump.pb.h"
+#include "api/modgate/admin/v1/server_info.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
@@ -130,6 +131,7 @@ class Server {
   // changed).
   absl::Status publishRoutes();
   admin::v1::ConfigDump configDump() const;
+  admin::v1::ServerInfo serverInfo() const;
   void startDrain();
   void onDrainTick();
   static void onSignal(int signal, short, void* arg);
@@ -165,6 +167,7 @@ class Server {
   bool draining_ = false;
   event::MonotonicTime drain_deadline_;
   int64_t loaded_at_unix_ms_ = 0;
+  int64_t started_at_unix_ms_ = 0;
 
   // Reload state (main thread).
   std::unique_ptr<ConfigSource> config_source_;

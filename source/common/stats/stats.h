@@ -83,6 +83,7 @@ class Stats {
   // registry's metrics. Main thread, before the workers run: each worker's
   // downstream histograms (owned by the caller, outliving this).
   void addWorkerLatency(const RequestLatency* latency) { worker_latency_.push_back(latency); }
+  const std::vector<const RequestLatency*>& workerLatency() const { return worker_latency_; }
   // modgate_upstream_rq_time_to_headers_seconds{cluster}: one histogram per
   // cluster name, created on the main thread when a cluster is built and
   // kept for the process's life (cluster names are bounded by the config).

@@ -1,0 +1,152 @@
+#include "source/server/cache_admin.h"
+
+#include <sys/statvfs.h>
+
+#include <array>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "source/goproxy/module_path.h"
+#include "source/goproxy/url_path.h"
+#include "source/server/admin/query_params.h"
+
+namespace modgate::server {
+namespace {
+
+// Index into RequestLatency::kKinds of a cache key (see goproxy/request.cc
+// for how keys are built).
+size_t kindOfKey(std::string_view key) {
+  if (key.starts_with("sumdb/")) return 5;
+  if (key.ends_with("/@v/list")) return 0;
+  if (key.ends_with(".info")) return 1;
+  if (key.ends_with(".mod")) return 2;
+  if (key.ends_with(".zip")) return 3;
+  if (key.ends_with("/@latest")) return 4;
+  return 6;
+}
+
+std::string timeText(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+Admin::Response badRequest(std::string text) {
+  return Admin::Response{400, "text/plain; charset=utf-8", text + "\n"};
+}
+
+}  // namespace
+
+admin::v1::CacheReport cacheReport(const cache::Cache& cache,
+                                   const std::vector<const stats::RequestLatency*>& latency) {
+  constexpr size_t kKinds = stats::RequestLatency::kKinds.size();
+  struct Tally {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+    uint64_t hits = 0;
+    uint64_t requests = 0;
+  };
+  std::array<Tally, kKinds> tally{};
+  const std::shared_ptr<const cache::Entry>* oldest = nullptr;
+  const auto entries = cache.entries();
+  for (const auto& entry : entries) {
+    Tally& t = tally[kindOfKey(entry->key)];
+    ++t.entries;
+    t.bytes += entry->file_size;
+    if (oldest == nullptr || entry->meta.stored_at_unix_ms < (*oldest)->meta.stored_at_unix_ms) {
+      oldest = &entry;
+    }
+  }
+  // Requests that asked the cache: every cache result but "none".
+  uint64_t all_hits = 0, all_requests = 0;
+  for (const stats::RequestLatency* worker : latency) {
+    for (size_t k = 0; k < kKinds; ++k) {
+      for (size_t c = 0; c + 1 < stats::RequestLatency::kCacheResults.size(); ++c) {
+        const uint64_t n = worker->at(k, c).duration.snapshot().count;
+        tally[k].requests += n;
+        if (c == 0) tally[k].hits += n;
+      }
+    }
+  }
+  admin::v1::CacheReport report;
+  const cache::CacheStats stats = cache.stats();
+  report.set_entries(static_cast<uint32_t>(stats.entries));
+  report.set_bytes(static_cast<double>(stats.bytes));
+  report.set_hot_entries(static_cast<uint32_t>(stats.hot_entries));
+  report.set_hot_bytes(static_cast<double>(stats.hot_bytes));
+  report.set_evictions(static_cast<double>(stats.evictions));
+  report.set_dir(cache.root());
+  struct statvfs fs;
+  if (::statvfs(cache.root().c_str(), &fs) == 0) {
+    report.set_disk_free_bytes(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
+  }
+  if (oldest != nullptr) {
+    report.set_oldest_entry_key((*oldest)->key);
+    report.set_oldest_entry_stored_at(timeText((*oldest)->meta.stored_at_unix_ms));
+  }
+  for (size_t k = 0; k + 1 < kKinds; ++k) {
+    admin::v1::KindReport& kind = *report.add_kinds();
+    kind.set_kind(std::string(stats::RequestLatency::kKinds[k]));
+    kind.set_entries(static_cast<uint32_t>(tally[k].entries));
+    kind.set_bytes(static_cast<double>(tally[k].bytes));
+    kind.set_requests(static_cast<double>(tally[k].requests));
+    kind.set_hit_ratio(tally[k].requests == 0 ? 0
+                                              : static_cast<double>(tally[k].hits) /
+                                                    static_cast<double>(tally[k].requests));
+    all_hits += tally[k].hits;
+    all_requests += tally[k].requests;
+  }
+  report.set_hit_ratio(
+      all_requests == 0 ? 0 : static_cast<double>(all_hits) / static_cast<double>(all_requests));
+  return report;
+}
+
+Admin::Response purgeModule(cache::Cache& cache, std::string_view query) {
+  const std::string module = queryValue(query, "module");
+  const std::string version = queryValue(query, "version");
+  if (module.empty()) return badRequest("usage: POST /cache/purge?module=M[&version=V]");
+  if (absl::Status status = goproxy::CheckPath(module); !status.ok()) {
+    return badRequest(absl::StrCat("module: ", status.message()));
+  }
+  auto escaped = goproxy::EscapePath(module);
+  if (!escaped.ok()) return badRequest(absl::StrCat("module: ", escaped.status().message()));
+  std::vector<std::string> doomed = {goproxy::EncodeUrlPath(*escaped + "/@v/list"),
+                                     goproxy::EncodeUrlPath(*escaped + "/@latest")};
+  const std::string prefix = goproxy::EncodeUrlPath(*escaped + "/@v/");
+  std::string version_prefix;
+  if (!version.empty()) {
+    if (absl::Status status = goproxy::CheckVersion(module, version); !status.ok()) {
+      return badRequest(absl::StrCat("version: ", status.message()));
+    }
+    auto escaped_version = goproxy::EscapeVersion(version);
+    if (!escaped_version.ok()) {
+      return badRequest(absl::StrCat("version: ", escaped_version.status().message()));
+    }
+    version_prefix = goproxy::EncodeUrlPath(*escaped + "/@v/" + *escaped_version + ".");
+  }
+  admin::v1::PurgeResult result;
+  result.set_module(module);
+  result.set_version(version);
+  uint64_t bytes = 0;
+  for (const auto& entry : cache.entries()) {
+    const std::string& key = entry->key;
+    bool remove = false;
+    for (const std::string& d : doomed) remove = remove || key == d;
+    if (version.empty()) {
+      remove = remove || absl::StartsWith(key, prefix);
+    } else {
+      const std::string_view rest = std::string_view(key).substr(
+          absl::StartsWith(key, version_prefix) ? version_prefix.size() : key.size());
+      remove = remove || rest == "info" || rest == "mod" || rest == "zip";
+    }
+    if (!remove) continue;
+    cache.remove(key);
+    bytes += entry->file_size;
+    result.add_keys(key);
+  }
+  result.set_removed(static_cast<uint32_t>(result.keys_size()));
+  result.set_bytes(static_cast<double>(bytes));
+  return Admin::jsonResponse(result);
+}
+
+}  // namespace modgate::server

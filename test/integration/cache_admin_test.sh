@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The operations admin endpoints: GET /cache (entries and bytes by kind, hit
+# ratio, oldest entry, disk free), POST /cache/purge?module=M[&version=V]
+# (the next request is a miss again; list and @latest go too; bad
+# parameters are 400 naming them; GET is 405), GET /server_info, 404 for an
+# unknown path, and `modgate --version`; every JSON body parses.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
+integ_init
+
+start_origin
+start_modgate --cache-dir "$WORK/cache"
+
+M=github.com/google/uuid
+INFO=/$M/@v/v1.3.0.info
+MOD=/$M/@v/v1.3.0.mod
+LIST=/$M/@v/list
+for p in "$INFO" "$MOD" "$LIST" "$INFO"; do http_get "$PROXY_URL$p" >/dev/null; sleep 0.3; done
+x="$(http_get "$PROXY_URL$INFO" >/dev/null; header X-Cache)"
+assert_eq "the .info is cached (HIT)" HIT "$x"
+
+# ---- GET /cache -------------------------------------------------------------------
+code="$(admin_get /cache)"
+got="$(python3 - "$WORK/admin.body" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+kinds = {k["kind"]: k for k in d["kinds"]}
+bad = []
+if d["entries"] < 3: bad.append("entries=%r" % d["entries"])
+if d["bytes"] <= 0: bad.append("bytes=%r" % d["bytes"])
+if d["disk_free_bytes"] <= 0: bad.append("disk_free_bytes=%r" % d["disk_free_bytes"])
+if not d.get("oldest_entry_key") or not d.get("oldest_entry_stored_at", "").endswith("Z"):
+    bad.append("oldest entry %r %r" % (d.get("oldest_entry_key"), d.get("oldest_entry_stored_at")))
+for k in ("info", "mod", "list"):
+    if kinds.get(k, {}).get("entries", 0) < 1: bad.append("no %s entry" % k)
+info = kinds["info"]
+# 3 info requests: 1 miss, 2 hits.
+if abs(info["hit_ratio"] - 2 / 3) > 1e-6 or info["requests"] != 3: bad.append("info %r" % info)
+if not (0 < d["hit_ratio"] < 1): bad.append("hit_ratio=%r" % d["hit_ratio"])
+if set(kinds) != {"list", "info", "mod", "zip", "latest", "sumdb"}: bad.append("kinds %r" % sorted(kinds))
+print("; ".join(bad) or "ok")
+EOF
+)"
+assert_eq "GET /cache is 200 JSON with entries, bytes, by-kind hit ratios, oldest entry, disk free" "200 ok" "$code $got"
+
+# ---- POST /cache/purge ----------------------------------------------------------------
+assert_eq "GET /cache/purge is 405" 405 "$(admin_get "/cache/purge?module=$M")"
+assert_eq "POST /cache/purge without module is 400" 400 "$(admin_get /cache/purge -X POST)"
+code="$(admin_get "/cache/purge?module=Not%20A%20Module" -X POST)"
+assert_match "a bad module path is 400 naming the parameter" "^400 module: " "$code $(cat "$WORK/admin.body")"
+code="$(admin_get "/cache/purge?module=$M&version=banana" -X POST)"
+assert_match "a bad version is 400 naming the parameter" "^400 version: " "$code $(cat "$WORK/admin.body")"
+
+code="$(admin_get "/cache/purge?module=$M&version=v1.3.0" -X POST)"
+removed="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["removed"], " ".join(sorted(k.rsplit("/",1)[1] for k in d["keys"])))' "$WORK/admin.body")"
+assert_eq "purging v1.3.0 removes its .info and .mod and the module's list" "200 3 list v1.3.0.info v1.3.0.mod" "$code $removed"
+n0="$(origin_count "^$INFO\$")"
+x="$(http_get "$PROXY_URL$INFO" >/dev/null; header X-Cache)"
+n1="$(origin_count "^$INFO\$")"
+assert_eq "after the purge the .info is a MISS fetched from the origin again" "MISS 1" "$x $((n1 - n0))"
+sleep 0.3
+code="$(admin_get "/cache/purge?module=$M" -X POST)"
+removed="$(json_field "$(cat "$WORK/admin.body")" removed)"
+assert_eq "purging the whole module removes the refetched .info" "200 1" "$code $removed"
+code="$(admin_get "/cache/purge?module=example.com/none" -X POST)"
+assert_eq "purging a module with nothing cached removes nothing" "200 0" "$code $(json_field "$(cat "$WORK/admin.body")" removed)"
+
+# ---- GET /server_info and --version ---------------------------------------------------
+code="$(admin_get /server_info)"
+got="$(python3 - "$WORK/admin.body" "$MODGATE_PID" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [k for k in ("version", "build", "started_at", "config_version", "state") if not d.get(k)]
+if d.get("workers", 0) < 1: bad.append("workers=%r" % d.get("workers"))
+if not d.get("uptime_seconds", 0) > 0: bad.append("uptime_seconds=%r" % d.get("uptime_seconds"))
+if str(d.get("pid")) != sys.argv[2]: bad.append("pid=%r" % d.get("pid"))
+if d.get("state") != "LIVE": bad.append("state=%r" % d.get("state"))
+print("; ".join(bad) or "ok %s" % d["version"])
+EOF
+)"
+assert_match "GET /server_info: version, build, uptime, config version, workers, state, pid" "^200 ok " "$code $got"
+version="$("$MODGATE" --version)"
+assert_eq "modgate --version names the same version" "modgate ${got#ok }" "${version%% (*}"
+assert_eq "POST /server_info is 405" 405 "$(admin_get /server_info -X POST)"
+assert_eq "an unknown admin path is 404" 404 "$(admin_get /cache/nothing)"
+
+finish
