@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "source/common/common/client_counters.h"
 #include "source/common/http/filter.h"
 #include "source/filters/auth/auth_filter.h"
 #include "source/filters/goproxy/goproxy_filter.h"
@@ -9,17 +10,21 @@
 
 namespace modgate::server {
 
-// A worker's filter chain for GOPROXY listeners: auth (who is asking), then
-// module policy (may they see this module), then the GOPROXY filter. Auth
-// and policy are only in the chain when the config uses them, so a plain
-// sidecar pays nothing for them. Snapshots arrive by dispatcher posts, like
-// the GOPROXY filter's.
+// A worker's filter chain for GOPROXY listeners: auth (who is asking), the
+// per-client request rate, then module policy (may they see this module), then the GOPROXY filter.
+// Auth and policy are only in the chain when the config uses them, so a plain sidecar pays nothing
+// for them. Snapshots arrive by dispatcher posts, like the GOPROXY filter's.
 class WorkerFilterChain : public http::FilterChainFactory {
  public:
   explicit WorkerFilterChain(filters::goproxy::GoproxyFilterFactory& goproxy) : goproxy_(goproxy) {}
 
   void createFilterChain(std::vector<http::StreamFilterPtr>& chain) override;
 
+  // Requests per second per client (0: no rate stage); set once at start.
+  void setRateLimit(common::ClientCounters* counters, uint32_t requests_per_second) {
+    counters_ = counters;
+    requests_per_second_ = requests_per_second;
+  }
   // Null turns a stage off. Called on the worker's thread.
   void setSecurity(filters::auth::AuthConfigSharedPtr auth,
                    filters::policy::ModulePolicySharedPtr policy) {
@@ -32,6 +37,8 @@ class WorkerFilterChain : public http::FilterChainFactory {
   filters::auth::AuthConfigSharedPtr auth_;
   filters::policy::ModulePolicySharedPtr policy_;
   filters::auth::VerifiedCache verified_;
+  common::ClientCounters* counters_ = nullptr;
+  uint32_t requests_per_second_ = 0;
 };
 
 }  // namespace modgate::server
