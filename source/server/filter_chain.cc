@@ -1,6 +1,7 @@
 #include "source/server/filter_chain.h"
 
 #include "source/filters/policy/policy_filter.h"
+#include "source/filters/ratelimit/client_rate_limit_filter.h"
 
 namespace modgate::server {
 
@@ -11,6 +12,10 @@ void WorkerFilterChain::createFilterChain(std::vector<http::StreamFilterPtr>& ch
   }
   if (auth_ != nullptr) {
     chain.push_back(std::make_unique<filters::auth::AuthFilter>(auth_, verified_));
+  }
+  if (counters_ != nullptr && requests_per_second_ > 0) {
+    chain.push_back(std::make_unique<filters::ratelimit::ClientRateLimitFilter>(
+        *counters_, requests_per_second_));
   }
   if (policy_ != nullptr) chain.push_back(std::make_unique<filters::policy::PolicyFilter>(policy_));
   goproxy_.createFilterChain(chain);

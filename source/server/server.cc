@@ -132,6 +132,9 @@ absl::Status Server::initialize() {
   if (!access_logs.ok()) return access_logs.status();
   access_logs_ = *access_logs;
 
+  if (limits.max_connections_per_client() > 0 || limits.requests_per_second_per_client() > 0) {
+    client_counters_ = std::make_unique<common::ClientCounters>();
+  }
   for (unsigned i = 0; i < concurrency; ++i) {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
@@ -152,6 +155,9 @@ absl::Status Server::initialize() {
     slot.handler = std::make_unique<ConnectionHandler>(
         dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
         bootstrap_.limits().max_connections());
+    slot.chain->setRateLimit(client_counters_.get(), limits.requests_per_second_per_client());
+    slot.handler->setPerClientConnectionLimit(client_counters_.get(),
+                                              limits.max_connections_per_client());
     workers_.push_back(std::move(slot));
   }
   security_ = std::make_unique<SecurityFilters>(

@@ -177,6 +177,9 @@ class Server {
   std::unique_ptr<TlsListeners> tls_listeners_;
   // Client auth and module policy snapshots, and the credentials file watch.
   std::unique_ptr<SecurityFilters> security_;
+  // Per-client connection and request counters (limits.*_per_client), or
+  // null when neither is set.
+  std::unique_ptr<common::ClientCounters> client_counters_;
   std::string config_sha256_;
   uint64_t reload_sequence_ = 0;
   // The hash of the file the last reload attempt read: the watcher does not

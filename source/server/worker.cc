@@ -105,6 +105,17 @@ void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextS
     }
     connections_total_->fetch_add(1);
   }
+  long client_slot = -1;
+  if (client_counters_ != nullptr && per_client_limit_ > 0) {
+    const size_t slot = common::ClientCounters::slotOf(common::addressWithoutPort(remote_address));
+    if (!client_counters_->tryAcquire(slot, per_client_limit_)) {
+      ::close(fd);
+      if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
+      if (stats_ != nullptr) stats_->downstream_cx_overflow->Increment();
+      return;
+    }
+    client_slot = static_cast<long>(slot);
+  }
   network::ConnectionPtr connection =
       std::make_unique<network::SocketConnection>(dispatcher_, fd, std::move(remote_address));
   if (tls::ServerContextSharedPtr context = tls != nullptr ? tls->get() : nullptr) {
@@ -112,6 +123,7 @@ void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextS
     if (!ssl.ok()) {  // out of memory: refuse this one, keep accepting
       LOG_ERROR("TLS session: ", std::string(ssl.status().message()));
       if (connections_total_ != nullptr) connections_total_->fetch_sub(1);
+      if (client_slot >= 0) client_counters_->release(static_cast<size_t>(client_slot));
       return;  // the SocketConnection closes the socket
     }
     connection = std::make_unique<tls::TlsConnection>(std::move(*ssl), std::move(connection),
@@ -121,6 +133,9 @@ void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextS
       std::move(connection), filters_, settings_, [this](http::ConnectionManager& closed) {
         auto it = connections_.find(&closed);
         if (it == connections_.end()) return;
+        if (it->second.client_slot >= 0) {
+          client_counters_->release(static_cast<size_t>(it->second.client_slot));
+        }
         // The manager may be on the stack: free it after this iteration.
         dispatcher_.deferredDelete(std::move(it->second.manager));
         connections_.erase(it);
@@ -138,7 +153,7 @@ void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextS
     if (listener.id == listener_id) manager->setListenerName(listener.name);
   }
   http::ConnectionManager* raw = manager.get();
-  connections_.emplace(raw, ActiveConnection{std::move(manager), listener_id});
+  connections_.emplace(raw, ActiveConnection{std::move(manager), listener_id, client_slot});
 }
 
 void ConnectionHandler::stopListening() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "source/common/common/client_counters.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/http/conn_manager/connection_manager.h"
 #include "source/common/network/address.h"
@@ -35,6 +36,13 @@ class ConnectionHandler {
                     const http::ConnectionManagerSettings& settings, stats::Stats* stats,
                     std::atomic<uint64_t>* connections = nullptr, uint64_t max_connections = 0);
   ~ConnectionHandler();
+
+  // limits.max_connections_per_client: connections by client address,
+  // counted in `counters` across workers. Call before accepting.
+  void setPerClientConnectionLimit(common::ClientCounters* counters, uint32_t limit) {
+    client_counters_ = counters;
+    per_client_limit_ = limit;
+  }
 
   // Binds (SO_REUSEPORT) and starts accepting; call on the dispatcher's thread
   // or before it runs.
@@ -73,6 +81,8 @@ class ConnectionHandler {
   struct ActiveConnection {
     std::unique_ptr<http::ConnectionManager> manager;
     uint64_t listener_id;
+    // The ClientCounters slot holding this connection, or -1.
+    long client_slot = -1;
   };
   void onAccept(uint64_t listener_id, const tls::ServerContextSlot* tls, int fd,
                 std::string remote_address);
@@ -83,6 +93,8 @@ class ConnectionHandler {
   stats::Stats* stats_;
   std::atomic<uint64_t>* connections_total_;
   const uint64_t max_connections_;
+  common::ClientCounters* client_counters_ = nullptr;
+  uint32_t per_client_limit_ = 0;
   uint64_t next_listener_id_ = 1;
   std::vector<ActiveListener> listeners_;
   std::unordered_map<http::ConnectionManager*, ActiveConnection> connections_;

@@ -23,7 +23,7 @@ http::HeaderMap challengeHeaders(const std::string& realm) {
 
 std::optional<http::Identity> VerifiedCache::find(const CredentialsSharedPtr& credentials,
                                                   const std::string& key) const {
-  if (credentials.get() != owner_) return std::nullopt;
+  if (credentials != owner_) return std::nullopt;
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
@@ -31,12 +31,9 @@ std::optional<http::Identity> VerifiedCache::find(const CredentialsSharedPtr& cr
 
 void VerifiedCache::insert(const CredentialsSharedPtr& credentials, std::string key,
                            http::Identity identity) {
-  // A new Credentials object can reuse a freed one's address, so the owner
-  // is compared by pointer only while the snapshot holding it is alive:
-  // every lookup passes the snapshot's own pointer.
-  if (credentials.get() != owner_ || entries_.size() >= kMaxEntries) {
+  if (credentials != owner_ || entries_.size() >= kMaxEntries) {
     entries_.clear();
-    owner_ = credentials.get();
+    owner_ = credentials;
   }
   entries_.emplace(std::move(key), std::move(identity));
 }

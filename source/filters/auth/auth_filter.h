@@ -37,7 +37,9 @@ class VerifiedCache {
 
  private:
   static constexpr size_t kMaxEntries = 1024;
-  const Credentials* owner_ = nullptr;
+  // Held, not just compared: a new Credentials can then never reuse the
+  // address of the one these entries were verified against.
+  CredentialsSharedPtr owner_;
   std::unordered_map<std::string, http::Identity> entries_;
 };
 
