@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "source/admin/query_params.h"
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
@@ -19,12 +20,13 @@
 #include "source/config/loader.h"
 #include "source/config/yaml_to_json.h"
 #include "source/router/route_table_builder.h"
-#include "source/server/admin/query_params.h"
 #include "source/server/listener_diff.h"
 #include "source/server/restart_fields.h"
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
+
+using admin::parseQuery;
 namespace {
 
 // How many cache files each worker keeps open (nginx's open_file_cache

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "source/admin/admin.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
 #include "source/cache/inflight_table.h"
@@ -18,7 +19,6 @@
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/stats/stats.h"
 #include "source/filters/goproxy/goproxy_filter.h"
-#include "source/server/admin/admin.h"
 #include "source/server/canary_manager.h"
 #include "source/server/config_source.h"
 #include "source/server/config_watcher.h"
@@ -29,6 +29,9 @@
 struct event;
 
 namespace modgate::server {
+
+// The admin endpoint table, shared with the control plane.
+using admin::Admin;
 
 // The assembled proxy: a main thread running the admin listener and signal
 // handling, N workers each owning a listener socket (SO_REUSEPORT), their
