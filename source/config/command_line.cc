@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "source/config/default_config.h"
 #include "source/config/defaults.h"
+#include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/host_port.h"
 #include "source/config/loader.h"
@@ -160,7 +161,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   return cl;
 }
 
-absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string* source_text) {
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string* source_text,
+                                             const v1::DynamicConfig* dynamic) {
   const std::string source =
       cl.config_path.empty() ? std::string("<built-in config>") : cl.config_path;
   absl::StatusOr<v1::Bootstrap> loaded;
@@ -194,6 +196,15 @@ absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string*
     bootstrap.mutable_cache()->mutable_max_bytes()->set_value(*cl.cache_max_bytes);
   if (cl.concurrency) bootstrap.set_concurrency(*cl.concurrency);
   if (cl.log_level) bootstrap.set_log_level(*cl.log_level);
+  if (dynamic != nullptr) {
+    if (!bootstrap.has_control_plane()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(source, ": control_plane: not set, but a dynamic config was given"));
+    }
+    absl::StatusOr<v1::Bootstrap> merged = MergeDynamicConfig(bootstrap, *dynamic);
+    if (!merged.ok()) return PrefixLines(merged.status(), source);
+    bootstrap = *std::move(merged);
+  }
 
   ApplyDefaults(bootstrap);
   if (absl::Status status = Validate(bootstrap); !status.ok()) {

@@ -541,7 +541,12 @@ class Validator {
   }
 
   void Routes(const v1::Bootstrap& b) {
-    if (b.routes().empty()) Error("routes", "at least one route is required");
+    // A sidecar may start with no route at all: its control plane (or the
+    // config it last ACKed) supplies them; until then requests get a 404
+    // naming the missing route.
+    if (b.routes().empty() && !b.has_control_plane()) {
+      Error("routes", "at least one route is required");
+    }
     absl::flat_hash_map<std::string, int> route_names;
     for (int i = 0; i < b.routes_size(); ++i) {
       const v1::Route& route = b.routes(i);

@@ -16,6 +16,7 @@
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/config/config_dump.h"
+#include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
 #include "source/config/yaml_to_json.h"
@@ -42,6 +43,8 @@ size_t openFileCapacity(unsigned workers) {
   }
   return std::clamp<uint64_t>(limit / 4 / std::max(workers, 1u), 64, 16384);
 }
+
+std::string timeText(int64_t unix_ms);
 
 }  // namespace
 
@@ -73,6 +76,7 @@ void Server::setConfigSource(std::unique_ptr<ConfigSource> source, std::string s
 }
 
 absl::Status Server::initialize() {
+  if (bootstrap_.has_control_plane() && config_source_ != nullptr) restoreDynamicConfig();
   const auto& limits = bootstrap_.limits();
   auto& codec = connection_settings_.codec;
   if (limits.has_max_request_headers_kb()) {
@@ -200,6 +204,15 @@ absl::Status Server::initialize() {
   loaded_at_unix_ms_ = common::wallClockUnixMs();
   for (auto& slot : workers_) slot.worker->start();
   workers_started_ = true;
+  if (bootstrap_.has_control_plane()) {
+    xds_ = std::make_unique<config::xds::XdsClient>(
+        main_dispatcher_, bootstrap_, dynamic_,
+        [this](const config::v1::DynamicConfig& dynamic) {
+          return applyDynamicConfig(dynamic, "control plane push").status();
+        },
+        stats_.registry());
+    xds_->start();
+  }
   ready_ = true;
   LOG_INFO("modgate listening on ", listenerAddress(), " (admin ", adminAddress(), ", ",
            concurrency, " workers, cache ", cache_options.dir, ", config ", configVersion(), ")");
@@ -296,8 +309,59 @@ std::string Server::configVersion() const {
       config_sha256_.empty() ? std::string("static") : config_sha256_.substr(0, 12));
 }
 
-absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
-  const std::string trigger(trigger_view);
+absl::StatusOr<std::string> Server::reload(std::string_view trigger) {
+  return reloadWith(std::string(trigger), dynamic_.has_value() ? &*dynamic_ : nullptr);
+}
+
+absl::StatusOr<std::string> Server::applyDynamicConfig(config::v1::DynamicConfig dynamic,
+                                                       std::string_view trigger) {
+  if (!bootstrap_.has_control_plane()) {
+    return absl::FailedPreconditionError("control_plane: not configured");
+  }
+  dynamic.set_acked_at_unix_ms(common::wallClockUnixMs());
+  auto version = reloadWith(std::string(trigger), &dynamic);
+  if (!version.ok()) return version;
+  dynamic_ = std::move(dynamic);
+  dynamic_restored_ = false;
+  const std::string path = config::DynamicConfigPath(bootstrap_.cache().dir());
+  if (absl::Status saved = config::SaveDynamicConfig(path, *dynamic_); !saved.ok()) {
+    // Serving goes on; only a restart while the control plane is down
+    // would miss it.
+    LOG_WARN("cannot persist the control plane's config: ", std::string(saved.message()));
+  }
+  return version;
+}
+
+void Server::restoreDynamicConfig() {
+  const std::string path = config::DynamicConfigPath(bootstrap_.cache().dir());
+  auto saved = config::LoadDynamicConfig(path);
+  if (!saved.ok()) {
+    LOG_WARN("ignoring the persisted control plane config: ",
+             std::string(saved.status().message()));
+    return;
+  }
+  if (!saved->has_value()) return;
+  auto loaded = config_source_->load(&**saved);
+  if (!loaded.ok()) {
+    // The local file changed in a way the old push does not fit: start on
+    // the file alone and wait for the control plane.
+    LOG_WARN("the persisted control plane config (", path,
+             ") does not apply over the local file; starting without it:\n",
+             std::string(loaded.status().message()));
+    return;
+  }
+  bootstrap_ = std::move(loaded->bootstrap);
+  dynamic_ = std::move(**saved);
+  dynamic_restored_ = true;
+  config_sha256_ =
+      sha256Hex(absl::StrCat(loaded->sha256_hex, config::DeterministicBytes(*dynamic_)));
+  LOG_INFO("serving the control plane config last ACKed at ",
+           timeText(dynamic_->acked_at_unix_ms()), " from ", dynamic_->source_url(), " (", path,
+           ") until the control plane answers");
+}
+
+absl::StatusOr<std::string> Server::reloadWith(const std::string& trigger,
+                                               const config::v1::DynamicConfig* dynamic) {
   auto failed = [&](absl::Status status, const std::string& sha256) -> absl::Status {
     stats_.config_reload_failure->Increment();
     last_failed_reload_ =
@@ -312,7 +376,7 @@ absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
                       "with -c FILE to reload)"),
                   "");
   }
-  auto loaded = config_source_->load();
+  auto loaded = config_source_->load(dynamic);
   if (!loaded.ok()) return failed(loaded.status(), "");
   last_attempted_sha256_ = loaded->sha256_hex;
   absl::Status status = applyConfig(loaded->bootstrap);
@@ -320,7 +384,11 @@ absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
     return failed(config::PrefixLines(status, config_source_->path()), loaded->sha256_hex);
   }
   bootstrap_ = std::move(loaded->bootstrap);
-  config_sha256_ = loaded->sha256_hex;
+  // The version covers both parts: the file's bytes and the pushed ones.
+  config_sha256_ =
+      dynamic == nullptr
+          ? loaded->sha256_hex
+          : sha256Hex(absl::StrCat(loaded->sha256_hex, config::DeterministicBytes(*dynamic)));
   ++reload_sequence_;
   loaded_at_unix_ms_ = common::wallClockUnixMs();
   stats_.config_reload_success->Increment();
@@ -641,6 +709,27 @@ std::string Server::configDumpJson() const {
         ",\"at\":", config::JsonQuote(timeText(last_failed_reload_->at_unix_ms)),
         ",\"at_unix_ms\":", last_failed_reload_->at_unix_ms,
         ",\"config_sha256\":", config::JsonQuote(last_failed_reload_->sha256), "}");
+  }
+  if (xds_ != nullptr) absl::StrAppend(&out, ",\"control_plane\":", xds_->statusJson());
+  if (dynamic_.has_value()) {
+    // Which part of the bootstrap below came from the control plane.
+    absl::StrAppend(
+        &out, ",\"dynamic_config\":{\"source_url\":", config::JsonQuote(dynamic_->source_url()),
+        ",\"acked_at\":", config::JsonQuote(timeText(dynamic_->acked_at_unix_ms())),
+        ",\"acked_at_unix_ms\":", dynamic_->acked_at_unix_ms(),
+        ",\"restored_from_disk\":", dynamic_restored_ ? "true" : "false",
+        ",\"listeners\":", dynamic_->listeners_size(), ",\"clusters\":", dynamic_->clusters_size(),
+        ",\"routes\":", dynamic_->routes_size(), ",\"sumdbs\":", dynamic_->sumdbs_size(),
+        ",\"type_versions\":{");
+    std::map<std::string, std::string> versions(dynamic_->type_versions().begin(),
+                                                dynamic_->type_versions().end());
+    bool first = true;
+    for (const auto& [type, version] : versions) {
+      absl::StrAppend(&out, first ? "" : ",", config::JsonQuote(type), ":",
+                      config::JsonQuote(version));
+      first = false;
+    }
+    absl::StrAppend(&out, "}}");
   }
   absl::StrAppend(&out, ",\"bootstrap\":", config::DumpJson(bootstrap_), "}\n");
   return out;
