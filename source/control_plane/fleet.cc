@@ -44,6 +44,8 @@ Fleet::Fleet(std::shared_ptr<prometheus::Registry> registry) : registry_(std::mo
 
 Fleet::Node& Fleet::connect(const envoy::config::core::v3::Node& node, const std::string& address,
                             const std::string& protocol, const std::string& group) {
+  const int64_t now_ms = common::wallClockUnixMs();
+  if (now_ms - last_forget_ms_ > 60 * 1000) forgetOldNodes(now_ms);
   Node& record = nodes_[node.id()];
   record.id = node.id();
   record.cluster = node.cluster();
@@ -58,6 +60,16 @@ Fleet::Node& Fleet::connect(const envoy::config::core::v3::Node& node, const std
   record.streams++;
   nodes_connected_->Set(static_cast<double>(connectedNodes()));
   return record;
+}
+
+void Fleet::forgetOldNodes(int64_t now_ms) {
+  last_forget_ms_ = now_ms;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    const Node& node = it->second;
+    const bool stale =
+        node.streams == 0 && now_ms - node.disconnected_at_ms > kForgetDisconnectedAfterMs;
+    it = stale ? nodes_.erase(it) : std::next(it);
+  }
 }
 
 void Fleet::disconnect(Node& node) {

@@ -60,6 +60,10 @@ class Fleet {
   void onNewGeneration(uint64_t generation, std::chrono::steady_clock::time_point changed_at);
 
   size_t connectedNodes() const;
+  // CI pods come and go with new ids: a node disconnected for longer than
+  // this is forgotten (at most once a minute, on a connect).
+  static constexpr int64_t kForgetDisconnectedAfterMs = 15 * 60 * 1000;
+  size_t knownNodes() const { return nodes_.size(); }
   // GET /fleet.
   std::string toJson() const;
 
@@ -67,6 +71,7 @@ class Fleet {
   // Observes the time to fleet-wide ACK once every connected node is synced
   // to the current generation.
   void checkFleetSynced();
+  void forgetOldNodes(int64_t now_ms);
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* nodes_connected_;
@@ -78,6 +83,7 @@ class Fleet {
   uint64_t generation_ = 0;
   std::chrono::steady_clock::time_point generation_changed_at_;
   bool generation_observed_ = true;
+  int64_t last_forget_ms_ = 0;
 };
 
 }  // namespace modgate::control_plane
