@@ -1,6 +1,8 @@
 #include "source/control_plane/control_plane_server.h"
 
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <prometheus/counter.h>
 #include <prometheus/text_serializer.h>
 #include <signal.h>
@@ -11,10 +13,23 @@
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/common/network/address.h"
+#include "source/common/network/socket_connection.h"
 #include "source/config/yaml_to_json.h"
 
 namespace modgate::control_plane {
 namespace {
+
+// A sidecar's pod can vanish without a FIN (its node died): TCP keepalive
+// ends such a stream after about 90 s, so /fleet stops showing it connected.
+network::ConnectionPtr KeepaliveTransport(event::Dispatcher& dispatcher, int fd,
+                                          std::string remote) {
+  const int on = 1, idle = 60, interval = 10, count = 3;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  return std::make_unique<network::SocketConnection>(dispatcher, fd, std::move(remote));
+}
 
 std::string HostName() {
   char name[256] = {};
@@ -37,6 +52,7 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   reload_failure_ = &reloads.Add({{"result", "failure"}});
   ads_ = std::make_unique<AdsService>(fleet_, config_.identifier());
   ads_->registerMethods(services_);
+  reports_.registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
   // bounded by the gRPC decoder), and a long idle time between them.
   xds_settings_.codec.max_request_body_bytes = 0;
@@ -60,7 +76,8 @@ absl::Status ControlPlaneServer::initialize() {
   if (!xds_address.ok() || !admin_address.ok()) {
     return absl::InvalidArgumentError("address: not a numeric ip:port");
   }
-  auto xds = http::HttpListener::create(dispatcher_, *xds_address, services_, xds_settings_);
+  auto xds = http::HttpListener::create(dispatcher_, *xds_address, services_, xds_settings_,
+                                        &KeepaliveTransport);
   if (!xds.ok())
     return absl::Status(xds.status().code(), absl::StrCat("address: ", xds.status().message()));
   xds_listener_ = std::move(*xds);

@@ -14,6 +14,7 @@
 #include "source/common/http/conn_manager/http_listener.h"
 #include "source/control_plane/ads_service.h"
 #include "source/control_plane/fleet.h"
+#include "source/control_plane/report_service.h"
 
 struct event;
 
@@ -50,6 +51,7 @@ class ControlPlaneServer {
   prometheus::Counter* reload_failure_ = nullptr;
   Fleet fleet_{registry_};
   std::unique_ptr<AdsService> ads_;
+  ReportService reports_{fleet_, std::chrono::seconds(10)};
   grpc::ServiceTable services_;
   admin::Admin admin_;
   http::ConnectionManagerSettings xds_settings_;

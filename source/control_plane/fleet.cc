@@ -105,6 +105,19 @@ void Fleet::onSynced(Node& node, uint64_t generation) {
   checkFleetSynced();
 }
 
+void Fleet::onReport(const std::string& id, service::fleet::v1::Report report) {
+  Node& node = nodes_[id];
+  node.id = id;
+  // A node that only reports (no ADS stream) is forgotten like a
+  // disconnected one.
+  if (node.streams == 0 && node.disconnected_at_ms == 0) {
+    node.disconnected_at_ms = common::wallClockUnixMs();
+  }
+  report.clear_node();
+  node.last_report = std::move(report);
+  node.last_report_at_ms = common::wallClockUnixMs();
+}
+
 void Fleet::onNewGeneration(uint64_t generation, std::chrono::steady_clock::time_point changed_at) {
   generation_ = generation;
   generation_changed_at_ = changed_at;
@@ -173,9 +186,31 @@ std::string Fleet::toJson() const {
                       ",\"message\":", JsonQuote(node.last_nack_text),
                       ",\"at_ms\":", node.last_nack_at_ms, "}");
     }
-    // Fleet reports (per-route request and error counts) are not streamed
-    // yet; the field is kept so tooling can rely on it.
-    out += ",\"last_report\":null}";
+    out += ",\"last_report\":";
+    if (node.last_report_at_ms == 0) {
+      out += "null";
+    } else {
+      const auto& report = node.last_report;
+      absl::StrAppend(&out, "{\"at_ms\":", node.last_report_at_ms, ",\"interval_ms\":",
+                      report.interval().seconds() * 1000 + report.interval().nanos() / 1000000,
+                      ",\"routes\":[");
+      for (int i = 0; i < report.routes_size(); ++i) {
+        const auto& route = report.routes(i);
+        auto side = [](const service::fleet::v1::SideStats& stats) {
+          return absl::StrCat("{\"requests\":", stats.requests(),
+                              ",\"responses_5xx\":", stats.responses_5xx(),
+                              ",\"upstream_failures\":", stats.upstream_failures(),
+                              ",\"shadow_matches\":", stats.shadow_matches(),
+                              ",\"shadow_mismatches\":", stats.shadow_mismatches(), "}");
+        };
+        absl::StrAppend(&out, i > 0 ? "," : "", "{\"route\":", JsonQuote(route.route()),
+                        ",\"canary_weight\":", route.canary_weight(),
+                        ",\"stable\":", side(route.stable()), ",\"canary\":", side(route.canary()),
+                        "}");
+      }
+      out += "]}";
+    }
+    out += "}";
   }
   out += "]}\n";
   return out;

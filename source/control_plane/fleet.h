@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/envoy/config/core/v3/base.pb.h"
+#include "api/modgate/service/fleet/v1/fleet_report.pb.h"
 #include "source/control_plane/session_event.h"
 
 namespace modgate::control_plane {
@@ -42,6 +43,9 @@ class Fleet {
     std::string last_nack_version;
     int64_t last_nack_at_ms = 0;
     uint64_t synced_generation = 0;
+    // The newest fleet report (FleetReportService), if any.
+    service::fleet::v1::Report last_report;
+    int64_t last_report_at_ms = 0;
   };
 
   explicit Fleet(std::shared_ptr<prometheus::Registry> registry);
@@ -55,6 +59,8 @@ class Fleet {
   void onEvent(Node& node, const SessionEvent& event);
   // The node ACKed everything of `generation` (or had nothing new in it).
   void onSynced(Node& node, uint64_t generation);
+  // A report stream delivered `report` from node `id`.
+  void onReport(const std::string& id, service::fleet::v1::Report report);
 
   // A new desired config generation starts now.
   void onNewGeneration(uint64_t generation, std::chrono::steady_clock::time_point changed_at);

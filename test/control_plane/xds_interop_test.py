@@ -34,6 +34,7 @@ import grpc  # noqa: E402
 from api.envoy.service.discovery.v3 import discovery_pb2  # noqa: E402
 from api.modgate.config.v1 import cluster_pb2, resources_pb2  # noqa: E402
 from api.google.rpc import status_pb2  # noqa: E402
+from api.modgate.service.fleet.v1 import fleet_report_pb2  # noqa: E402
 
 CLUSTER = "type.googleapis.com/modgate.config.v1.Cluster"
 LISTENER = "type.googleapis.com/modgate.config.v1.Listener"
@@ -302,6 +303,24 @@ try:
                  .get("message") == "clusters[1]: cannot apply")
     result(n, "delta: NACK visible in /fleet")
     d.close()
+
+    # Fleet reports: the newest one per node shows in /fleet.
+    rs = Stream("/modgate.service.fleet.v1.FleetReportService/StreamReports",
+                fleet_report_pb2.Report, fleet_report_pb2.ReportResponse)
+    report = fleet_report_pb2.Report()
+    report.node.CopyFrom(node("delta-1"))
+    report.interval.seconds = 10
+    route = report.routes.add(route="public", canary_weight=5)
+    route.stable.requests = 90
+    route.canary.requests = 10
+    route.canary.responses_5xx = 2
+    rs.send(report)
+    first = rs.recv()
+    result(first.report_interval.seconds == 10, "reports: the control plane asks for an interval")
+    last = wait_for("report in /fleet", lambda: (fleet_node("delta-1") or {}).get("last_report"))
+    result(last["routes"][0]["canary"]["responses_5xx"] == 2 and last["interval_ms"] == 10000,
+           "reports: the last report shows in /fleet", last)
+    rs.close()
 
     metrics = admin("/stats/prometheus")
     result("modgate_cp_fleet_ack_seconds_count" in metrics and "modgate_cp_pushes_total" in metrics,
