@@ -54,9 +54,8 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   ads_->registerMethods(services_);
   reports_.registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
-  // bounded by the gRPC decoder), and a long idle time between them.
+  // bounded by the gRPC decoder).
   xds_settings_.codec.max_request_body_bytes = 0;
-  xds_settings_.codec.max_concurrent_streams = 16;
 }
 
 ControlPlaneServer::~ControlPlaneServer() {
