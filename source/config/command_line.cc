@@ -23,6 +23,9 @@ constexpr absl::string_view kUsage =
     R"(Usage:
   modgate [-c FILE] [flags]      run the proxy
   modgate validate -c FILE       check a config file and print the effective config
+  modgate control-plane -c FILE  serve the configs of a fleet of sidecars over xDS
+                                 (-c: a modgate.controlplane.v1.ControlPlane file;
+                                 only --log-level applies)
 
 Flags:
   -c, --config FILE        YAML (.yaml/.yml) or JSON (.json) config file;
@@ -128,6 +131,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (i < args.size() && args[i] == "validate") {
     cl.mode = CommandLine::Mode::kValidate;
     ++i;
+  } else if (i < args.size() && args[i] == "control-plane") {
+    cl.mode = CommandLine::Mode::kControlPlane;
+    ++i;
   }
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -157,6 +163,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   }
   if (cl.mode == CommandLine::Mode::kValidate && cl.config_path.empty()) {
     return UsageError("validate requires -c FILE");
+  }
+  if (cl.mode == CommandLine::Mode::kControlPlane && cl.config_path.empty()) {
+    return UsageError("control-plane requires -c FILE");
   }
   return cl;
 }

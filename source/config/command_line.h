@@ -17,10 +17,11 @@ namespace modgate::config {
 // field it overrides.
 struct CommandLine {
   enum class Mode {
-    kRun,       // modgate [flags]
-    kValidate,  // modgate validate -c FILE [flags]: check, print, exit
-    kVersion,   // --version
-    kHelp,      // --help / -h
+    kRun,           // modgate [flags]
+    kValidate,      // modgate validate -c FILE [flags]: check, print, exit
+    kControlPlane,  // modgate control-plane -c FILE: serve a fleet over xDS
+    kVersion,       // --version
+    kHelp,          // --help / -h
   };
   Mode mode = Mode::kRun;
   // -c / --config; "" = the embedded default config.
