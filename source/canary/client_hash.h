@@ -16,9 +16,15 @@ namespace modgate::canary {
 // their own key can pick their side, which the pin header allows anyway.
 uint64_t clientHash(std::string_view key, uint64_t seed = 0);
 
+// The seed that salts every client key of one split (see
+// StickinessSpec::salt): the hash of the route's name.
+uint64_t splitSalt(std::string_view route_name);
+
 enum class ClientKeySource {
   kSourceIp,
   kHeader,
+  // This proxy's node id: every request of one sidecar (one pod) alike.
+  kNode,
 };
 
 // What identifies "one build" for stickiness.
@@ -26,12 +32,27 @@ struct StickinessSpec {
   ClientKeySource source = ClientKeySource::kSourceIp;
   // With kHeader: the request header whose value is the key.
   std::string header_name;
+  // The seed of clientHash for this split (splitSalt of the route name), so
+  // that two rollouts choose independent sets of clients: without it the
+  // first 5% of pods would be the guinea pigs of every rollout, and the
+  // same job ids would always see new proxies first.
+  uint64_t salt = 0;
 };
 
-// The key to hash: the header's value when the spec asks for a header and
-// the request has a non-empty one, otherwise the source IP (without port), so
-// that a client without the header still sticks to its address.
+// True for 127.0.0.0/8 and ::1 (also as ::ffff:127.x.y.z), without port.
+bool isLoopbackAddress(std::string_view ip);
+
+// The key to hash:
+//  - kNode: the node id;
+//  - kHeader: the header's value when the request has a non-empty one,
+//    otherwise as kSourceIp, so a client without the header still sticks;
+//  - kSourceIp: the source IP (without port), except that a loopback
+//    address yields the node id. In a sidecar every build connects from
+//    127.0.0.1, so the address is the same on every node of the fleet and
+//    every sidecar would decide alike (a gray release turned into one
+//    big-bang switch at some weight); the node id tells the pods apart.
 std::string_view clientKey(const StickinessSpec& spec, std::string_view source_ip,
-                           std::optional<std::string_view> header_value);
+                           std::optional<std::string_view> header_value,
+                           std::string_view node_id = {});
 
 }  // namespace modgate::canary

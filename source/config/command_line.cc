@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "source/config/default_config.h"
 #include "source/config/defaults.h"
+#include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/host_port.h"
 #include "source/config/loader.h"
@@ -25,6 +26,9 @@ constexpr absl::string_view kUsage =
   modgate verify-cache [-c FILE] [--admin ADDR]
                                  have the running modgate recheck every cached .mod/.zip
                                  against the checksum database; prints what it removed
+  modgate control-plane -c FILE  serve the configs of a fleet of sidecars over xDS
+                                 (-c: a modgate.controlplane.v1.ControlPlane file;
+                                 only --log-level applies)
 
 Flags:
   -c, --config FILE        YAML (.yaml/.yml) or JSON (.json) config file;
@@ -133,11 +137,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   } else if (i < args.size() && args[i] == "verify-cache") {
     cl.mode = CommandLine::Mode::kVerifyCache;
     ++i;
+  } else if (i < args.size() && args[i] == "control-plane") {
+    cl.mode = CommandLine::Mode::kControlPlane;
+    ++i;
   }
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "-") || arg == "-") {
-      if (arg == "validate" || arg == "verify-cache") {
+      if (arg == "validate" || arg == "verify-cache" || arg == "control-plane") {
         return UsageError(absl::StrCat("\"", arg, "\" must come first"));
       }
       return UsageError(absl::StrCat("unexpected argument \"", arg, "\""));
@@ -165,10 +172,14 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   if (cl.mode == CommandLine::Mode::kValidate && cl.config_path.empty()) {
     return UsageError("validate requires -c FILE");
   }
+  if (cl.mode == CommandLine::Mode::kControlPlane && cl.config_path.empty()) {
+    return UsageError("control-plane requires -c FILE");
+  }
   return cl;
 }
 
-absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string* source_text) {
+absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string* source_text,
+                                             const v1::DynamicConfig* dynamic) {
   const std::string source =
       cl.config_path.empty() ? std::string("<built-in config>") : cl.config_path;
   absl::StatusOr<v1::Bootstrap> loaded;
@@ -202,6 +213,15 @@ absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& cl, std::string*
     bootstrap.mutable_cache()->mutable_max_bytes()->set_value(*cl.cache_max_bytes);
   if (cl.concurrency) bootstrap.set_concurrency(*cl.concurrency);
   if (cl.log_level) bootstrap.set_log_level(*cl.log_level);
+  if (dynamic != nullptr) {
+    if (!bootstrap.has_control_plane()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(source, ": control_plane: not set, but a dynamic config was given"));
+    }
+    absl::StatusOr<v1::Bootstrap> merged = MergeDynamicConfig(bootstrap, *dynamic);
+    if (!merged.ok()) return PrefixLines(merged.status(), source);
+    bootstrap = *std::move(merged);
+  }
 
   ApplyDefaults(bootstrap);
   if (absl::Status status = Validate(bootstrap); !status.ok()) {

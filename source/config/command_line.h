@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "api/modgate/config/v1/dynamic.pb.h"
 
 namespace modgate::config {
 
@@ -22,8 +23,9 @@ struct CommandLine {
     // modgate at the config's admin address to recheck its cache, print
     // the report.
     kVerifyCache,
-    kVersion,  // --version
-    kHelp,     // --help / -h
+    kControlPlane,  // modgate control-plane -c FILE: serve a fleet over xDS
+    kVersion,       // --version
+    kHelp,          // --help / -h
   };
   Mode mode = Mode::kRun;
   // -c / --config; "" = the embedded default config.
@@ -57,8 +59,12 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
 //
 // A config reload calls it again, so the command-line overrides keep
 // winning over the file. With `source_text`, the bytes parsed (the file's,
-// or the built-in config's) are stored there.
+// or the built-in config's) are stored there. With `dynamic` (a file with a
+// control_plane only), the control plane's resources are merged in
+// (MergeDynamicConfig) before the defaults and the validation, so a pushed
+// config is checked exactly as a file is.
 absl::StatusOr<v1::Bootstrap> BuildBootstrap(const CommandLine& command_line,
-                                             std::string* source_text = nullptr);
+                                             std::string* source_text = nullptr,
+                                             const v1::DynamicConfig* dynamic = nullptr);
 
 }  // namespace modgate::config

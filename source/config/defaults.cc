@@ -1,5 +1,7 @@
 #include "source/config/defaults.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -294,6 +296,35 @@ std::string DefaultCacheDir(const char* xdg_cache_home, const char* home) {
   return "";
 }
 
+std::string DefaultNodeId(const char* pod_name, const char* host_name) {
+  if (pod_name != nullptr && pod_name[0] != '\0') return pod_name;
+  if (host_name != nullptr) return host_name;
+  return "";
+}
+
+namespace {
+
+void ApplyNodeDefaults(v1::Node& node) {
+  if (!node.id().empty()) return;
+  char host_name[256] = {};
+  const bool have_host = gethostname(host_name, sizeof(host_name) - 1) == 0;
+  node.set_id(DefaultNodeId(std::getenv("POD_NAME"), have_host ? host_name : nullptr));
+}
+
+void ApplyControlPlaneDefaults(v1::ControlPlane& cp) {
+  DefaultDuration(
+      cp.has_connect_timeout(), [&] { return cp.mutable_connect_timeout(); },
+      kDefaultControlPlaneConnectTimeoutSeconds);
+  if (!cp.has_retry_base_interval()) {
+    cp.mutable_retry_base_interval()->set_nanos(kDefaultControlPlaneRetryBaseMillis * 1000000);
+  }
+  DefaultDuration(
+      cp.has_retry_max_interval(), [&] { return cp.mutable_retry_max_interval(); },
+      kDefaultControlPlaneRetryMaxSeconds);
+}
+
+}  // namespace
+
 void ApplyDefaults(v1::Bootstrap& bootstrap) {
   if (bootstrap.listeners().empty()) {
     v1::Listener* listener = bootstrap.add_listeners();
@@ -321,6 +352,8 @@ void ApplyDefaults(v1::Bootstrap& bootstrap) {
   }
   if (bootstrap.log_level().empty()) bootstrap.set_log_level(std::string(kDefaultLogLevel));
   ApplyLimitsDefaults(*bootstrap.mutable_limits());
+  ApplyNodeDefaults(*bootstrap.mutable_node());
+  if (bootstrap.has_control_plane()) ApplyControlPlaneDefaults(*bootstrap.mutable_control_plane());
 }
 
 absl::Duration EffectiveRouteTimeout(const v1::Route& route, v1::RouteMatch::Kind kind) {

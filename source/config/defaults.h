@@ -69,6 +69,10 @@ inline constexpr int64_t kDefaultRolloutEvaluationIntervalSeconds = 10;
 inline constexpr int64_t kDefaultGateWindowSeconds = 60;
 inline constexpr uint32_t kDefaultGateMinRequests = 100;
 inline constexpr absl::string_view kDefaultPinHeader = "x-modgate-canary";
+// Control plane.
+inline constexpr int64_t kDefaultControlPlaneConnectTimeoutSeconds = 5;
+inline constexpr int64_t kDefaultControlPlaneRetryBaseMillis = 500;
+inline constexpr int64_t kDefaultControlPlaneRetryMaxSeconds = 30;
 
 // The default cache directory: $XDG_CACHE_HOME/modgate when XDG_CACHE_HOME
 // is absolute (the XDG spec says to ignore relative values), else
@@ -76,13 +80,19 @@ inline constexpr absl::string_view kDefaultPinHeader = "x-modgate-canary";
 // (unset variables); taking them as parameters keeps this testable.
 std::string DefaultCacheDir(const char* xdg_cache_home, const char* home);
 
+// The default node id: $POD_NAME when non-empty (the Kubernetes downward
+// API), else the host name; "" when neither is known. Arguments may be null.
+std::string DefaultNodeId(const char* pod_name, const char* host_name);
+
 // Fills every unset field that has a documented default, so later code can
 // read values without knowing defaults. Idempotent; never overrides a set
 // value. Beyond per-field defaults:
 //  - no listeners: one listener "main" on 127.0.0.1:8080; listeners without
 //    a name get "listener<index>";
 //  - no routes and exactly one cluster: one catch-all route "default" to it;
-//  - cache.dir from the environment (DefaultCacheDir with getenv).
+//  - cache.dir from the environment (DefaultCacheDir with getenv);
+//  - node.id from the environment (DefaultNodeId with $POD_NAME and
+//    gethostname).
 // Endpoint TLS sni stays "" (meaning the URL host) and concurrency stays 0
 // (meaning the core count): those defaults depend on the runtime.
 //

@@ -15,15 +15,21 @@
 namespace modgate::config {
 namespace {
 
-absl::StatusOr<v1::Bootstrap> FromJson(std::string_view json) {
-  v1::Bootstrap bootstrap;
+absl::Status FromJson(std::string_view json, google::protobuf::Message& message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &bootstrap, options);
+      google::protobuf::StringPiece(json.data(), json.size()), &message, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(std::string(status.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Bootstrap> FromJson(std::string_view json) {
+  v1::Bootstrap bootstrap;
+  absl::Status status = FromJson(json, bootstrap);
+  if (!status.ok()) return status;
   return bootstrap;
 }
 
@@ -38,11 +44,11 @@ absl::StatusOr<YAML::Node> ParseYaml(std::string_view text) {
   }
 }
 
-absl::StatusOr<v1::Bootstrap> FromTree(const YAML::Node& root) {
+absl::Status FromTree(const YAML::Node& root, google::protobuf::Message& message) {
   ErrorList errors;
   std::string json;
   try {
-    json = YamlToProtoJson(root, *v1::Bootstrap::descriptor(), errors);
+    json = YamlToProtoJson(root, *message.GetDescriptor(), errors);
   } catch (const YAML::Exception& e) {
     // Not expected once parsing succeeded, but yaml-cpp throws from
     // accessors; never let that escape the Status API.
@@ -51,7 +57,14 @@ absl::StatusOr<v1::Bootstrap> FromTree(const YAML::Node& root) {
   if (!errors.empty()) return errors.ToStatus();
   // The walk above has checked everything JsonStringToMessage checks, so a
   // failure here is a converter bug; report it anyway rather than crash.
-  return FromJson(json);
+  return FromJson(json, message);
+}
+
+absl::StatusOr<v1::Bootstrap> FromTree(const YAML::Node& root) {
+  v1::Bootstrap bootstrap;
+  absl::Status status = FromTree(root, bootstrap);
+  if (!status.ok()) return status;
+  return bootstrap;
 }
 
 bool StartsLikeJson(absl::string_view text) {
@@ -103,6 +116,15 @@ absl::StatusOr<v1::Bootstrap> LoadText(const std::string& path, std::string_view
   absl::StatusOr<v1::Bootstrap> bootstrap = json ? LoadJson(text) : LoadYaml(text);
   if (!bootstrap.ok()) return PrefixLines(bootstrap.status(), path);
   return bootstrap;
+}
+
+absl::Status LoadMessageFile(const std::string& path, google::protobuf::Message& message) {
+  absl::StatusOr<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<YAML::Node> root = ParseYaml(*text);  // YAML is a superset of JSON
+  absl::Status status = root.ok() ? FromTree(*root, message) : root.status();
+  if (!status.ok()) return PrefixLines(status, path);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path) {

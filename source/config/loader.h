@@ -33,4 +33,8 @@ absl::StatusOr<v1::Bootstrap> LoadFile(const std::string& path);
 absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
 absl::StatusOr<v1::Bootstrap> LoadText(const std::string& path, std::string_view text);
 
+// Reads a YAML or JSON file into another config message (the control
+// plane's own config), with the same errors as LoadFile().
+absl::Status LoadMessageFile(const std::string& path, google::protobuf::Message& message);
+
 }  // namespace modgate::config

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "source/config/defaults.h"
@@ -68,6 +69,8 @@ bool IsRequestPath(absl::string_view path) {
   return true;
 }
 
+constexpr size_t kMaxNodeIdLength = 253;
+constexpr size_t kMaxLabelLength = 63;
 constexpr uint32_t kMaxHealthThreshold = 1000;
 constexpr uint32_t kMaxNumRetries = 100;
 constexpr uint32_t kMaxHostSelectionAttempts = 100;
@@ -100,6 +103,8 @@ class Validator {
     Limits(b.limits());
     ClientAuth(b);
     ModulePolicies(b);
+    Node(b.node());
+    if (b.has_control_plane()) ControlPlane(b.control_plane());
     for (const auto& [key, value] : b.runtime()) {
       if (!IsRuntimeKey(key)) {
         Error(absl::StrCat("runtime[\"", key, "\"]"),
@@ -653,7 +658,12 @@ class Validator {
   }
 
   void Routes(const v1::Bootstrap& b) {
-    if (b.routes().empty()) Error("routes", "at least one route is required");
+    // A sidecar may start with no route at all: its control plane (or the
+    // config it last ACKed) supplies them; until then requests get a 404
+    // naming the missing route.
+    if (b.routes().empty() && !b.has_control_plane()) {
+      Error("routes", "at least one route is required");
+    }
     absl::flat_hash_map<std::string, int> route_names;
     for (int i = 0; i < b.routes_size(); ++i) {
       const v1::Route& route = b.routes(i);
@@ -888,6 +898,9 @@ class Validator {
       case v1::ClientStickiness::kHeader:
         HeaderName(path + ".stickiness.header", weighted.stickiness().header());
         break;
+      case v1::ClientStickiness::kNode:
+        if (!weighted.stickiness().node()) Error(path + ".stickiness.node", "must be true");
+        break;
       case v1::ClientStickiness::KEY_NOT_SET:
         break;
     }
@@ -944,6 +957,89 @@ class Validator {
     RequirePositive("limits.idle_timeout", limits.has_idle_timeout(), limits.idle_timeout());
     if (limits.has_max_concurrent_streams()) {
       Range("limits.max_concurrent_streams", limits.max_concurrent_streams().value(), 1, INT32_MAX);
+    }
+  }
+
+  // 1..max characters (0..max when `required` is false), none of them
+  // whitespace or control characters: ids and labels travel in logs and
+  // in the control plane's JSON.
+  void NodeText(const std::string& path, const std::string& text, size_t max, bool required) {
+    if (text.empty()) {
+      if (required) Error(path, "required");
+      return;
+    }
+    if (text.size() > max) {
+      Error(path, absl::StrCat("at most ", max, " characters"));
+      return;
+    }
+    for (char c : text) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+        Error(path, absl::StrCat("invalid \"", absl::CHexEscape(text),
+                                 "\" (no whitespace or control characters)"));
+        return;
+      }
+    }
+  }
+
+  void Node(const v1::Node& node) {
+    NodeText("node.id", node.id(), kMaxNodeIdLength, true);
+    NodeText("node.cluster", node.cluster(), kMaxNodeIdLength, false);
+    for (const auto& [key, value] : node.labels()) {
+      std::string path = absl::StrCat("node.labels[\"", absl::CHexEscape(key), "\"]");
+      bool key_ok = !key.empty() && key.size() <= kMaxLabelLength;
+      for (char c : key) {
+        key_ok = key_ok && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '/' || c == '-');
+      }
+      if (!key_ok) {
+        Error(path, absl::StrCat("invalid label key (1..", kMaxLabelLength,
+                                 " characters of A-Z a-z 0-9 . _ / -)"));
+      }
+      NodeText(path, value, kMaxLabelLength, false);
+    }
+  }
+
+  void ControlPlane(const v1::ControlPlane& cp) {
+    if (cp.urls().empty()) Error("control_plane.urls", "at least one URL is required");
+    bool any_https = false;
+    absl::flat_hash_set<std::string> seen;
+    for (int i = 0; i < cp.urls_size(); ++i) {
+      std::string path = absl::StrCat("control_plane.urls[", i, "]");
+      absl::StatusOr<UpstreamUrl> url = ParseUpstreamUrl(cp.urls(i));
+      if (!url.ok()) {
+        Error(path, url.status().message());
+        continue;
+      }
+      if (!url->path_prefix.empty()) {
+        Error(path,
+              absl::StrCat("no path allowed (gRPC uses its own), got \"", url->path_prefix, "\""));
+      }
+      if (!seen.insert(cp.urls(i)).second) Error(path, "duplicate URL");
+      any_https = any_https || url->scheme == "https";
+    }
+    if (cp.has_tls()) {
+      if (!any_https && !cp.urls().empty()) {
+        Error("control_plane.tls", "only allowed with https:// URLs");
+      }
+      if (cp.tls().insecure_skip_verify() && !cp.tls().ca_file().empty()) {
+        Error("control_plane.tls", "ca_file and insecure_skip_verify are mutually exclusive");
+      }
+      if (!cp.tls().sni().empty() && !IsValidHost(cp.tls().sni())) {
+        Error("control_plane.tls.sni",
+              absl::StrCat("invalid server name \"", cp.tls().sni(), "\""));
+      }
+    }
+    RequirePositive("control_plane.connect_timeout", cp.has_connect_timeout(),
+                    cp.connect_timeout());
+    if (cp.has_connect_timeout() && ToAbsl(cp.connect_timeout()) > absl::Seconds(60)) {
+      Error("control_plane.connect_timeout", "must be at most 60s");
+    }
+    RequirePositive("control_plane.retry_base_interval", cp.has_retry_base_interval(),
+                    cp.retry_base_interval());
+    RequirePositive("control_plane.retry_max_interval", cp.has_retry_max_interval(),
+                    cp.retry_max_interval());
+    if (IsPositive(cp.retry_base_interval()) && IsPositive(cp.retry_max_interval()) &&
+        Less(cp.retry_max_interval(), cp.retry_base_interval())) {
+      Error("control_plane.retry_max_interval", "must be >= retry_base_interval");
     }
   }
 

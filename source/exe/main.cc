@@ -12,10 +12,35 @@
 #include "source/common/common/version.h"
 #include "source/config/command_line.h"
 #include "source/config/config_dump.h"
+#include "source/config/loader.h"
+#include "source/control_plane/control_plane_server.h"
 #include "source/exe/admin_client.h"
 #include "source/server/server.h"
 
-namespace {}
+namespace {
+// `modgate control-plane -c FILE`: a different server from the same binary.
+int runControlPlane(const modgate::config::CommandLine& command_line) {
+  modgate::controlplane::v1::ControlPlane config;
+  absl::Status status = modgate::config::LoadMessageFile(command_line.config_path, config);
+  if (!status.ok()) {
+    fprintf(stderr, "modgate: invalid control plane configuration:\n%s\n",
+            std::string(status.message()).c_str());
+    return 1;
+  }
+  modgate::log::Level level = modgate::log::Level::kInfo;
+  if (command_line.log_level) modgate::log::parseLevel(*command_line.log_level, level);
+  modgate::log::setLevel(level);
+  modgate::control_plane::ControlPlaneServer server(std::move(config));
+  status = server.initialize();
+  if (!status.ok()) {
+    fprintf(stderr, "modgate: control plane cannot start:\n%s\n",
+            std::string(status.message()).c_str());
+    return 1;
+  }
+  server.run();
+  return 0;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   auto command_line = modgate::config::ParseCommandLine(argc, argv);
@@ -32,6 +57,8 @@ int main(int argc, char** argv) {
     case Mode::kVersion:
       printf("modgate %s (%s)\n", modgate::kVersion, modgate::kBuild);
       return 0;
+    case Mode::kControlPlane:
+      return runControlPlane(*command_line);
     default:
       break;
   }

@@ -118,18 +118,23 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
         if (split.clusters.empty()) {
           return absl::InvalidArgumentError(path + ".weighted_clusters: empty");
         }
+        const uint64_t salt = canary::splitSalt(proto.name());
         switch (weighted.stickiness().key_case()) {
           case config::v1::ClientStickiness::kSourceIp:
-            split.stickiness = canary::StickinessSpec{canary::ClientKeySource::kSourceIp, ""};
+            split.stickiness = canary::StickinessSpec{canary::ClientKeySource::kSourceIp, "", salt};
             break;
           case config::v1::ClientStickiness::kHeader:
             split.stickiness =
                 canary::StickinessSpec{canary::ClientKeySource::kHeader,
-                                       absl::AsciiStrToLower(weighted.stickiness().header())};
+                                       absl::AsciiStrToLower(weighted.stickiness().header()), salt};
+            break;
+          case config::v1::ClientStickiness::kNode:
+            split.stickiness = canary::StickinessSpec{canary::ClientKeySource::kNode, "", salt};
             break;
           default:
             break;
         }
+        split.node_id = bootstrap.node().id();
         split.pin_header = absl::AsciiStrToLower(weighted.pin_header());
         if (proto.has_rollout()) {
           RolloutBinding rollout;

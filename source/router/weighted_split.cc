@@ -26,8 +26,9 @@ std::optional<uint64_t> clientHashOf(const WeightedSplit& split, std::string_vie
       header_value = *value;
     }
   }
-  return canary::clientHash(
-      canary::clientKey(*split.stickiness, addressWithoutPort(source_address), header_value));
+  return canary::clientHash(canary::clientKey(*split.stickiness, addressWithoutPort(source_address),
+                                              header_value, split.node_id),
+                            split.stickiness->salt);
 }
 
 }  // namespace

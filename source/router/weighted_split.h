@@ -40,6 +40,9 @@ struct WeightedSplit {
   uint64_t total_weight = 0;
   // Unset: every request is drawn at random by weight.
   std::optional<canary::StickinessSpec> stickiness;
+  // This proxy's node id (Bootstrap.node.id), the key of kNode stickiness
+  // and of loopback clients.
+  std::string node_id;
   // Lower-case; empty: no pinning.
   std::string pin_header;
   std::optional<RolloutBinding> rollout;

@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "source/admin/query_params.h"
 #include "source/canary/rollout_status.h"
 #include "source/common/common/logger.h"
-#include "source/server/admin/query_params.h"
 
 namespace modgate::server {
+
+using admin::queryValue;
 namespace {
 
 namespace v1 = config::v1;

@@ -12,15 +12,18 @@
 
 #include "absl/status/status.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "source/admin/admin.h"
 #include "source/canary/rollout.h"
 #include "source/canary/shadow_comparator.h"
 #include "source/canary/sliding_window.h"
 #include "source/common/event/dispatcher.h"
 #include "source/common/stats/stats.h"
 #include "source/router/route_table_builder.h"
-#include "source/server/admin/admin.h"
 
 namespace modgate::server {
+
+// The admin endpoint table, shared with the control plane.
+using admin::Admin;
 
 // The live side of canary releases, on the main thread: for every named
 // route with a rollout or a shadow, the stable and canary outcome windows

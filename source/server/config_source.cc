@@ -12,9 +12,9 @@ class CommandLineConfigSource : public ConfigSource {
 
   const std::string& path() const override { return command_line_.config_path; }
 
-  absl::StatusOr<LoadedConfig> load() override {
+  absl::StatusOr<LoadedConfig> load(const config::v1::DynamicConfig* dynamic) override {
     std::string text;
-    auto bootstrap = config::BuildBootstrap(command_line_, &text);
+    auto bootstrap = config::BuildBootstrap(command_line_, &text, dynamic);
     if (!bootstrap.ok()) return bootstrap.status();
     return LoadedConfig{*std::move(bootstrap), sha256Hex(text)};
   }

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "api/modgate/config/v1/dynamic.pb.h"
 #include "source/config/command_line.h"
 
 namespace modgate::server {
@@ -23,9 +24,11 @@ class ConfigSource {
   virtual ~ConfigSource() = default;
   // The config file; "" for the built-in config, which cannot be reloaded.
   virtual const std::string& path() const = 0;
-  // Reads the file, applies the command-line overrides and defaults and
-  // validates: the same steps as startup. Blocking file I/O (main thread).
-  virtual absl::StatusOr<LoadedConfig> load() = 0;
+  // Reads the file, applies the command-line overrides, merges `dynamic`
+  // (a control plane's resources; may be null) and applies the defaults
+  // and validates: the same steps as startup. `sha256_hex` is the file's.
+  // Blocking file I/O (main thread).
+  virtual absl::StatusOr<LoadedConfig> load(const config::v1::DynamicConfig* dynamic) = 0;
 };
 
 // The config named by the command line (-c FILE, or the built-in one),

@@ -83,6 +83,7 @@ absl::Status checkRestartOnlyFields(const config::v1::Bootstrap& running,
   compare(running.cache(), next.cache(), "cache.",
           {"dir", "max_bytes", "hot_object_max_bytes", "hot_cache_max_bytes"}, problems);
   compare(running.limits(), next.limits(), "limits.", {}, problems);
+  compare(running, next, "", {"node", "control_plane"}, problems);
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
 }

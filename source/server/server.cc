@@ -12,18 +12,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "source/admin/query_params.h"
+#include "google/protobuf/util/json_util.h"
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/common/common/version.h"
 #include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
+#include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
 #include "source/config/yaml_to_json.h"
 #include "source/filters/goproxy/cache_verifier.h"
 #include "source/router/route_table_builder.h"
-#include "source/server/admin/query_params.h"
+#include "source/admin/query_params.h"
 #include "source/server/cache_admin.h"
 #include "source/server/listener_diff.h"
 #include "source/server/restart_fields.h"
@@ -31,6 +34,8 @@
 #include "source/upstream/http_client.h"
 
 namespace modgate::server {
+
+using admin::parseQuery;
 namespace {
 
 // How many cache files each worker keeps open (nginx's open_file_cache
@@ -46,6 +51,8 @@ size_t openFileCapacity(unsigned workers) {
   }
   return std::clamp<uint64_t>(limit / 4 / std::max(workers, 1u), 64, 16384);
 }
+
+std::string timeText(int64_t unix_ms);
 
 }  // namespace
 
@@ -79,6 +86,7 @@ void Server::setConfigSource(std::unique_ptr<ConfigSource> source, std::string s
 }
 
 absl::Status Server::initialize() {
+  if (bootstrap_.has_control_plane() && config_source_ != nullptr) restoreDynamicConfig();
   const auto& limits = bootstrap_.limits();
   auto& codec = connection_settings_.codec;
   if (limits.has_max_request_headers_kb()) {
@@ -244,6 +252,15 @@ absl::Status Server::initialize() {
   started_at_unix_ms_ = loaded_at_unix_ms_;
   for (auto& slot : workers_) slot.worker->start();
   workers_started_ = true;
+  if (bootstrap_.has_control_plane()) {
+    xds_ = std::make_unique<config::xds::XdsClient>(
+        main_dispatcher_, bootstrap_, dynamic_,
+        [this](const config::v1::DynamicConfig& dynamic) {
+          return applyDynamicConfig(dynamic, "control plane push").status();
+        },
+        stats_.registry());
+    xds_->start();
+  }
   ready_ = true;
   LOG_INFO("modgate listening on ", listenerAddress(), " (admin ", adminAddress(), ", ",
            concurrency, " workers, cache ", cache_options.dir, ", config ", configVersion(), ")");
@@ -404,8 +421,59 @@ std::string Server::configVersion() const {
       config_sha256_.empty() ? std::string("static") : config_sha256_.substr(0, 12));
 }
 
-absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
-  const std::string trigger(trigger_view);
+absl::StatusOr<std::string> Server::reload(std::string_view trigger) {
+  return reloadWith(std::string(trigger), dynamic_.has_value() ? &*dynamic_ : nullptr);
+}
+
+absl::StatusOr<std::string> Server::applyDynamicConfig(config::v1::DynamicConfig dynamic,
+                                                       std::string_view trigger) {
+  if (!bootstrap_.has_control_plane()) {
+    return absl::FailedPreconditionError("control_plane: not configured");
+  }
+  dynamic.set_acked_at_unix_ms(common::wallClockUnixMs());
+  auto version = reloadWith(std::string(trigger), &dynamic);
+  if (!version.ok()) return version;
+  dynamic_ = std::move(dynamic);
+  dynamic_restored_ = false;
+  const std::string path = config::DynamicConfigPath(bootstrap_.cache().dir());
+  if (absl::Status saved = config::SaveDynamicConfig(path, *dynamic_); !saved.ok()) {
+    // Serving goes on; only a restart while the control plane is down
+    // would miss it.
+    LOG_WARN("cannot persist the control plane's config: ", std::string(saved.message()));
+  }
+  return version;
+}
+
+void Server::restoreDynamicConfig() {
+  const std::string path = config::DynamicConfigPath(bootstrap_.cache().dir());
+  auto saved = config::LoadDynamicConfig(path);
+  if (!saved.ok()) {
+    LOG_WARN("ignoring the persisted control plane config: ",
+             std::string(saved.status().message()));
+    return;
+  }
+  if (!saved->has_value()) return;
+  auto loaded = config_source_->load(&**saved);
+  if (!loaded.ok()) {
+    // The local file changed in a way the old push does not fit: start on
+    // the file alone and wait for the control plane.
+    LOG_WARN("the persisted control plane config (", path,
+             ") does not apply over the local file; starting without it:\n",
+             std::string(loaded.status().message()));
+    return;
+  }
+  bootstrap_ = std::move(loaded->bootstrap);
+  dynamic_ = std::move(**saved);
+  dynamic_restored_ = true;
+  config_sha256_ =
+      sha256Hex(absl::StrCat(loaded->sha256_hex, config::DeterministicBytes(*dynamic_)));
+  LOG_INFO("serving the control plane config last ACKed at ",
+           timeText(dynamic_->acked_at_unix_ms()), " from ", dynamic_->source_url(), " (", path,
+           ") until the control plane answers");
+}
+
+absl::StatusOr<std::string> Server::reloadWith(const std::string& trigger,
+                                               const config::v1::DynamicConfig* dynamic) {
   auto failed = [&](absl::Status status, const std::string& sha256) -> absl::Status {
     stats_.config_reload_failure->Increment();
     last_failed_reload_ =
@@ -420,7 +488,7 @@ absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
                       "with -c FILE to reload)"),
                   "");
   }
-  auto loaded = config_source_->load();
+  auto loaded = config_source_->load(dynamic);
   if (!loaded.ok()) return failed(loaded.status(), "");
   last_attempted_sha256_ = loaded->sha256_hex;
   absl::Status status = applyConfig(loaded->bootstrap);
@@ -428,7 +496,11 @@ absl::StatusOr<std::string> Server::reload(std::string_view trigger_view) {
     return failed(config::PrefixLines(status, config_source_->path()), loaded->sha256_hex);
   }
   bootstrap_ = std::move(loaded->bootstrap);
-  config_sha256_ = loaded->sha256_hex;
+  // The version covers both parts: the file's bytes and the pushed ones.
+  config_sha256_ =
+      dynamic == nullptr
+          ? loaded->sha256_hex
+          : sha256Hex(absl::StrCat(loaded->sha256_hex, config::DeterministicBytes(*dynamic)));
   ++reload_sequence_;
   loaded_at_unix_ms_ = common::wallClockUnixMs();
   stats_.config_reload_success->Increment();
@@ -836,6 +908,28 @@ admin::v1::ConfigDump Server::configDump() const {
     failed.set_at(timeText(last_failed_reload_->at_unix_ms));
     failed.set_at_unix_ms(static_cast<double>(last_failed_reload_->at_unix_ms));
     failed.set_config_sha256(last_failed_reload_->sha256);
+  }
+  if (xds_ != nullptr) {
+    // The xDS client describes itself as JSON; a Struct keeps it as is.
+    if (!google::protobuf::util::JsonStringToMessage(xds_->statusJson(),
+                                                     dump.mutable_control_plane())
+             .ok()) {
+      dump.clear_control_plane();
+    }
+  }
+  if (dynamic_.has_value()) {
+    admin::v1::DynamicConfigInfo& info = *dump.mutable_dynamic_config();
+    info.set_source_url(dynamic_->source_url());
+    info.set_acked_at(timeText(dynamic_->acked_at_unix_ms()));
+    info.set_acked_at_unix_ms(static_cast<double>(dynamic_->acked_at_unix_ms()));
+    info.set_restored_from_disk(dynamic_restored_);
+    info.set_listeners(dynamic_->listeners_size());
+    info.set_clusters(dynamic_->clusters_size());
+    info.set_routes(dynamic_->routes_size());
+    info.set_sumdbs(dynamic_->sumdbs_size());
+    for (const auto& [type, version] : dynamic_->type_versions()) {
+      (*info.mutable_type_versions())[type] = version;
+    }
   }
   *dump.mutable_bootstrap() = bootstrap_;
   config::RedactSensitiveFields(*dump.mutable_bootstrap());

@@ -13,15 +13,16 @@
 #include "api/modgate/admin/v1/config_dump.pb.h"
 #include "api/modgate/admin/v1/server_info.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "source/admin/admin.h"
 #include "source/cache/cache.h"
 #include "source/cache/inflight.h"
 #include "source/cache/inflight_table.h"
 #include "source/common/common/thread_pool.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/stats/stats.h"
+#include "source/config/xds/xds_client.h"
 #include "source/filters/goproxy/cache_verifier.h"
 #include "source/filters/goproxy/goproxy_filter.h"
-#include "source/server/admin/admin.h"
 #include "source/server/canary_manager.h"
 #include "source/server/config_source.h"
 #include "source/server/config_watcher.h"
@@ -35,6 +36,9 @@
 struct event;
 
 namespace modgate::server {
+
+// The admin endpoint table, shared with the control plane.
+using admin::Admin;
 
 // The assembled proxy: a main thread running the admin listener and signal
 // handling, N workers each owning a listener socket (SO_REUSEPORT), their
@@ -67,6 +71,17 @@ class Server {
   // version, or the error (every line naming a field) with nothing changed.
   // Counted in modgate_config_reload_total{result} and logged.
   absl::StatusOr<std::string> reload(std::string_view trigger);
+  // Main thread: makes `dynamic` (a control plane's resources) the running
+  // config's dynamic part, layered over the local file, through the same
+  // validation and apply path as reload(): unchanged clusters keep their
+  // state, requests in flight finish on their snapshot. On success it is
+  // persisted in cache.dir (the config a restart serves while the control
+  // plane is down) and the new version is returned; on error (every bad
+  // field, as `modgate validate` prints it) nothing changed.
+  absl::StatusOr<std::string> applyDynamicConfig(config::v1::DynamicConfig dynamic,
+                                                 std::string_view trigger);
+  // The running dynamic config, if any (main thread).
+  const std::optional<config::v1::DynamicConfig>& dynamicConfig() const { return dynamic_; }
   // The running config's version: "<reloads>-<sha256 prefix>".
   std::string configVersion() const;
   // Runs the main loop until a signal or /quitquitquit ends it.
@@ -120,6 +135,13 @@ class Server {
   // workers run).
   void addListenerToWorkers(const std::string& name, std::vector<network::ListenSocketPtr> sockets);
   absl::Status applyConfig(const config::v1::Bootstrap& next);
+  // reload() and applyDynamicConfig(): load the file with `dynamic` merged
+  // in and apply it.
+  absl::StatusOr<std::string> reloadWith(const std::string& trigger,
+                                         const config::v1::DynamicConfig* dynamic);
+  // Startup, with a control plane: the last ACKed dynamic config from
+  // cache.dir, merged over the file, becomes the config to start with.
+  void restoreDynamicConfig();
   void onConfigFileChanged();
   void registerAdminHandlers();
   void registerCanaryHandlers();
@@ -191,6 +213,12 @@ class Server {
     std::string sha256;
   };
   std::optional<FailedReload> last_failed_reload_;
+  // The control plane's part of the running config (with one configured).
+  std::optional<config::v1::DynamicConfig> dynamic_;
+  // Startup served dynamic_ from the persisted file, not from a push.
+  bool dynamic_restored_ = false;
+  // With a control plane: the subscription that feeds applyDynamicConfig.
+  std::unique_ptr<config::xds::XdsClient> xds_;
   // Bound addresses of the running listeners, by name (port 0 resolved).
   std::map<std::string, network::Address> bound_listeners_;
   bool workers_started_ = false;

@@ -18,6 +18,11 @@ struct RequestHead {
   std::string target;     // origin-form: "/path?query"
   std::string authority;  // Host
   const http::HeaderMap* extra_headers = nullptr;
+  // HTTP/2 only: the request has a body that the caller streams with
+  // Http2ClientStream::sendData() for as long as it likes (a gRPC
+  // bidirectional stream); HEADERS go out without END_STREAM. Default: no
+  // body.
+  bool streaming_body = false;
 };
 
 // Receives one response from a ClientConnection.
@@ -27,6 +32,10 @@ class ResponseDecoder {
   virtual void decodeHeaders(std::unique_ptr<http::ResponseHeaders> headers, bool end_stream) = 0;
   // Drain what is consumed; the rest stays in front of the next call.
   virtual void decodeData(buffer::Buffer& data, bool end_stream) = 0;
+  // HTTP/2 trailers (gRPC's grpc-status), handed over just before the
+  // final decodeData(..., true), so decoders that ignore them see the same
+  // end as without. Default: ignored.
+  virtual void decodeTrailers(std::unique_ptr<http::HeaderMap> trailers) {}
   // The exchange failed and the connection is closed. `response_started`:
   // some response byte had arrived (so a retry is not known to be safe).
   virtual void onStreamFailure(FailureReason reason, std::string_view detail,

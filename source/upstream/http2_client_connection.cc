@@ -135,7 +135,10 @@ void Http2ClientConnection::submit(Http2ClientStream& stream, const RequestHead&
   bool accept_encoding = false;
   if (head.extra_headers != nullptr) {
     for (const auto& entry : head.extra_headers->entries()) {
-      if (reservedRequestHeader(entry.name)) continue;
+      // "te: trailers" is the one te HTTP/2 allows (RFC 9113 8.2.2).
+      if (reservedRequestHeader(entry.name) && !(entry.name == "te" && entry.value == "trailers")) {
+        continue;
+      }
       user_agent |= entry.name == "user-agent";
       accept_encoding |= entry.name == "accept-encoding";
       nva.push_back(header(entry.name, entry.value));
@@ -145,10 +148,14 @@ void Http2ClientConnection::submit(Http2ClientStream& stream, const RequestHead&
   // Bodies are stored and served as the origin's bytes: never ask for gzip.
   if (!accept_encoding) nva.push_back(header("accept-encoding", "identity"));
 
-  // No body: HEADERS carries END_STREAM.
-  int32_t id =
-      closed_ ? NGHTTP2_ERR_START_STREAM_NOT_ALLOWED
-              : nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), nullptr, nullptr);
+  // No body: HEADERS carries END_STREAM. A streaming body is read from the
+  // stream's queue as the caller fills it.
+  nghttp2_data_provider body;
+  body.source.ptr = &stream;
+  body.read_callback = &onDataSourceReadCb;
+  int32_t id = closed_ ? NGHTTP2_ERR_START_STREAM_NOT_ALLOWED
+                       : nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
+                                                head.streaming_body ? &body : nullptr, nullptr);
   if (id < 0) {
     // Stream ids ran out or the connection is going away: nothing was sent.
     stream.setFailure(FailureReason::kReset,
@@ -187,6 +194,28 @@ void Http2ClientConnection::consume(int32_t stream_id, size_t bytes) {
   if (closed_) return;
   nghttp2_session_consume_stream(session_, stream_id, bytes);
   scheduleFlush();
+}
+
+void Http2ClientConnection::resumeData(int32_t stream_id) {
+  if (closed_) return;
+  nghttp2_session_resume_data(session_, stream_id);
+  scheduleFlush();
+}
+
+ssize_t Http2ClientConnection::onDataSourceReadCb(nghttp2_session*, int32_t stream_id, uint8_t* buf,
+                                                  size_t length, uint32_t* data_flags,
+                                                  nghttp2_data_source*, void* user_data) {
+  // Looked up by id rather than through source.ptr: a detached stream's
+  // handle may be gone while nghttp2 still asks (it is being reset).
+  Http2ClientStream* stream = self(user_data)->find(stream_id);
+  if (stream == nullptr) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    return 0;
+  }
+  bool eof = false;
+  ssize_t n = stream->readRequestBody(buf, length, &eof);
+  if (eof) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return n;
 }
 
 void Http2ClientConnection::scheduleFlush() {

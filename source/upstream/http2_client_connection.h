@@ -90,6 +90,8 @@ class Http2ClientConnection : public event::DeferredDeletable,
   void detach(Http2ClientStream& stream);
   // The decoder drained `bytes` of the stream's body: credit its window.
   void consume(int32_t stream_id, size_t bytes);
+  // A streaming request body has new bytes (or its end) for nghttp2.
+  void resumeData(int32_t stream_id);
   // Sends what nghttp2 queued, at the end of the current dispatch or in the
   // next loop iteration (so several submits share one write).
   void scheduleFlush();
@@ -105,6 +107,8 @@ class Http2ClientConnection : public event::DeferredDeletable,
   static int onDataChunkRecvCb(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
   static int onStreamCloseCb(nghttp2_session*, int32_t, uint32_t, void*);
   static int onFrameNotSendCb(nghttp2_session*, const nghttp2_frame*, int, void*);
+  static ssize_t onDataSourceReadCb(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
+                                    nghttp2_data_source*, void*);
 
   Http2ClientStream* find(int32_t stream_id) const;
   // Hands what the last read produced to the decoders (outside of nghttp2).

@@ -2,6 +2,8 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "source/upstream/http2_client_connection.h"
@@ -43,10 +45,39 @@ void Http2ClientStream::readDisable(bool disable) {
   if (!disable) scheduleDelivery();
 }
 
+void Http2ClientStream::sendData(buffer::Buffer& data, bool end_stream) {
+  if (request_end_ || connection_ == nullptr) {
+    data.drain(data.length());
+    return;
+  }
+  request_body_.move(data);
+  request_end_ = end_stream;
+  if (stream_id_ > 0 && request_deferred_) {
+    request_deferred_ = false;
+    connection_->resumeData(stream_id_);
+  }
+}
+
+ssize_t Http2ClientStream::readRequestBody(uint8_t* buffer, size_t length, bool* eof) {
+  const size_t n = std::min(length, request_body_.length());
+  if (n > 0) {
+    request_body_.copyOut(buffer, n);
+    request_body_.drain(n);
+  }
+  *eof = request_end_ && request_body_.length() == 0;
+  if (n == 0 && !*eof) {
+    request_deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  return static_cast<ssize_t>(n);
+}
+
 void Http2ClientStream::onBeginHeaders() {
   if (headers_ready_) {
-    // Trailers: GOPROXY responses carry nothing in them that we use.
+    // Trailers (gRPC's grpc-status); GOPROXY decoders ignore them.
     in_trailers_ = true;
+    trailers_ = std::make_unique<http::HeaderMap>();
+    header_bytes_ = 0;
     return;
   }
   // A fresh block: the response, or the one after a 1xx.
@@ -55,7 +86,18 @@ void Http2ClientStream::onBeginHeaders() {
 }
 
 bool Http2ClientStream::onHeader(std::string_view name, std::string_view value) {
-  if (in_trailers_ || headers_ == nullptr) return true;
+  if (in_trailers_) {
+    header_bytes_ += name.size() + value.size();
+    if (header_bytes_ > Http2ClientConnection::kMaxHeaderBytes) {
+      overflow_ = true;
+      return false;
+    }
+    if (trailers_ != nullptr && !name.empty() && name.front() != ':') {
+      trailers_->add(std::string(name), std::string(value));
+    }
+    return true;
+  }
+  if (headers_ == nullptr) return true;
   header_bytes_ += name.size() + value.size();
   if (header_bytes_ > Http2ClientConnection::kMaxHeaderBytes) {
     overflow_ = true;
@@ -165,6 +207,10 @@ void Http2ClientStream::deliver() {
   }
   if (remote_end_) {
     ResponseDecoder* decoder = decoder_;
+    if (trailers_ != nullptr) {
+      decoder->decodeTrailers(std::move(trailers_));
+      if (decoder_ == nullptr) return;  // it let go of the stream
+    }
     decoder_ = nullptr;
     decoder->decodeData(body_, true);
     return;

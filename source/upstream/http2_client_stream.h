@@ -43,6 +43,14 @@ class Http2ClientStream : public ClientConnection {
 
   size_t bufferedBytes() const { return body_.length(); }
 
+  // With RequestHead::streaming_body: queues request body bytes (drained
+  // from `data`) and, with `end_stream`, ends the request. Sent as the
+  // origin's flow control allows; a no-op once the stream is gone (the
+  // decoder hears about that) or after the end.
+  void sendData(buffer::Buffer& data, bool end_stream);
+  // Request body bytes queued and not yet taken by nghttp2.
+  size_t pendingRequestBytes() const { return request_body_.length(); }
+
  private:
   friend class Http2ClientConnection;
 
@@ -74,7 +82,17 @@ class Http2ClientStream : public ClientConnection {
   int32_t stream_id_ = -1;  // -1 until submitted and once nghttp2 closed it
   bool submitted_ = false;
   ResponseDecoder* decoder_ = nullptr;
+  // nghttp2's data source: copies up to `length` queued request bytes.
+  // Returns the bytes copied with *eof set at the end, or
+  // NGHTTP2_ERR_DEFERRED while the caller has nothing queued.
+  ssize_t readRequestBody(uint8_t* buffer, size_t length, bool* eof);
+
   std::unique_ptr<http::ResponseHeaders> headers_;
+  std::unique_ptr<http::HeaderMap> trailers_;
+  buffer::Buffer request_body_;
+  bool request_end_ = false;
+  // nghttp2 deferred the body and waits for resumeData.
+  bool request_deferred_ = false;
   size_t header_bytes_ = 0;
   bool in_trailers_ = false;
   bool overflow_ = false;

@@ -17,6 +17,30 @@ TEST(DefaultCacheDirTest, PrefersAbsoluteXdgCacheHome) {
   EXPECT_EQ(DefaultCacheDir(nullptr, nullptr), "");
 }
 
+TEST(DefaultNodeIdTest, PodNameElseHostName) {
+  EXPECT_EQ(DefaultNodeId("ci-job-7f9c", "node-3"), "ci-job-7f9c");
+  EXPECT_EQ(DefaultNodeId("", "node-3"), "node-3");
+  EXPECT_EQ(DefaultNodeId(nullptr, "node-3"), "node-3");
+  EXPECT_EQ(DefaultNodeId(nullptr, nullptr), "");
+}
+
+TEST(ApplyDefaultsTest, NodeAndControlPlane) {
+  setenv("POD_NAME", "build-pod-1", 1);
+  v1::Bootstrap b;
+  ApplyDefaults(b);
+  EXPECT_EQ(b.node().id(), "build-pod-1");
+  EXPECT_FALSE(b.has_control_plane());
+  b.mutable_node()->set_id("explicit");
+  b.mutable_control_plane()->add_urls("http://127.0.0.1:18000");
+  ApplyDefaults(b);
+  EXPECT_EQ(b.node().id(), "explicit");
+  EXPECT_EQ(b.control_plane().connect_timeout().seconds(), 5);
+  EXPECT_EQ(b.control_plane().retry_base_interval().nanos(), 500000000);
+  EXPECT_EQ(b.control_plane().retry_max_interval().seconds(), 30);
+  EXPECT_EQ(b.control_plane().api_type(), v1::ControlPlane::DELTA_GRPC);
+  unsetenv("POD_NAME");
+}
+
 TEST(ApplyDefaultsTest, FillsEverythingDocumented) {
   setenv("XDG_CACHE_HOME", "/xdg-cache", 1);
   v1::Bootstrap b;

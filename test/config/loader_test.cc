@@ -339,7 +339,9 @@ TEST(LoaderTest, LoadFileErrorsNameTheFile) {
   std::string path = WriteTemp("bad.yaml", "concurrency: 1\nnope: 2\n");
   absl::StatusOr<v1::Bootstrap> b = LoadFile(path);
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.status().message(), path + ": line 2: nope: unknown field");
+  // "nope" is one letter from Bootstrap.node, hence the suggestion.
+  EXPECT_EQ(b.status().message(),
+            path + ": line 2: nope: unknown field (did you mean \"node\"?)");
 
   b = LoadFile("/nonexistent/modgate.yaml");
   EXPECT_EQ(b.status().code(), absl::StatusCode::kNotFound);

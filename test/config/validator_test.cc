@@ -106,6 +106,67 @@ TEST(ValidatorTest, Listeners) {
             "admin.address: address 127.0.0.1:8080 is already used by listeners[0]");
 }
 
+TEST(ValidatorTest, Node) {
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_node()->set_id(""); }),
+            "node.id: required");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_node()->set_id("pod 1"); }),
+            "node.id: invalid \"pod 1\" (no whitespace or control characters)");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_node()->set_id(std::string(254, 'a')); }),
+            "node.id: at most 253 characters");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.mutable_node()->set_cluster("ci\trunners"); }),
+            "node.cluster: invalid \"ci\\trunners\" (no whitespace or control characters)");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              (*b.mutable_node()->mutable_labels())["team"] = "payments";
+              (*b.mutable_node()->mutable_labels())["k8s.io/zone"] = "eu-1";
+            }),
+            "");
+  EXPECT_EQ(
+      ErrorsAfter([](v1::Bootstrap& b) { (*b.mutable_node()->mutable_labels())["bad key"] = "x"; }),
+      "node.labels[\"bad key\"]: invalid label key (1..63 characters of A-Z a-z 0-9 . _ "
+      "/ -)");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              (*b.mutable_node()->mutable_labels())["zone"] = std::string(64, 'x');
+            }),
+            "node.labels[\"zone\"]: at most 63 characters");
+}
+
+TEST(ValidatorTest, ControlPlane) {
+  auto with = [](auto mutate) {
+    return ErrorsAfter([&](v1::Bootstrap& b) {
+      b.mutable_control_plane()->add_urls("http://127.0.0.1:18000");
+      ApplyDefaults(b);
+      mutate(*b.mutable_control_plane());
+    });
+  };
+  EXPECT_EQ(with([](v1::ControlPlane&) {}), "");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.clear_urls(); }),
+            "control_plane.urls: at least one URL is required");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.add_urls("grpc://cp:18000"); }),
+            "control_plane.urls[1]: invalid URL \"grpc://cp:18000\": unsupported scheme \"grpc\" "
+            "(expected http or https)");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.add_urls("https://cp.example/xds"); }),
+            "control_plane.urls[1]: no path allowed (gRPC uses its own), got \"/xds\"");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.add_urls("http://127.0.0.1:18000"); }),
+            "control_plane.urls[1]: duplicate URL");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_tls()->set_ca_file("/ca.pem"); }),
+            "control_plane.tls: only allowed with https:// URLs");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) {
+              cp.add_urls("https://cp.example");
+              cp.mutable_tls()->set_ca_file("/ca.pem");
+              cp.mutable_tls()->set_insecure_skip_verify(true);
+            }),
+            "control_plane.tls: ca_file and insecure_skip_verify are mutually exclusive");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(61); }),
+            "control_plane.connect_timeout: must be at most 60s");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(0); }),
+            "control_plane.connect_timeout: must be positive");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) {
+              cp.mutable_retry_max_interval()->set_seconds(0);
+              cp.mutable_retry_max_interval()->set_nanos(1000);
+            }),
+            "control_plane.retry_max_interval: must be >= retry_base_interval");
+}
+
 TEST(ValidatorTest, AcceptsAddressForms) {
   for (const char* address : {"[::1]:8080", "[::]:1", "0.0.0.0:65535", "proxy.local:8080",
                               "my_service:80", "localhost:8080"}) {

@@ -8,8 +8,9 @@
 #   - Throughout, clients see no error: a canary request that fails is
 #     answered by stable (fallback_to_stable), counted against the canary.
 #     Checked with continuous lb_client traffic from many builds and with
-#     the go command, which (sticky by source IP 127.0.0.1, bucket 2111 of
-#     10000) is on the canary side at 50%.
+#     the go command, which (without the header, sticky by its loopback
+#     address, i.e. by the node id "rollback-node" salted with the route
+#     name "public": bucket 4693 of 10000) is on the canary side at 50%.
 #   - After the rollback no request reaches the canary; a restart with a
 #     healthy canary progresses again.
 #   - A config reload keeps an unchanged rollout's state and history; a
@@ -33,6 +34,7 @@ canary_config "$cfg" "stickiness: {header: x-build-id}" <<YAML
       gates:
         - {metric: ERROR_RATIO, max: 0.05, window: 2s, min_requests: 20}
       evaluation_interval: 250ms
+node: {id: rollback-node}
 YAML
 start_modgate -c "$cfg"
 

@@ -113,5 +113,46 @@ TEST(WeightedSplitTest, RolloutIsStickyMonotonicAndPinnable) {
   EXPECT_EQ(chooseWeightedCluster(s, "", withHeader("x-modgate-canary", " Stable "), 0), 0u);
 }
 
+// Without the node id every sidecar of a fleet computes the same hash for
+// its 127.0.0.1 clients; with it, pods are split like any other clients,
+// and header keys are salted by the route so the split differs per
+// rollout.
+TEST(WeightedSplitTest, SidecarsSplitByNodeIdAndSaltPerRoute) {
+  WeightedSplit s = split(1, 0);
+  s.stickiness =
+      canary::StickinessSpec{canary::ClientKeySource::kSourceIp, "", canary::splitSalt("main")};
+  RolloutBinding rollout;
+  rollout.canary_weight_percent = 30;
+  s.rollout = rollout;
+  http::RequestHeaders none;
+  int canary = 0;
+  for (int i = 0; i < 100; ++i) {
+    s.node_id = "pod-" + std::to_string(i);
+    size_t side = chooseWeightedCluster(s, "127.0.0.1:40000", none, 0);
+    // One pod, one side, whatever the client's port.
+    for (int port = 40001; port < 40005; ++port) {
+      ASSERT_EQ(chooseWeightedCluster(s, "127.0.0.1:" + std::to_string(port), none, 0), side);
+    }
+    canary += side == 1;
+  }
+  EXPECT_NEAR(canary, 30, 6);
+
+  // The same job id lands on independent sides for two routes.
+  WeightedSplit other = s;
+  other.stickiness->salt = canary::splitSalt("other");
+  s.stickiness->source = canary::ClientKeySource::kHeader;
+  s.stickiness->header_name = "x-build-id";
+  other.stickiness->source = canary::ClientKeySource::kHeader;
+  other.stickiness->header_name = "x-build-id";
+  int differ = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto headers = withHeader("x-build-id", "job-" + std::to_string(i));
+    differ += chooseWeightedCluster(s, "10.0.0.1:1", headers, 0) !=
+              chooseWeightedCluster(other, "10.0.0.1:1", headers, 0);
+  }
+  // Independent 30% draws differ for 2 x 0.3 x 0.7 = 42% of the jobs.
+  EXPECT_GT(differ, 40);
+}
+
 }  // namespace
 }  // namespace modgate::router

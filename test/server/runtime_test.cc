@@ -1,10 +1,13 @@
 #include "source/server/runtime.h"
 
 #include "gtest/gtest.h"
-#include "source/server/admin/query_params.h"
+#include "source/admin/query_params.h"
 
 namespace modgate::server {
 namespace {
+
+using admin::parseQuery;
+using admin::queryValue;
 
 TEST(RuntimeTest, OverridesWinOverTheStaticLayerAndSurviveItsReplacement) {
   Runtime runtime;

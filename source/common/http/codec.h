@@ -23,6 +23,8 @@ enum class StreamResetReason {
 struct CodecSettings {
   uint32_t max_request_headers_kb = 60;  // all header names+values of one request
   uint32_t max_headers_count = 100;
+  // Total request body bytes of one stream; 0 = no limit, for streaming
+  // protocols (gRPC) that bound each message instead.
   uint32_t max_request_body_bytes = 64 * 1024;  // GOPROXY requests have no body
   uint32_t max_concurrent_streams = 100;        // HTTP/2
   uint32_t initial_stream_window_size = 256 * 1024;
@@ -55,6 +57,10 @@ class ResponseEncoder {
   virtual void encodeHeaders(const ResponseHeaders& headers, bool end_stream) = 0;
   // Moves all of `data` out (zero-copy where the transport allows).
   virtual void encodeData(buffer::Buffer& data, bool end_stream) = 0;
+  // Ends the response with trailers (gRPC's grpc-status). HTTP/2: a HEADERS
+  // frame with END_STREAM after the data. HTTP/1.1 has no trailers outside
+  // chunked encoding: the body ends and the trailers are dropped.
+  virtual void encodeTrailers(const HeaderMap& trailers) = 0;
   virtual void setStreamCallbacks(StreamCallbacks& callbacks) = 0;
   // Abandons the stream (HTTP/2: RST_STREAM; HTTP/1.1: close the connection).
   virtual void resetStream() = 0;

@@ -95,6 +95,8 @@ class StreamFilterCallbacks {
   virtual void sendLocalReply(int status, std::string_view reason, const HeaderMap& headers) = 0;
   virtual void encodeHeaders(ResponseHeaders& headers, bool end_stream) = 0;
   virtual void encodeData(buffer::Buffer& data, bool end_stream) = 0;
+  // Ends the response with trailers (HTTP/2; see ResponseEncoder).
+  virtual void encodeTrailers(const HeaderMap& trailers) = 0;
   // Abandons the response mid-body (HTTP/2 RST_STREAM, HTTP/1.1 close):
   // the only honest signal once headers are out and the body cannot finish.
   virtual void resetStream() = 0;
@@ -109,6 +111,12 @@ class StreamFilter {
   virtual ~StreamFilter() = default;
   virtual void setCallbacks(StreamFilterCallbacks& callbacks) = 0;
   virtual FilterHeadersStatus decodeHeaders(RequestHeaders& headers, bool end_stream) = 0;
+  // The request body, delivered as each piece arrives (HTTP/2: per DATA
+  // frame) to the filter holding the stream: the last one whose
+  // decodeHeaders() returned kStopIteration. Streaming protocols (gRPC) read
+  // here while their response is still going out. The default drops it:
+  // GOPROXY requests have no body.
+  virtual void decodeData(buffer::Buffer& data, bool end_stream) { data.drain(data.length()); }
   // The response producer should pause/resume (downstream flow control).
   virtual void onAboveWriteBufferHighWatermark() {}
   virtual void onBelowWriteBufferLowWatermark() {}

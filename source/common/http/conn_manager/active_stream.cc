@@ -54,9 +54,11 @@ void ActiveStream::decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool e
 }
 
 void ActiveStream::decodeData(buffer::Buffer& data, bool end_stream) {
-  // GOPROXY requests carry no body; filters answer from the headers alone.
-  data.drain(data.length());
   if (end_stream) request_complete_ = true;
+  if ((state_ == State::kDecoding || state_ == State::kEncoding) && next_filter_ > 0) {
+    filters_[next_filter_ - 1]->decodeData(data, end_stream);
+  }
+  data.drain(data.length());
 }
 
 void ActiveStream::iterateFilters() {
@@ -114,6 +116,12 @@ void ActiveStream::encodeData(buffer::Buffer& data, bool end_stream) {
   info_.bytes_sent += data.length();
   encoder_.encodeData(data, end_stream);
   if (end_stream) complete();
+}
+
+void ActiveStream::encodeTrailers(const HeaderMap& trailers) {
+  if (state_ != State::kEncoding) return;
+  encoder_.encodeTrailers(trailers);
+  complete();
 }
 
 void ActiveStream::complete() {

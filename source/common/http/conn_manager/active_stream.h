@@ -41,6 +41,7 @@ class ActiveStream : public RequestDecoder,
   void sendLocalReply(int status, std::string_view reason, const HeaderMap& headers) override;
   void encodeHeaders(ResponseHeaders& headers, bool end_stream) override;
   void encodeData(buffer::Buffer& data, bool end_stream) override;
+  void encodeTrailers(const HeaderMap& trailers) override;
   void resetStream() override;
   bool streamReset() const override { return state_ == State::kReset; }
 

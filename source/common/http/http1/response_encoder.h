@@ -28,6 +28,11 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   // ResponseEncoder
   void encodeHeaders(const ResponseHeaders& headers, bool end_stream) override;
   void encodeData(buffer::Buffer& data, bool end_stream) override;
+  // Ends the body; the trailers are dropped (see ResponseEncoder).
+  void encodeTrailers(const HeaderMap&) override {
+    buffer::Buffer empty;
+    encodeData(empty, true);
+  }
   void setStreamCallbacks(StreamCallbacks& callbacks) override { callbacks_ = &callbacks; }
   void resetStream() override;
   Protocol protocol() const override { return Protocol::kHttp11; }

@@ -407,7 +407,7 @@ int ServerConnectionImpl::onHeadersComplete() {
     // smuggling attempt.
     return fail(400, "bad request: GET or HEAD request with a body");
   }
-  if (parser_.content_length != ULLONG_MAX &&
+  if (parser_.content_length != ULLONG_MAX && settings_.max_request_body_bytes != 0 &&
       parser_.content_length > settings_.max_request_body_bytes) {
     return fail(413, "request body too large");
   }
@@ -448,7 +448,7 @@ int ServerConnectionImpl::onHeadersComplete() {
 
 int ServerConnectionImpl::onBody(const char* at, size_t length) {
   body_bytes_ += length;
-  if (body_bytes_ > settings_.max_request_body_bytes) {
+  if (settings_.max_request_body_bytes != 0 && body_bytes_ > settings_.max_request_body_bytes) {
     return fail(413, "request body too large");
   }
   // Bodies are rare and small here (the layer above refuses them), so a

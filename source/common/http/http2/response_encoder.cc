@@ -42,6 +42,20 @@ void ResponseEncoderImpl::encodeData(buffer::Buffer& data, bool end_stream) {
   parent_.flush();
 }
 
+void ResponseEncoderImpl::encodeTrailers(const HeaderMap& trailers) {
+  if (!attached() || !headers_sent_ || end_stream_submitted_ || closed_ || parent_.closed_) {
+    if (attached()) {
+      local_end_ = true;
+      parent_.maybeRetire(*this);
+    }
+    return;
+  }
+  trailers_ = std::make_unique<HeaderMap>(trailers);
+  local_end_ = true;
+  parent_.resumeData(*this);
+  parent_.flush();
+}
+
 void ResponseEncoderImpl::resetStream() {
   if (!attached()) return;
   parent_.resetStream(*this, NGHTTP2_CANCEL);

@@ -29,6 +29,7 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   // ResponseEncoder
   void encodeHeaders(const ResponseHeaders& headers, bool end_stream) override;
   void encodeData(buffer::Buffer& data, bool end_stream) override;
+  void encodeTrailers(const HeaderMap& trailers) override;
   void setStreamCallbacks(StreamCallbacks& callbacks) override { stream_callbacks_ = &callbacks; }
   void resetStream() override;
   Protocol protocol() const override { return Protocol::kHttp2; }
@@ -76,6 +77,8 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   bool above_high_watermark_ = false;
   // Bytes encoded but not yet framed.
   buffer::Buffer pending_;
+  // Trailers to send once pending_ is framed (then END_STREAM is on them).
+  std::unique_ptr<HeaderMap> trailers_;
 
   // nghttp2 closed the stream.
   bool closed_ = false;

@@ -465,7 +465,8 @@ int ServerConnectionImpl::onDataChunkRecv(int32_t stream_id, const uint8_t* data
   ResponseEncoderImpl* stream = findStream(stream_id);
   if (stream == nullptr || !stream->attached()) return 0;
   stream->body_bytes_ += length;
-  if (stream->body_bytes_ > settings_.max_request_body_bytes) {
+  if (settings_.max_request_body_bytes != 0 &&
+      stream->body_bytes_ > settings_.max_request_body_bytes) {
     stream->body_.drain(stream->body_.length());
     if (!stream->headers_sent_) {
       stream->headers_sent_ = true;
@@ -533,6 +534,25 @@ void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
   }
 }
 
+bool ServerConnectionImpl::submitTrailers(ResponseEncoderImpl& stream) {
+  std::unique_ptr<HeaderMap> trailers = std::move(stream.trailers_);
+  std::vector<std::string> names;
+  names.reserve(trailers->size());
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(trailers->size());
+  for (const HeaderMap::Entry& entry : trailers->entries()) {
+    names.push_back(lowerCase(entry.name));
+    const std::string& name = names.back();
+    if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) {
+      names.pop_back();
+      continue;
+    }
+    nva.push_back(makeNv(name, entry.value));
+  }
+  if (nva.empty()) return false;  // nothing to send: END_STREAM on the data
+  return nghttp2_submit_trailer(session_, stream.stream_id_, nva.data(), nva.size()) == 0;
+}
+
 void ServerConnectionImpl::resumeData(ResponseEncoderImpl& stream) {
   if (!stream.has_data_provider_ || !stream.data_deferred_ || stream.closed_) return;
   stream.data_deferred_ = false;
@@ -557,6 +577,11 @@ ssize_t ServerConnectionImpl::readData(int32_t stream_id, size_t length, uint32_
   if (stream->local_end_ && n == available) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     stream->end_stream_submitted_ = true;
+    // nghttp2 allows submitting trailers from this callback; END_STREAM
+    // then goes on them instead of the last DATA frame.
+    if (stream->trailers_ != nullptr && submitTrailers(*stream)) {
+      *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
   }
   return static_cast<ssize_t>(n);
 }

@@ -144,6 +144,8 @@ class ServerConnectionImpl : public ServerConnection {
   // For ResponseEncoderImpl.
   void submitResponse(ResponseEncoderImpl& stream, const ResponseHeaders& headers, bool end_stream);
   void resumeData(ResponseEncoderImpl& stream);
+  // From readData(), when the data is out: trailers with END_STREAM.
+  bool submitTrailers(ResponseEncoderImpl& stream);
   void resetStream(ResponseEncoderImpl& stream, uint32_t error_code);
   void onStreamBelowLowWatermark(ResponseEncoderImpl& stream);
 

@@ -9,7 +9,7 @@
 #include "google/protobuf/message.h"
 #include "source/common/http/filter.h"
 
-namespace modgate::server {
+namespace modgate::admin {
 
 // The admin endpoint table. Handlers run on the admin dispatcher (the main
 // thread), never on a worker.
@@ -52,4 +52,4 @@ class Admin : public http::FilterChainFactory {
   std::map<std::string, Methods, std::less<>> handlers_;
 };
 
-}  // namespace modgate::server
+}  // namespace modgate::admin

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-namespace modgate::server {
+namespace modgate::admin {
 
 // The name=value pairs of a URL query in order, percent-decoded, '+' as a
 // space (the form encoding curl -d and browsers send). A pair without '='
@@ -15,4 +15,4 @@ std::vector<std::pair<std::string, std::string>> parseQuery(std::string_view que
 // The first value of `name`, or "" when absent.
 std::string queryValue(std::string_view query, std::string_view name);
 
-}  // namespace modgate::server
+}  // namespace modgate::admin

@@ -1,8 +1,8 @@
-#include "source/server/admin/admin.h"
+#include "source/admin/admin.h"
 
 #include "gtest/gtest.h"
 
-namespace modgate::server {
+namespace modgate::admin {
 namespace {
 
 class AdminTest : public testing::Test {
@@ -63,4 +63,4 @@ TEST_F(AdminTest, UnknownPathIs404AndIndexListsEndpoints) {
 }
 
 }  // namespace
-}  // namespace modgate::server
+}  // namespace modgate::admin

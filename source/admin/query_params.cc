@@ -1,8 +1,8 @@
-#include "source/server/admin/query_params.h"
+#include "source/admin/query_params.h"
 
 #include "absl/strings/ascii.h"
 
-namespace modgate::server {
+namespace modgate::admin {
 namespace {
 
 std::string decode(std::string_view text) {
@@ -49,4 +49,4 @@ std::string queryValue(std::string_view query, std::string_view name) {
   return "";
 }
 
-}  // namespace modgate::server
+}  // namespace modgate::admin

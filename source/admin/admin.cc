@@ -1,9 +1,9 @@
-#include "source/server/admin/admin.h"
+#include "source/admin/admin.h"
 
 #include "absl/strings/str_cat.h"
 #include "source/common/json/proto_json.h"
 
-namespace modgate::server {
+namespace modgate::admin {
 namespace {
 
 // The only filter of the admin listener: answers from the handler table.
@@ -81,4 +81,4 @@ void Admin::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {
   chain.push_back(std::make_unique<AdminFilter>(*this));
 }
 
-}  // namespace modgate::server
+}  // namespace modgate::admin

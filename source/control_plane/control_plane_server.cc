@@ -1,0 +1,194 @@
+#include "source/control_plane/control_plane_server.h"
+
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <prometheus/counter.h>
+#include <prometheus/text_serializer.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "source/common/common/logger.h"
+#include "source/common/common/time.h"
+#include "source/common/network/address.h"
+#include "source/common/network/socket_connection.h"
+#include "source/config/yaml_to_json.h"
+
+namespace modgate::control_plane {
+namespace {
+
+// A sidecar's pod can vanish without a FIN (its node died): TCP keepalive
+// ends such a stream after about 90 s, so /fleet stops showing it connected.
+network::ConnectionPtr KeepaliveTransport(event::Dispatcher& dispatcher, int fd,
+                                          std::string remote) {
+  const int on = 1, idle = 60, interval = 10, count = 3;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  return std::make_unique<network::SocketConnection>(dispatcher, fd, std::move(remote));
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "modgate-control-plane";
+  return name;
+}
+
+}  // namespace
+
+ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
+    : config_(std::move(config)) {
+  if (config_.address().empty()) config_.set_address(std::string(kDefaultAddress));
+  if (config_.admin_address().empty()) config_.set_admin_address(std::string(kDefaultAdminAddress));
+  if (config_.identifier().empty()) config_.set_identifier(HostName());
+  auto& reloads = prometheus::BuildCounter()
+                      .Name("modgate_cp_config_reload_total")
+                      .Help("Reads of the desired config directory, by result")
+                      .Register(*registry_);
+  reload_success_ = &reloads.Add({{"result", "success"}});
+  reload_failure_ = &reloads.Add({{"result", "failure"}});
+  ads_ = std::make_unique<AdsService>(fleet_, config_.identifier());
+  ads_->registerMethods(services_);
+  reports_.registerMethods(services_);
+  // xDS streams live for hours: no total body limit (each message is
+  // bounded by the gRPC decoder).
+  xds_settings_.codec.max_request_body_bytes = 0;
+}
+
+ControlPlaneServer::~ControlPlaneServer() {
+  for (::event* signal : signals_) event_free(signal);
+}
+
+absl::Status ControlPlaneServer::initialize() {
+  absl::Status status = ValidateControlPlane(config_);
+  if (!status.ok()) return status;
+  reloadDesired();
+  if (desired_ == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("desired config:\n", last_error_));
+  }
+  registerAdmin();
+  auto xds_address = network::parseAddress(config_.address());
+  auto admin_address = network::parseAddress(config_.admin_address());
+  if (!xds_address.ok() || !admin_address.ok()) {
+    return absl::InvalidArgumentError("address: not a numeric ip:port");
+  }
+  auto xds = http::HttpListener::create(dispatcher_, *xds_address, services_, xds_settings_,
+                                        &KeepaliveTransport);
+  if (!xds.ok())
+    return absl::Status(xds.status().code(), absl::StrCat("address: ", xds.status().message()));
+  xds_listener_ = std::move(*xds);
+  auto admin = http::HttpListener::create(dispatcher_, *admin_address, admin_, admin_settings_);
+  if (!admin.ok()) {
+    return absl::Status(admin.status().code(),
+                        absl::StrCat("admin_address: ", admin.status().message()));
+  }
+  admin_listener_ = std::move(*admin);
+  const auto debounce =
+      common::toMillisecondsOr(config_.debounce(), std::chrono::milliseconds(100));
+  auto watcher = filesystem::DirectoryWatcher::create(
+      dispatcher_, config_.config_dir(), [this] { reloadDesired(); }, debounce,
+      std::max(debounce * 10, std::chrono::milliseconds(1000)));
+  if (!watcher.ok()) return watcher.status();
+  watcher_ = std::move(*watcher);
+  LOG_INFO("control plane ", config_.identifier(), ": xDS on ",
+           xds_listener_->localAddress().toString(), ", admin on ",
+           admin_listener_->localAddress().toString(), ", config from ", config_.config_dir());
+  return absl::OkStatus();
+}
+
+void ControlPlaneServer::reloadDesired() {
+  const auto now = std::chrono::steady_clock::now();
+  absl::StatusOr<DesiredConfig> loaded = LoadDesiredConfig(config_, generation_ + 1, now);
+  if (!loaded.ok()) {
+    last_error_ = std::string(loaded.status().message());
+    last_error_ms_ = common::wallClockUnixMs();
+    reload_failure_->Increment();
+    LOG_ERROR("desired config rejected, still serving ",
+              desired_ != nullptr ? desired_->base->version : std::string("nothing"), ":\n",
+              last_error_);
+    return;
+  }
+  reload_success_->Increment();
+  last_error_.clear();
+  if (desired_ != nullptr && loaded->digest == desired_->digest) return;  // nothing changed
+  generation_++;
+  last_change_ms_ = common::wallClockUnixMs();
+  desired_ = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  LOG_INFO("desired config generation ", generation_, " version ", desired_->base->version, " (",
+           absl::StrJoin(desired_->files, ", "), ")");
+  ads_->setDesired(desired_);
+}
+
+std::string ControlPlaneServer::statusJson() const {
+  using config::JsonQuote;
+  std::string out =
+      absl::StrCat("{\"identifier\":", JsonQuote(config_.identifier()),
+                   ",\"config_dir\":", JsonQuote(config_.config_dir()),
+                   ",\"generation\":", generation_, ",\"changed_at_ms\":", last_change_ms_);
+  if (desired_ != nullptr) {
+    absl::StrAppend(&out, ",\"version\":", JsonQuote(desired_->base->version), ",\"files\":[");
+    for (size_t i = 0; i < desired_->files.size(); ++i) {
+      absl::StrAppend(&out, i > 0 ? "," : "", JsonQuote(desired_->files[i]));
+    }
+    out += "],\"groups\":{";
+    for (size_t i = 0; i < desired_->groups.size(); ++i) {
+      absl::StrAppend(&out, i > 0 ? "," : "", JsonQuote(desired_->groups[i].name), ":",
+                      JsonQuote(desired_->groups[i].snapshot->version));
+    }
+    out += "}";
+  }
+  out += ",\"last_error\":";
+  if (last_error_.empty()) {
+    out += "null";
+  } else {
+    absl::StrAppend(&out, "{\"message\":", JsonQuote(last_error_), ",\"at_ms\":", last_error_ms_,
+                    "}");
+  }
+  out += "}\n";
+  return out;
+}
+
+void ControlPlaneServer::registerAdmin() {
+  using Response = admin::Admin::Response;
+  admin_.addHandler("/ready", "200 once a valid desired config is being served", false,
+                    [this](std::string_view) {
+                      if (desired_ == nullptr)
+                        return Response{503, "text/plain; charset=utf-8", "NOT READY\n"};
+                      return Response{200, "text/plain; charset=utf-8", "READY\n"};
+                    });
+  admin_.addHandler("/fleet", "every node: id, labels, address, ACKed versions, last NACK", false,
+                    [this](std::string_view) {
+                      return Response{200, "application/json", fleet_.toJson()};
+                    });
+  admin_.addHandler("/status", "the desired config served and the last rejected one", false,
+                    [this](std::string_view) {
+                      return Response{200, "application/json", statusJson()};
+                    });
+  admin_.addHandler("/stats/prometheus", "metrics in the Prometheus text format", false,
+                    [this](std::string_view) {
+                      prometheus::TextSerializer serializer;
+                      return Response{200, "text/plain; version=0.0.4; charset=utf-8",
+                                      serializer.Serialize(registry_->Collect())};
+                    });
+}
+
+void ControlPlaneServer::run() {
+  for (int number : {SIGTERM, SIGINT}) {
+    ::event* signal = evsignal_new(
+        &dispatcher_.base(), number,
+        [](int, short, void* arg) { static_cast<event::Dispatcher*>(arg)->exit(); }, &dispatcher_);
+    evsignal_add(signal, nullptr);
+    signals_.push_back(signal);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  dispatcher_.run();
+  LOG_INFO("control plane stopping");
+  watcher_.reset();
+  if (xds_listener_ != nullptr) xds_listener_->drain();
+  if (admin_listener_ != nullptr) admin_listener_->drain();
+}
+
+}  // namespace modgate::control_plane

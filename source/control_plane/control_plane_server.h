@@ -1,0 +1,71 @@
+#pragma once
+
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "api/modgate/controlplane/v1/control_plane.pb.h"
+#include "source/admin/admin.h"
+#include "source/common/event/dispatcher_impl.h"
+#include "source/common/filesystem/directory_watcher.h"
+#include "source/common/grpc/service_table.h"
+#include "source/common/http/conn_manager/http_listener.h"
+#include "source/control_plane/ads_service.h"
+#include "source/control_plane/fleet.h"
+#include "source/control_plane/report_service.h"
+
+struct event;
+
+namespace modgate::control_plane {
+
+inline constexpr std::string_view kDefaultAddress = "127.0.0.1:18000";
+inline constexpr std::string_view kDefaultAdminAddress = "127.0.0.1:9902";
+
+// `modgate control-plane`: one thread, one dispatcher. It reads the desired
+// config directory (again after each debounced change), validates it, and
+// serves it over ADS to every sidecar; the admin listener shows the fleet.
+// A config that fails validation is never served: the last good one stays,
+// the error is logged and shown in /status.
+class ControlPlaneServer {
+ public:
+  explicit ControlPlaneServer(controlplane::v1::ControlPlane config);
+  ~ControlPlaneServer();
+
+  // Validates the control plane's config, loads the desired config (an
+  // invalid one fails start-up), binds both listeners.
+  absl::Status initialize();
+  // Runs until SIGTERM/SIGINT, then drains the streams.
+  void run();
+
+ private:
+  void reloadDesired();
+  void registerAdmin();
+  std::string statusJson() const;
+
+  controlplane::v1::ControlPlane config_;
+  event::DispatcherImpl dispatcher_{"control-plane"};
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  prometheus::Counter* reload_success_ = nullptr;
+  prometheus::Counter* reload_failure_ = nullptr;
+  Fleet fleet_{registry_};
+  std::unique_ptr<AdsService> ads_;
+  ReportService reports_{fleet_, std::chrono::seconds(10)};
+  grpc::ServiceTable services_;
+  admin::Admin admin_;
+  http::ConnectionManagerSettings xds_settings_;
+  http::ConnectionManagerSettings admin_settings_;
+  std::unique_ptr<http::HttpListener> xds_listener_;
+  std::unique_ptr<http::HttpListener> admin_listener_;
+  std::unique_ptr<filesystem::DirectoryWatcher> watcher_;
+  std::vector<::event*> signals_;
+
+  uint64_t generation_ = 0;
+  std::shared_ptr<const DesiredConfig> desired_;
+  std::string last_error_;
+  int64_t last_change_ms_ = 0;
+  int64_t last_error_ms_ = 0;
+};
+
+}  // namespace modgate::control_plane

@@ -1,0 +1,219 @@
+#include "source/control_plane/fleet.h"
+
+#include "absl/strings/str_cat.h"
+#include "source/common/common/time.h"
+#include "source/config/yaml_to_json.h"
+
+namespace modgate::control_plane {
+namespace {
+
+// "type.googleapis.com/modgate.config.v1.Cluster" -> "Cluster", for labels.
+std::string ShortType(const std::string& type_url) {
+  const size_t dot = type_url.rfind('.');
+  return dot == std::string::npos ? type_url : type_url.substr(dot + 1);
+}
+
+}  // namespace
+
+Fleet::Fleet(std::shared_ptr<prometheus::Registry> registry) : registry_(std::move(registry)) {
+  nodes_connected_ = &prometheus::BuildGauge()
+                          .Name("modgate_cp_nodes_connected")
+                          .Help("Nodes with an open xDS stream")
+                          .Register(*registry_)
+                          .Add({});
+  pushes_ = &prometheus::BuildCounter()
+                 .Name("modgate_cp_pushes_total")
+                 .Help("xDS responses sent, by resource type")
+                 .Register(*registry_);
+  acks_ = &prometheus::BuildCounter()
+               .Name("modgate_cp_acks_total")
+               .Help("xDS responses ACKed, by resource type")
+               .Register(*registry_);
+  nacks_ = &prometheus::BuildCounter()
+                .Name("modgate_cp_nacks_total")
+                .Help("xDS responses NACKed, by resource type")
+                .Register(*registry_);
+  fleet_ack_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("modgate_cp_fleet_ack_seconds")
+           .Help("From a desired-config change to the last connected node's ACK of it")
+           .Register(*registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2,
+                                                            5, 10, 30, 60});
+}
+
+Fleet::Node& Fleet::connect(const envoy::config::core::v3::Node& node, const std::string& address,
+                            const std::string& protocol, const std::string& group) {
+  const int64_t now_ms = common::wallClockUnixMs();
+  if (now_ms - last_forget_ms_ > 60 * 1000) forgetOldNodes(now_ms);
+  Node& record = nodes_[node.id()];
+  record.id = node.id();
+  record.cluster = node.cluster();
+  record.labels.clear();
+  for (const auto& [key, value] : node.metadata().fields()) {
+    if (value.has_string_value()) record.labels[key] = value.string_value();
+  }
+  record.address = address;
+  record.group = group;
+  record.protocol = protocol;
+  if (record.streams == 0) record.connected_since_ms = common::wallClockUnixMs();
+  record.streams++;
+  nodes_connected_->Set(static_cast<double>(connectedNodes()));
+  return record;
+}
+
+void Fleet::forgetOldNodes(int64_t now_ms) {
+  last_forget_ms_ = now_ms;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    const Node& node = it->second;
+    const bool stale =
+        node.streams == 0 && now_ms - node.disconnected_at_ms > kForgetDisconnectedAfterMs;
+    it = stale ? nodes_.erase(it) : std::next(it);
+  }
+}
+
+void Fleet::disconnect(Node& node) {
+  if (node.streams > 0) node.streams--;
+  if (node.streams == 0) node.disconnected_at_ms = common::wallClockUnixMs();
+  nodes_connected_->Set(static_cast<double>(connectedNodes()));
+  checkFleetSynced();
+}
+
+void Fleet::onPush(Node& node, const std::string& type_url) {
+  node.types[type_url].pushes++;
+  pushes_->Add({{"type", ShortType(type_url)}}).Increment();
+}
+
+void Fleet::onEvent(Node& node, const SessionEvent& event) {
+  if (event.kind == SessionEvent::Kind::kAck) {
+    TypeStatus& type = node.types[event.type_url];
+    type.acked_version = event.version;
+    type.acked_at_ms = common::wallClockUnixMs();
+    acks_->Add({{"type", ShortType(event.type_url)}}).Increment();
+  } else {
+    node.last_nack_type = event.type_url;
+    node.last_nack_text = event.message;
+    node.last_nack_version = event.version;
+    node.last_nack_at_ms = common::wallClockUnixMs();
+    nacks_->Add({{"type", ShortType(event.type_url)}}).Increment();
+  }
+}
+
+void Fleet::onSynced(Node& node, uint64_t generation) {
+  if (generation <= node.synced_generation) return;
+  node.synced_generation = generation;
+  checkFleetSynced();
+}
+
+void Fleet::onReport(const std::string& id, service::fleet::v1::Report report) {
+  Node& node = nodes_[id];
+  node.id = id;
+  // A node that only reports (no ADS stream) is forgotten like a
+  // disconnected one.
+  if (node.streams == 0 && node.disconnected_at_ms == 0) {
+    node.disconnected_at_ms = common::wallClockUnixMs();
+  }
+  report.clear_node();
+  node.last_report = std::move(report);
+  node.last_report_at_ms = common::wallClockUnixMs();
+}
+
+void Fleet::onNewGeneration(uint64_t generation, std::chrono::steady_clock::time_point changed_at) {
+  generation_ = generation;
+  generation_changed_at_ = changed_at;
+  generation_observed_ = false;
+}
+
+void Fleet::checkFleetSynced() {
+  if (generation_observed_) return;
+  size_t connected = 0;
+  for (const auto& [id, node] : nodes_) {
+    if (node.streams == 0) continue;
+    connected++;
+    if (node.synced_generation < generation_) return;
+  }
+  if (connected == 0) return;
+  generation_observed_ = true;
+  const std::chrono::duration<double> elapsed =
+      std::chrono::steady_clock::now() - generation_changed_at_;
+  fleet_ack_seconds_->Observe(elapsed.count());
+}
+
+size_t Fleet::connectedNodes() const {
+  size_t connected = 0;
+  for (const auto& [id, node] : nodes_) connected += node.streams > 0 ? 1 : 0;
+  return connected;
+}
+
+std::string Fleet::toJson() const {
+  using config::JsonQuote;
+  std::string out = absl::StrCat("{\"generation\":", generation_,
+                                 ",\"connected\":", connectedNodes(), ",\"nodes\":[");
+  bool first_node = true;
+  for (const auto& [id, node] : nodes_) {
+    if (!first_node) out += ",";
+    first_node = false;
+    absl::StrAppend(&out, "{\"id\":", JsonQuote(node.id), ",\"cluster\":", JsonQuote(node.cluster),
+                    ",\"labels\":{");
+    bool first = true;
+    for (const auto& [key, value] : node.labels) {
+      absl::StrAppend(&out, first ? "" : ",", JsonQuote(key), ":", JsonQuote(value));
+      first = false;
+    }
+    absl::StrAppend(&out, "},\"address\":", JsonQuote(node.address),
+                    ",\"group\":", JsonQuote(node.group),
+                    ",\"protocol\":", JsonQuote(node.protocol),
+                    ",\"connected\":", node.streams > 0 ? "true" : "false",
+                    ",\"connected_since_ms\":", node.connected_since_ms);
+    if (node.streams == 0)
+      absl::StrAppend(&out, ",\"disconnected_at_ms\":", node.disconnected_at_ms);
+    absl::StrAppend(&out, ",\"synced_generation\":", node.synced_generation,
+                    ",\"in_sync\":", node.synced_generation >= generation_ ? "true" : "false",
+                    ",\"types\":{");
+    first = true;
+    for (const auto& [type_url, type] : node.types) {
+      absl::StrAppend(&out, first ? "" : ",", JsonQuote(ShortType(type_url)),
+                      ":{\"acked_version\":", JsonQuote(type.acked_version),
+                      ",\"acked_at_ms\":", type.acked_at_ms, ",\"pushes\":", type.pushes, "}");
+      first = false;
+    }
+    out += "},\"last_nack\":";
+    if (node.last_nack_at_ms == 0) {
+      out += "null";
+    } else {
+      absl::StrAppend(&out, "{\"type\":", JsonQuote(ShortType(node.last_nack_type)),
+                      ",\"version\":", JsonQuote(node.last_nack_version),
+                      ",\"message\":", JsonQuote(node.last_nack_text),
+                      ",\"at_ms\":", node.last_nack_at_ms, "}");
+    }
+    out += ",\"last_report\":";
+    if (node.last_report_at_ms == 0) {
+      out += "null";
+    } else {
+      const auto& report = node.last_report;
+      absl::StrAppend(&out, "{\"at_ms\":", node.last_report_at_ms, ",\"interval_ms\":",
+                      report.interval().seconds() * 1000 + report.interval().nanos() / 1000000,
+                      ",\"routes\":[");
+      for (int i = 0; i < report.routes_size(); ++i) {
+        const auto& route = report.routes(i);
+        auto side = [](const service::fleet::v1::SideStats& stats) {
+          return absl::StrCat("{\"requests\":", stats.requests(),
+                              ",\"responses_5xx\":", stats.responses_5xx(),
+                              ",\"upstream_failures\":", stats.upstream_failures(),
+                              ",\"shadow_matches\":", stats.shadow_matches(),
+                              ",\"shadow_mismatches\":", stats.shadow_mismatches(), "}");
+        };
+        absl::StrAppend(&out, i > 0 ? "," : "", "{\"route\":", JsonQuote(route.route()),
+                        ",\"canary_weight\":", route.canary_weight(),
+                        ",\"stable\":", side(route.stable()), ",\"canary\":", side(route.canary()),
+                        "}");
+      }
+      out += "]}";
+    }
+    out += "}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+}  // namespace modgate::control_plane
