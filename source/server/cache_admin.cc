@@ -9,9 +9,11 @@
 #include "absl/time/time.h"
 #include "source/goproxy/module_path.h"
 #include "source/goproxy/url_path.h"
-#include "source/server/admin/query_params.h"
+#include "source/admin/query_params.h"
 
 namespace modgate::server {
+
+using admin::queryValue;
 namespace {
 
 // Index into RequestLatency::kKinds of a cache key (see goproxy/request.cc

@@ -6,9 +6,11 @@
 #include "api/modgate/admin/v1/cache.pb.h"
 #include "source/cache/cache.h"
 #include "source/common/stats/request_latency.h"
-#include "source/server/admin/admin.h"
+#include "source/admin/admin.h"
 
 namespace modgate::server {
+
+using admin::Admin;
 
 // GET /cache: the cache by kind (entries, bytes, hit ratio from the
 // workers' request histograms), its oldest entry and the disk's free space.
