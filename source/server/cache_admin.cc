@@ -7,9 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "source/admin/query_params.h"
 #include "source/goproxy/module_path.h"
 #include "source/goproxy/url_path.h"
-#include "source/admin/query_params.h"
 
 namespace modgate::server {
 

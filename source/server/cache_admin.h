@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "api/modgate/admin/v1/cache.pb.h"
+#include "source/admin/admin.h"
 #include "source/cache/cache.h"
 #include "source/common/stats/request_latency.h"
-#include "source/admin/admin.h"
 
 namespace modgate::server {
 

@@ -504,8 +504,8 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
     // Module content to verify is held back from every waiter until the
     // checksum database vouched for it (VerifyingSink, outermost).
     const bool verify = VerifyingSink::applies(*config_, *request_);
-    std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
-        config_, *request_, inflight_, std::move(expired), verify);
+    std::unique_ptr<FetchSink> sink =
+        std::make_unique<CacheFillSink>(config_, *request_, inflight_, std::move(expired), verify);
     std::optional<Fetch::Target> shadow = shadowTarget(target);
     if (shadow.has_value()) {
       canary::ArtifactKey key{request_->module, request_->version, artifactName(request_->kind)};
