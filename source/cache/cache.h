@@ -68,12 +68,9 @@ class Cache {
 
   virtual CacheStats stats() const = 0;
 
-  // Every key in the index now, sorted (in-memory; for maintenance such as
-  // verify-cache, not the request path).
-  virtual std::vector<std::string> keys() const = 0;
-  // Every entry in the index, for the admin's cache report and purge: a
-  // copy of the index taken under its lock, O(entries). Admin thread only,
-  // never on a worker's request path.
+  // Every entry in the index, for maintenance (the admin's cache report and
+  // purge, verify-cache): a copy of the index taken under its lock,
+  // O(entries). Never on a worker's request path.
   virtual std::vector<std::shared_ptr<const Entry>> entries() const = 0;
   // Where the cache lives (for disk-free reports).
   virtual const std::string& root() const = 0;

@@ -317,17 +317,6 @@ void DiskCache::remove(std::string_view key) {
   });
 }
 
-std::vector<std::string> DiskCache::keys() const {
-  std::vector<std::string> out;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    out.reserve(index_.size());
-    for (const auto& [key, node] : index_) out.push_back(key);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::vector<std::shared_ptr<const Entry>> DiskCache::entries() const {
   std::vector<std::shared_ptr<const Entry>> out;
   std::lock_guard<std::mutex> lock(mu_);

@@ -63,7 +63,6 @@ class DiskCache : public Cache, private WriterHost {
   void refresh(std::shared_ptr<const Entry> entry, EntryMeta meta, CommitCallback done) override;
   void remove(std::string_view key) override;
   CacheStats stats() const override;
-  std::vector<std::string> keys() const override;
   std::vector<std::shared_ptr<const Entry>> entries() const override;
   const std::string& root() const override { return root_; }
 

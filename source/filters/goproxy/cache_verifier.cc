@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -205,7 +206,11 @@ void verifyCache(GoproxyConfigSharedPtr config, WorkerContext& worker,
                  std::shared_ptr<CacheVerifyReport> report) {
   std::vector<Request> requests;
   if (config->verification != nullptr) {
-    for (const std::string& key : config->cache->keys()) {
+    // Sorted, so that a run reports in a stable order.
+    std::vector<std::string> keys;
+    for (const auto& entry : config->cache->entries()) keys.push_back(entry->key);
+    std::sort(keys.begin(), keys.end());
+    for (const std::string& key : keys) {
       auto parsed = modgate::goproxy::ParseRequest(absl::StrCat("/", key));
       const Request* request = std::get_if<Request>(&parsed);
       if (request == nullptr) continue;
