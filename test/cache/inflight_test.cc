@@ -138,6 +138,27 @@ class InflightTest : public testing::Test {
     }
   }
 
+  // A fetch whose cache write will fail: the temp directory vanishing
+  // stands in for a full or broken disk (expectWriteFailureReported puts it
+  // back).
+  std::shared_ptr<Inflight> joinWithBrokenDisk(const std::string& key) {
+    EXPECT_EQ(::rmdir(tempDir().c_str()), 0);
+    bool created;
+    return table_.join(key, created);
+  }
+
+  // The waiter heard the failure and no body; nothing was cached; the entry
+  // left the table; a late finish() is ignored.
+  void expectWriteFailureReported(Waiter& waiter, Inflight& inflight, const std::string& key) {
+    ASSERT_TRUE(waiter.waitDone());
+    EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
+    EXPECT_EQ(waiter.notifications_, 0);
+    inflight.finish(zipMeta());
+    EXPECT_EQ(table_.size(), 0u);
+    EXPECT_EQ(cache_->lookup(key), nullptr);
+    EXPECT_EQ(::mkdir(tempDir().c_str(), 0755), 0);
+  }
+
   std::string tempDir() { return options_.dir + "/tmp"; }
   int tempFileCount() {
     DIR* d = ::opendir(tempDir().c_str());
@@ -488,11 +509,8 @@ TEST_F(InflightTest, BodyTooLargeToCacheStillReachesWaiters) {
 // headers. Which comes first depends only on whether the waiter's dispatcher
 // ran the headers post before the write failed, so each order is forced here.
 TEST_F(InflightTest, CacheWriteFailureAfterHeadersFailsTheWaiters) {
-  // The temp directory vanishing stands in for a full or broken disk.
-  ASSERT_EQ(::rmdir(tempDir().c_str()), 0);
   const std::string key = "example.com/nodisk/@v/v1.0.0.zip";
-  bool created;
-  auto inflight = table_.join(key, created);
+  auto inflight = joinWithBrokenDisk(key);
   Waiter waiter(*threads_[0], inflight);
   waiter.subscribe();
   inflight->start(zipMeta(), cache_->beginWrite(key));
@@ -504,21 +522,14 @@ TEST_F(InflightTest, CacheWriteFailureAfterHeadersFailsTheWaiters) {
   }));
   appendPattern(*inflight, 0, 100000);
   ASSERT_TRUE(waiter.waitDone());
-  EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
   EXPECT_EQ(waiter.headers_count_, 1);
-  EXPECT_EQ(waiter.notifications_, 0);
   EXPECT_TRUE(inflight->terminated());  // the fetcher stops reading upstream
-  inflight->finish(zipMeta());          // ignored
-  EXPECT_EQ(table_.size(), 0u);
-  EXPECT_EQ(cache_->lookup(key), nullptr);
-  ASSERT_EQ(::mkdir(tempDir().c_str(), 0755), 0);
+  expectWriteFailureReported(waiter, *inflight, key);
 }
 
 TEST_F(InflightTest, CacheWriteFailureBeforeHeadersReachesTheWaiterAlone) {
-  ASSERT_EQ(::rmdir(tempDir().c_str()), 0);
   const std::string key = "example.com/nodisk/@v/v1.0.1.zip";
-  bool created;
-  auto inflight = table_.join(key, created);
+  auto inflight = joinWithBrokenDisk(key);
   Waiter waiter(*threads_[0], inflight);
   waiter.subscribe();
   // Hold the waiter's dispatcher so the headers post cannot run before the
@@ -530,13 +541,8 @@ TEST_F(InflightTest, CacheWriteFailureBeforeHeadersReachesTheWaiterAlone) {
   ASSERT_TRUE(WaitFor([&] { return inflight->terminated(); }));
   release.Notify();
   ASSERT_TRUE(waiter.waitDone());
-  EXPECT_NE(waiter.failure_.find("cache write failed"), std::string::npos) << waiter.failure_;
   EXPECT_EQ(waiter.headers_count_, 0);
-  EXPECT_EQ(waiter.notifications_, 0);
-  inflight->finish(zipMeta());  // ignored
-  EXPECT_EQ(table_.size(), 0u);
-  EXPECT_EQ(cache_->lookup(key), nullptr);
-  ASSERT_EQ(::mkdir(tempDir().c_str(), 0755), 0);
+  expectWriteFailureReported(waiter, *inflight, key);
 }
 
 TEST_F(InflightTest, TableSeparatesKeysAndOutlivesNothing) {
