@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "source/common/buffer/buffer.h"
 #include "source/common/event/dispatcher.h"
@@ -62,6 +63,8 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   bool remote_end_ = false;    // the client ended its side (END_STREAM)
   bool remote_reset_ = false;  // the client sent RST_STREAM
   uint64_t body_bytes_ = 0;
+  // The request's content-length, when it declared one.
+  std::optional<uint64_t> declared_body_bytes_;
   // DATA payload received for the frame being read; delivered at frame end.
   buffer::Buffer body_;
 

@@ -15,6 +15,9 @@ namespace {
 constexpr uint8_t kDrainPing[8] = {'m', 'g', '-', 'd', 'r', 'a', 'i', 'n'};
 // iovecs fed to nghttp2 per peek of the input buffer.
 constexpr int kMaxInputSlices = 16;
+// A request body still to come after a complete response is read and
+// dropped, rather than reset, when it declared at most this much left.
+constexpr uint64_t kSmallRequestRemainder = 16 * 1024;
 // Bound on flush rounds caused by producers answering watermark callbacks.
 constexpr int kMaxFlushRounds = 64;
 
@@ -338,6 +341,10 @@ void ServerConnectionImpl::startRequest(ResponseEncoderImpl& stream, bool end_st
   RequestHeaders& request = *stream.request_;
   if (request.authority.empty()) request.authority = std::move(stream.host_);
   stream.is_head_ = request.method == "HEAD";
+  if (const std::string* length = request.headers.get("content-length"); length != nullptr) {
+    uint64_t declared;
+    if (absl::SimpleAtoi(*length, &declared)) stream.declared_body_bytes_ = declared;
+  }
   stream.decoder_ = &callbacks_.newStream(stream);
   if (!stream.attached()) return;
   stream.decoder_->decodeHeaders(std::move(stream.request_), end_stream);
@@ -613,14 +620,28 @@ int ServerConnectionImpl::onFrameSend(const nghttp2_frame& frame) {
       (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
     ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
     // The response is complete but the client is still sending: ask it to
-    // stop without error (RFC 9113 8.1).
-    if (stream != nullptr && !stream->remote_end_ && !stream->closed_) {
+    // stop without error (RFC 9113 8.1). Unless what is left is small and
+    // declared: then the rest is read and dropped, because some clients
+    // (curl 7.88) report an early RST_STREAM as a failed request even with a
+    // complete response in hand, and a small remainder costs nothing.
+    if (stream != nullptr && !stream->remote_end_ && !stream->closed_ &&
+        !smallRemainderDeclared(*stream)) {
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame.hd.stream_id, NGHTTP2_NO_ERROR);
     }
   } else if (frame.hd.type == NGHTTP2_GOAWAY && frame.goaway.error_code != NGHTTP2_NO_ERROR) {
     goaway_error_sent_ = frame.goaway.error_code;
   }
   return 0;
+}
+
+bool ServerConnectionImpl::smallRemainderDeclared(const ResponseEncoderImpl& stream) const {
+  // Within what the stream's window already lets the client send, so no
+  // WINDOW_UPDATE is owed for a body nobody reads.
+  const uint64_t small =
+      std::min<uint64_t>(kSmallRequestRemainder, settings_.initial_stream_window_size);
+  return stream.declared_body_bytes_.has_value() &&
+         stream.body_bytes_ <= *stream.declared_body_bytes_ &&
+         *stream.declared_body_bytes_ - stream.body_bytes_ <= small;
 }
 
 int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) {

@@ -118,6 +118,7 @@ class ServerConnectionImpl : public ServerConnection {
   int onFrameRecv(const nghttp2_frame& frame);
   int onDataChunkRecv(int32_t stream_id, const uint8_t* data, size_t length);
   int onFrameSend(const nghttp2_frame& frame);
+  bool smallRemainderDeclared(const ResponseEncoderImpl& stream) const;
   int onStreamClose(int32_t stream_id, uint32_t error_code);
   int sendData(nghttp2_frame& frame, const uint8_t* framehd, size_t length);
   ssize_t readData(int32_t stream_id, size_t length, uint32_t* data_flags);

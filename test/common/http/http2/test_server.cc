@@ -190,7 +190,9 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
       event += " " + entry.name + "=" + entry.value;
     }
     events_.record(event);
-    if (end_stream) route();
+    // "/early" answers before the request body has come (as a server
+    // rejecting a request does).
+    if (end_stream || request_->path == "/early") route();
   }
 
   void decodeData(buffer::Buffer& data, bool end_stream) override {
@@ -224,6 +226,8 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
     const std::string& path = request_->path;
     if (path == "/hello") {
       respond(200, "hello");
+    } else if (path == "/early") {
+      respond(200, "early");
     } else if (path.rfind("/p/", 0) == 0) {
       respond(200, path);
     } else if (path == "/slow") {
