@@ -340,8 +340,7 @@ TEST(LoaderTest, LoadFileErrorsNameTheFile) {
   absl::StatusOr<v1::Bootstrap> b = LoadFile(path);
   ASSERT_FALSE(b.ok());
   // "nope" is one letter from Bootstrap.node, hence the suggestion.
-  EXPECT_EQ(b.status().message(),
-            path + ": line 2: nope: unknown field (did you mean \"node\"?)");
+  EXPECT_EQ(b.status().message(), path + ": line 2: nope: unknown field (did you mean \"node\"?)");
 
   b = LoadFile("/nonexistent/modgate.yaml");
   EXPECT_EQ(b.status().code(), absl::StatusCode::kNotFound);

@@ -2,6 +2,8 @@
 // a streaming request body and response trailers) against an independent
 // server: Python's grpcio (grpc_echo_server.py) on 127.0.0.1.
 
+#include "source/upstream/grpc_client_stream.h"
+
 #include <google/protobuf/wrappers.pb.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,7 +17,6 @@
 #include "gtest/gtest.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/upstream/connector.h"
-#include "source/upstream/grpc_client_stream.h"
 #include "source/upstream/http2_client_connection.h"
 #include "source/upstream/threaded_dns_resolver.h"
 #include "test/upstream/test_support.h"
@@ -68,12 +69,11 @@ class GrpcClientStreamTest : public ::testing::Test {
     ASSERT_NE(port_, 0) << "the Python gRPC server did not start";
 
     Connected connected;
-    Connector connector(dispatcher_, resolver_, nullptr, "no TLS", Origin{"http", "127.0.0.1", port_},
-                        std::chrono::seconds(5), connected);
+    Connector connector(dispatcher_, resolver_, nullptr, "no TLS",
+                        Origin{"http", "127.0.0.1", port_}, std::chrono::seconds(5), connected);
     connector.start();
-    ASSERT_TRUE(testing::runUntil(dispatcher_, [&] {
-      return connected.connection != nullptr || !connected.error.empty();
-    }));
+    ASSERT_TRUE(testing::runUntil(
+        dispatcher_, [&] { return connected.connection != nullptr || !connected.error.empty(); }));
     ASSERT_NE(connected.connection, nullptr) << connected.error;
     connection_ = std::make_unique<Http2ClientConnection>(std::move(connected.connection), "http",
                                                           std::chrono::seconds(60));

@@ -51,7 +51,7 @@ start_time=$SECONDS
 PACKAGES=(bazel-bootstrap libevent-dev libnghttp2-dev nghttp2-client android-libboringssl-dev
   libprotobuf-dev protobuf-compiler libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev libhttp-parser-dev libminizip-dev libxxhash-dev pkgconf g++ ca-certificates
-  openssl golang-go curl python3 nginx)
+  openssl golang-go curl python3 python3-h2 python3-grpcio nginx)
 # --fuzz builds with clang and links its libFuzzer runtime.
 ((FUZZ)) && PACKAGES+=(clang libclang-rt-14-dev)
 
