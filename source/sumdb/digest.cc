@@ -1,5 +1,7 @@
 #include "source/sumdb/digest.h"
 
+#include "source/common/tls/boringssl.h"
+
 namespace modgate::sumdb {
 
 std::string Base64Encode(const void* data, size_t size) {
@@ -29,17 +31,6 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   // in Strict mode, which the sumdb code does not use; re-encoding and
   // comparing keeps one spelling per value anyway.
   if (Base64Encode(out.data(), out.size()) != text) return std::nullopt;
-  return out;
-}
-
-std::string Hex(const Sha256Digest& digest) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (uint8_t b : digest) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
   return out;
 }
 

@@ -16,7 +16,7 @@ absl::StatusOr<std::string> Hash1(std::vector<FileDigest> files) {
     if (file.name.find('\n') != std::string::npos) {
       return absl::InvalidArgumentError("dirhash: filenames with newlines are not supported");
     }
-    summary.update(absl::StrCat(Hex(file.digest), "  ", file.name, "\n"));
+    summary.update(absl::StrCat(crypto::toHex(file.digest), "  ", file.name, "\n"));
   }
   const Sha256Digest sum = summary.finish();
   return absl::StrCat("h1:", Base64Encode(sum.data(), sum.size()));

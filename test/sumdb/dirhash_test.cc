@@ -20,7 +20,8 @@ TEST(Hash1Test, SummaryFormat) {
   // Two files, given out of order: sorted by name, "<hex>  <name>\n" each.
   auto hash = Hash1({{"b", Sha256::hash("B")}, {"a", Sha256::hash("A")}});
   ASSERT_TRUE(hash.ok());
-  const std::string summary = Hex(Sha256::hash("A")) + "  a\n" + Hex(Sha256::hash("B")) + "  b\n";
+  const std::string summary =
+      crypto::toHex(Sha256::hash("A")) + "  a\n" + crypto::toHex(Sha256::hash("B")) + "  b\n";
   const Sha256Digest sum = Sha256::hash(summary);
   EXPECT_EQ(*hash, "h1:" + Base64Encode(sum.data(), sum.size()));
 }

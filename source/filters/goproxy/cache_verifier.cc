@@ -32,7 +32,7 @@ absl::StatusOr<std::string> hashEntry(const cache::Entry& entry, bool zip) {
   if (zip) {
     result = sumdb::HashZipFile(fd, entry.body_offset, entry.meta.body_size);
   } else {
-    sumdb::Sha256 sha;
+    crypto::Sha256 sha;
     char buf[64 * 1024];
     uint64_t done = 0;
     while (done < entry.meta.body_size) {

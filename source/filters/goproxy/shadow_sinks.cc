@@ -1,24 +1,12 @@
 #include "source/filters/goproxy/shadow_sinks.h"
 
-#include <sys/uio.h>
-
-#include <vector>
+#include "source/common/crypto/buffer_hash.h"
 
 namespace modgate::filters::goproxy {
 
 crypto::Sha256Digest notFoundDigest() {
   static const crypto::Sha256Digest digest = crypto::Sha256::hash("modgate: 404/410, no content");
   return digest;
-}
-
-void hashBuffer(const buffer::Buffer& data, crypto::Sha256& sha) {
-  const size_t length = data.length();
-  if (length == 0) return;
-  int count = data.peek(nullptr, 0, length);
-  if (count <= 0) return;
-  std::vector<iovec> slices(static_cast<size_t>(count));
-  count = data.peek(slices.data(), count, length);
-  for (int i = 0; i < count; ++i) sha.update(slices[i].iov_base, slices[i].iov_len);
 }
 
 ServedDigestSink::ServedDigestSink(std::unique_ptr<FetchSink> inner, event::Dispatcher& dispatcher,
@@ -30,7 +18,7 @@ ServedDigestSink::ServedDigestSink(std::unique_ptr<FetchSink> inner, event::Disp
       key_(std::move(key)) {}
 
 void ServedDigestSink::onFetchData(buffer::Buffer& data) {
-  hashBuffer(data, sha_);
+  crypto::hashBuffer(data, sha_);
   inner_->onFetchData(data);
 }
 
@@ -50,7 +38,7 @@ ShadowSink::ShadowSink(event::Dispatcher& dispatcher,
     : dispatcher_(dispatcher), comparator_(std::move(comparator)), key_(std::move(key)) {}
 
 void ShadowSink::onFetchData(buffer::Buffer& data) {
-  hashBuffer(data, sha_);
+  crypto::hashBuffer(data, sha_);
   data.drain(data.length());
 }
 

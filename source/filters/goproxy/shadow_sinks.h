@@ -70,7 +70,4 @@ class ShadowSink : public FetchSink {
   crypto::Sha256 sha_;
 };
 
-// Feeds every slice of `data` to `sha` without copying or draining it.
-void hashBuffer(const buffer::Buffer& data, crypto::Sha256& sha);
-
 }  // namespace modgate::filters::goproxy

@@ -1,12 +1,12 @@
 #include "source/filters/goproxy/verifying_sink.h"
 
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "source/common/crypto/buffer_hash.h"
 #include "source/filters/goproxy/sumdb_files.h"
 #include "source/goproxy/module_path.h"
 #include "source/router/route_table.h"
@@ -49,16 +49,6 @@ struct LookupState {
     end(sumdb::GoSumHash(lookup.record.text, module, version, go_mod));
   }
 };
-
-void hashSlices(const buffer::Buffer& data, sumdb::Sha256& sha) {
-  const size_t length = data.length();
-  if (length == 0) return;
-  int count = data.peek(nullptr, 0, length);
-  if (count <= 0) return;
-  std::vector<iovec> slices(static_cast<size_t>(count));
-  count = data.peek(slices.data(), count, length);
-  for (int i = 0; i < count; ++i) sha.update(slices[i].iov_base, slices[i].iov_len);
-}
 
 }  // namespace
 
@@ -143,13 +133,13 @@ bool VerifyingSink::applies(const GoproxyConfig& config, const modgate::goproxy:
 }
 
 void VerifyingSink::onFetchStart(int64_t content_length) {
-  mod_sha_ = sumdb::Sha256();
+  mod_sha_.reset();
   actual_.reset();
   inner_->onFetchStart(content_length);
 }
 
 void VerifyingSink::onFetchData(buffer::Buffer& data) {
-  if (!zip_) hashSlices(data, mod_sha_);
+  if (!zip_) crypto::hashBuffer(data, mod_sha_);
   inner_->onFetchData(data);
 }
 

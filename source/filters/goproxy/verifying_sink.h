@@ -68,7 +68,7 @@ class VerifyingSink : public FetchSink {
   const std::string module_;
   const std::string version_;
   const bool zip_;
-  sumdb::Sha256 mod_sha_;
+  crypto::Sha256 mod_sha_;
   std::optional<absl::StatusOr<std::string>> expected_;
   std::optional<absl::StatusOr<std::string>> actual_;
   std::function<void(BodyVerdict)> verdict_;
