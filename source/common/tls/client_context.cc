@@ -4,18 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
+#include "source/common/tls/ssl_error.h"
 
 namespace modgate::tls {
 namespace {
-
-std::string lastError() {
-  uint32_t code = ERR_get_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  ERR_clear_error();
-  return text;
-}
 
 bool isIpLiteral(const std::string& host) {
   in6_addr v6;
@@ -29,14 +21,14 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
     const ClientContextConfig& config) {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
-  if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + lastError());
+  if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + takeSslError());
   if (!SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION)) {
-    return absl::InternalError("SSL_CTX_set_min_proto_version: " + lastError());
+    return absl::InternalError("SSL_CTX_set_min_proto_version: " + takeSslError());
   }
   if (config.verify) {
     if (!SSL_CTX_load_verify_locations(ctx.get(), config.ca_file.c_str(), nullptr)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("cannot load CA file ", config.ca_file, ": ", lastError()));
+          absl::StrCat("cannot load CA file ", config.ca_file, ": ", takeSslError()));
     }
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   } else {
@@ -54,7 +46,7 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
     // Unlike most of the API, 0 means success here.
     if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const uint8_t*>(wire.data()),
                                 wire.size()) != 0) {
-      return absl::InternalError("SSL_CTX_set_alpn_protos: " + lastError());
+      return absl::InternalError("SSL_CTX_set_alpn_protos: " + takeSslError());
     }
   }
   return std::unique_ptr<ClientContext>(
@@ -64,13 +56,13 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
 absl::StatusOr<SslPtr> ClientContext::newSsl(std::string_view server_name) const {
   ERR_clear_error();
   SslPtr ssl(SSL_new(ctx_.get()));
-  if (ssl == nullptr) return absl::InternalError("SSL_new: " + lastError());
+  if (ssl == nullptr) return absl::InternalError("SSL_new: " + takeSslError());
   SSL_set_connect_state(ssl.get());
   std::string name = sni_.empty() ? std::string(server_name) : sni_;
   const bool ip = isIpLiteral(name);
   // RFC 6066: no SNI for IP literals.
   if (!ip && !name.empty() && !SSL_set_tlsext_host_name(ssl.get(), name.c_str())) {
-    return absl::InvalidArgumentError("bad TLS server name: " + lastError());
+    return absl::InvalidArgumentError("bad TLS server name: " + takeSslError());
   }
   if (verify_) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());

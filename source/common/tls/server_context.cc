@@ -9,18 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
 #include "source/common/tls/certificate_names.h"
+#include "source/common/tls/ssl_error.h"
 
 namespace modgate::tls {
 namespace {
-
-std::string lastError() {
-  uint32_t code = ERR_get_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  ERR_clear_error();
-  return text;
-}
 
 // SSL_CTX ex_data slots: the ServerContext (for SNI) and the ticket keys.
 int contextIndex() {
@@ -110,10 +102,10 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::create(
     const std::string field = absl::StrCat("certificates[", i, "]");
     ERR_clear_error();
     SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
-    if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + lastError());
+    if (ctx == nullptr) return absl::InternalError("SSL_CTX_new: " + takeSslError());
     if (!SSL_CTX_set_min_proto_version(ctx.get(), config.min_version) ||
         !SSL_CTX_set_max_proto_version(ctx.get(), config.max_version)) {
-      return absl::InvalidArgumentError("bad TLS version range: " + lastError());
+      return absl::InvalidArgumentError("bad TLS version range: " + takeSslError());
     }
     for (const auto& [name, path] : {std::pair{".certificate_chain_file", certificate.chain_file},
                                      std::pair{".private_key_file", certificate.key_file}}) {
@@ -121,11 +113,11 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::create(
     }
     if (!SSL_CTX_use_certificate_chain_file(ctx.get(), certificate.chain_file.c_str())) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".certificate_chain_file: ", certificate.chain_file, ": ", lastError()));
+          field, ".certificate_chain_file: ", certificate.chain_file, ": ", takeSslError()));
     }
     if (!SSL_CTX_use_PrivateKey_file(ctx.get(), certificate.key_file.c_str(), SSL_FILETYPE_PEM)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".private_key_file: ", certificate.key_file, ": ", lastError()));
+          absl::StrCat(field, ".private_key_file: ", certificate.key_file, ": ", takeSslError()));
     }
     if (!SSL_CTX_check_private_key(ctx.get())) {
       return absl::InvalidArgumentError(
@@ -141,12 +133,12 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::create(
       }
       if (!SSL_CTX_load_verify_locations(ctx.get(), config.client_ca_file.c_str(), nullptr)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("client_ca_file: ", config.client_ca_file, ": ", lastError()));
+            absl::StrCat("client_ca_file: ", config.client_ca_file, ": ", takeSslError()));
       }
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.client_ca_file.c_str());
       if (names == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat("client_ca_file: ", config.client_ca_file,
-                                                       ": no CA certificates: ", lastError()));
+                                                       ": no CA certificates: ", takeSslError()));
       }
       SSL_CTX_set_client_CA_list(ctx.get(), names);
       int mode = SSL_VERIFY_PEER;
@@ -213,7 +205,7 @@ int ServerContext::onServerName(SSL* ssl, int*, void*) {
 absl::StatusOr<SslPtr> ServerContext::newSsl() const {
   ERR_clear_error();
   SslPtr ssl(SSL_new(certificates_.front().ctx.get()));
-  if (ssl == nullptr) return absl::InternalError("SSL_new: " + lastError());
+  if (ssl == nullptr) return absl::InternalError("SSL_new: " + takeSslError());
   SSL_set_accept_state(ssl.get());
   return ssl;
 }
