@@ -96,7 +96,9 @@ void FleetRollouts::update(const v1::Bootstrap& desired) {
     RouteRollout* raw = state.get();
     // Registered before create() so that the start transition finds it.
     next.emplace(route.name(), std::move(state));
+    creating_ = route.name();
     auto rollout = canary::Rollout::create(spec, dispatcher_.now(), this);
+    creating_.clear();
     if (!rollout.ok()) {  // the validator checks what create() does
       LOG_ERROR("fleet rollout on route ", route.name(), ": ", rollout.status().message());
       next.erase(route.name());
@@ -162,7 +164,8 @@ void FleetRollouts::evaluate(RouteRollout& route) {
 
 void FleetRollouts::onTransition(const canary::Rollout& rollout,
                                  const canary::HistoryEntry& entry) {
-  std::string name = "?";
+  // (create() tells of the start before the rollout is stored.)
+  std::string name = creating_.empty() ? "?" : creating_;
   for (const auto& [route, state] : routes_) {
     if (state->rollout.get() == &rollout) name = route;
   }

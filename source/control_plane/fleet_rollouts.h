@@ -87,6 +87,8 @@ class FleetRollouts : public canary::RolloutListener {
   prometheus::Family<prometheus::Counter>& reports_;
   prometheus::Family<prometheus::Counter>& transitions_;
   std::map<std::string, std::unique_ptr<RouteRollout>, std::less<>> routes_;
+  // The route whose rollout is being created, for its start transition.
+  std::string creating_;
   uint64_t published_generation_ = 0;
   std::string published_version_;
 };
