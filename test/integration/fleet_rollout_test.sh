@@ -17,7 +17,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/control_plane_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cp_lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
 
@@ -27,7 +27,10 @@ touch "$BROKEN"
 start_named_origin S
 start_named_origin C --fail-status 500 --fail-file "$BROKEN"
 
-cp_init "$WORK/desired"
+CP_DESIRED="$WORK/desired"
+mkdir -p "$CP_DESIRED"
+write_cp_config "$WORK/cp.yaml" "$CP_DESIRED"
+CP_ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT"
 # desired_config STAGES MIN_DURATION: the fleet's config with a rollout.
 desired_config() {
   cat >"$CP_DESIRED/config.yaml.tmp" <<YAML
@@ -51,10 +54,17 @@ YAML
   mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
 }
 desired_config "[{weight: 50, min_duration: 600s}, {weight: 100}]"
-cp_start
+start_cp
 
 cfg="$WORK/sidecar.yaml"
-cp_sidecar_config "$cfg"
+cat >"$cfg" <<YAML
+node: {cluster: ci}
+control_plane:
+  urls: ["http://127.0.0.1:$CP_PORT"]
+  retry_base_interval: 0.1s
+  retry_max_interval: 1s
+concurrency: 1
+YAML
 declare -a URLS ADMINS
 for ((n = 0; n < NODES; n++)); do
   export POD_NAME="rollout-pod-$n"
