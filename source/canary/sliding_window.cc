@@ -7,12 +7,16 @@ namespace {
 
 uint32_t tagOf(int64_t second) { return static_cast<uint32_t>(second); }
 
-void increment(std::atomic<uint64_t>& cell, uint32_t tag) {
+void increment(std::atomic<uint64_t>& cell, uint32_t tag, uint64_t count = 1) {
+  if (count == 0) return;
+  // Saturates rather than carry into the tag.
+  count = std::min<uint64_t>(count, 0xffffffffu);
   uint64_t current = cell.load(std::memory_order_relaxed);
   for (;;) {
     uint64_t next = static_cast<uint32_t>(current >> 32) == tag
-                        ? current + 1
-                        : (static_cast<uint64_t>(tag) << 32) | 1;
+                        ? (static_cast<uint64_t>(tag) << 32) |
+                              std::min<uint64_t>((current & 0xffffffffu) + count, 0xffffffffu)
+                        : (static_cast<uint64_t>(tag) << 32) | count;
     // Relaxed: the counters publish nothing else, and the main thread reads
     // them as an approximate, racy snapshot anyway.
     if (cell.compare_exchange_weak(current, next, std::memory_order_relaxed)) return;
@@ -65,32 +69,44 @@ void SlidingWindow::recordShadow(ShadowResult result, MonotonicTime now) {
             tagOf(second));
 }
 
+void SlidingWindow::add(const OutcomeCounts& counts, MonotonicTime now) {
+  int64_t second = secondOf(now);
+  uint32_t tag = tagOf(second);
+  Slot& slot = slotFor(second);
+  increment(slot.successes, tag, counts.successes);
+  increment(slot.five_xx, tag, counts.five_xx);
+  increment(slot.upstream_failures, tag, counts.upstream_failures);
+  increment(slot.shadow_matches, tag, counts.shadow_matches);
+  increment(slot.shadow_mismatches, tag, counts.shadow_mismatches);
+  for (size_t i = 0; i < LatencyBuckets::kCount; ++i) {
+    increment(slot.latency[i], tag, counts.latency[i]);
+  }
+}
+
+OutcomeCounts SlidingWindow::countsOf(int64_t first, int64_t last) const {
+  first = std::max(first, last - (static_cast<int64_t>(slot_count_) - 1));
+  OutcomeCounts out;
+  for (int64_t second = first; second <= last; ++second) {
+    uint32_t tag = tagOf(second);
+    const Slot& slot = slotFor(second);
+    out.successes += read(slot.successes, tag);
+    out.five_xx += read(slot.five_xx, tag);
+    out.upstream_failures += read(slot.upstream_failures, tag);
+    out.shadow_matches += read(slot.shadow_matches, tag);
+    out.shadow_mismatches += read(slot.shadow_mismatches, tag);
+    for (size_t i = 0; i < LatencyBuckets::kCount; ++i) {
+      out.latency[i] += read(slot.latency[i], tag);
+    }
+  }
+  return out;
+}
+
 WindowSnapshot SlidingWindow::snapshot(MonotonicTime now, std::chrono::seconds window) const {
   int64_t last = secondOf(now);
   int64_t span = std::clamp<int64_t>(window.count(), 1, static_cast<int64_t>(slot_count_) - 1);
-  WindowSnapshot out;
-  uint64_t successes = 0;
-  uint64_t matches = 0;
-  LatencyBuckets::Counts latency{};
   // `span` whole seconds back from the current, partial one: the window
   // covers at least `window` and at most one second more.
-  for (int64_t second = last - span; second <= last; ++second) {
-    uint32_t tag = tagOf(second);
-    const Slot& slot = slotFor(second);
-    successes += read(slot.successes, tag);
-    out.five_xx += read(slot.five_xx, tag);
-    out.upstream_failures += read(slot.upstream_failures, tag);
-    matches += read(slot.shadow_matches, tag);
-    out.mismatches += read(slot.shadow_mismatches, tag);
-    for (size_t i = 0; i < LatencyBuckets::kCount; ++i) latency[i] += read(slot.latency[i], tag);
-  }
-  out.errors = out.five_xx + out.upstream_failures;
-  out.requests = successes + out.errors;
-  out.error_ratio =
-      out.requests == 0 ? 0 : static_cast<double>(out.errors) / static_cast<double>(out.requests);
-  out.p99_ms = LatencyBuckets::quantileMs(latency, 0.99);
-  out.shadow_comparisons = matches + out.mismatches;
-  return out;
+  return countsOf(last - span, last).summary();
 }
 
 }  // namespace modgate::canary

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "source/canary/latency_histogram.h"
+#include "source/canary/outcome_counts.h"
 #include "source/canary/outcome_window.h"
 
 namespace modgate::canary {
@@ -26,6 +27,11 @@ namespace modgate::canary {
 // A worker whose `now` lags by a full ring (max_window + 1 seconds) could
 // recycle a slot backwards; workers pass their loop's current time, which
 // never lags that much.
+//
+// The same ring serves two more readers: a sidecar reads the counts of the
+// whole seconds it has not reported yet (countsOf), and the control plane
+// adds each sidecar's report into a ring of its own (add), so the fleet's
+// gates read the same kind of window as a single modgate's.
 class SlidingWindow : public OutcomeRecorder, public OutcomeWindow {
  public:
   // Snapshots can cover up to `max_window`.
@@ -34,11 +40,21 @@ class SlidingWindow : public OutcomeRecorder, public OutcomeWindow {
   // OutcomeRecorder
   void record(Outcome outcome, std::chrono::microseconds latency, MonotonicTime now) override;
   void recordShadow(ShadowResult result, MonotonicTime now) override;
+  // Adds counts made elsewhere (another process's interval) to `now`'s
+  // second.
+  void add(const OutcomeCounts& counts, MonotonicTime now);
 
   // OutcomeWindow. A window longer than max_window is cut to max_window.
   WindowSnapshot snapshot(MonotonicTime now, std::chrono::seconds window) const override;
 
   std::chrono::seconds maxWindow() const { return std::chrono::seconds(slot_count_ - 1); }
+
+  // The counts of the whole seconds first..last (as secondOf numbers them),
+  // cut to the seconds the ring still holds as of `last`.
+  OutcomeCounts countsOf(int64_t first, int64_t last) const;
+
+  // The second `now` falls in.
+  static int64_t secondOf(MonotonicTime now);
 
  private:
   struct Slot {
@@ -50,7 +66,6 @@ class SlidingWindow : public OutcomeRecorder, public OutcomeWindow {
     std::atomic<uint64_t> latency[LatencyBuckets::kCount] = {};
   };
 
-  static int64_t secondOf(MonotonicTime now);
   Slot& slotFor(int64_t second) const;
 
   // One slot more than the longest window: the current second is partial.

@@ -745,6 +745,9 @@ class Validator {
       Error(absl::StrCat(path, ".stages[", rollout.stages_size() - 1, "].weight"),
             "the last stage must be 100");
     }
+    if (rollout.has_fleet() && rollout.fleet().canary_weight() > 100) {
+      Error(path + ".fleet.canary_weight", "must be 0..100");
+    }
     absl::Duration interval = absl::Seconds(10);
     if (rollout.has_evaluation_interval()) {
       interval = ToAbsl(rollout.evaluation_interval());

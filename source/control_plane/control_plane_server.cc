@@ -52,7 +52,10 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   reload_failure_ = &reloads.Add({{"result", "failure"}});
   ads_ = std::make_unique<AdsService>(fleet_, config_.identifier());
   ads_->registerMethods(services_);
-  reports_.registerMethods(services_);
+  rollouts_ = std::make_unique<FleetRollouts>(dispatcher_, *registry_, config_.identifier(),
+                                              [this] { publish(); });
+  reports_ = std::make_unique<ReportService>(fleet_, *rollouts_);
+  reports_->registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
   // bounded by the gRPC decoder).
   xds_settings_.codec.max_request_body_bytes = 0;
@@ -113,13 +116,41 @@ void ControlPlaneServer::reloadDesired() {
   }
   reload_success_->Increment();
   last_error_.clear();
-  if (desired_ != nullptr && loaded->digest == desired_->digest) return;  // nothing changed
-  generation_++;
+  if (loaded_ != nullptr && loaded->digest == loaded_->digest) return;  // nothing changed
   last_change_ms_ = common::wallClockUnixMs();
-  desired_ = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  loaded_ = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  rollouts_->update(loaded_->base_config);
+  publish();
   LOG_INFO("desired config generation ", generation_, " version ", desired_->base->version, " (",
            absl::StrJoin(desired_->files, ", "), ")");
-  ads_->setDesired(desired_);
+}
+
+namespace {
+bool SameVersions(const DesiredConfig& a, const DesiredConfig& b) {
+  if (a.base->version != b.base->version || a.groups.size() != b.groups.size()) return false;
+  for (size_t i = 0; i < a.groups.size(); ++i) {
+    if (a.groups[i].name != b.groups[i].name ||
+        a.groups[i].snapshot->version != b.groups[i].snapshot->version) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+void ControlPlaneServer::publish() {
+  if (loaded_ == nullptr) return;
+  DesiredConfig next = RebuildDesired(
+      *loaded_, [this](config::v1::Bootstrap& config) { rollouts_->stamp(config); },
+      generation_ + 1, std::chrono::steady_clock::now());
+  if (desired_ == nullptr || !SameVersions(next, *desired_)) {
+    generation_++;
+    desired_ = std::make_shared<const DesiredConfig>(std::move(next));
+    ads_->setDesired(desired_);
+    rollouts_->onPublished(generation_, desired_->base->version);
+  }
+  reports_->setInterval(rollouts_->reportInterval(
+      common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000))));
 }
 
 std::string ControlPlaneServer::statusJson() const {
@@ -167,6 +198,14 @@ void ControlPlaneServer::registerAdmin() {
                     [this](std::string_view) {
                       return Response{200, "application/json", statusJson()};
                     });
+  admin_.addHandler(
+      "/rollouts", "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
+      [this](std::string_view) { return admin::Admin::jsonResponse(rollouts_->status(fleet_)); });
+  for (const char* op : {"pause", "resume", "advance", "abort", "restart"}) {
+    admin_.addHandler(absl::StrCat("/rollout/", op),
+                      absl::StrCat(op, " a fleet rollout: ?route=NAME[&reason=TEXT]"), true,
+                      [this, op](std::string_view query) { return rollouts_->control(op, query); });
+  }
   admin_.addHandler("/stats/prometheus", "metrics in the Prometheus text format", false,
                     [this](std::string_view) {
                       prometheus::TextSerializer serializer;

@@ -14,6 +14,7 @@
 #include "source/common/http/conn_manager/http_listener.h"
 #include "source/control_plane/ads_service.h"
 #include "source/control_plane/fleet.h"
+#include "source/control_plane/fleet_rollouts.h"
 #include "source/control_plane/report_service.h"
 
 struct event;
@@ -27,7 +28,9 @@ inline constexpr std::string_view kDefaultAdminAddress = "127.0.0.1:9902";
 // config directory (again after each debounced change), validates it, and
 // serves it over ADS to every sidecar; the admin listener shows the fleet.
 // A config that fails validation is never served: the last good one stays,
-// the error is logged and shown in /status.
+// the error is logged and shown in /status. The desired config's rollouts
+// run here for the whole fleet (FleetRollouts): each of their transitions
+// publishes the config again with the new weights, as a new generation.
 class ControlPlaneServer {
  public:
   explicit ControlPlaneServer(controlplane::v1::ControlPlane config);
@@ -41,6 +44,9 @@ class ControlPlaneServer {
 
  private:
   void reloadDesired();
+  // Serves the loaded desired config with the fleet rollouts' current
+  // weights stamped on, unless that is what is served already.
+  void publish();
   void registerAdmin();
   std::string statusJson() const;
 
@@ -51,7 +57,8 @@ class ControlPlaneServer {
   prometheus::Counter* reload_failure_ = nullptr;
   Fleet fleet_{registry_};
   std::unique_ptr<AdsService> ads_;
-  ReportService reports_{fleet_, std::chrono::seconds(10)};
+  std::unique_ptr<FleetRollouts> rollouts_;
+  std::unique_ptr<ReportService> reports_;
   grpc::ServiceTable services_;
   admin::Admin admin_;
   http::ConnectionManagerSettings xds_settings_;
@@ -62,6 +69,8 @@ class ControlPlaneServer {
   std::vector<::event*> signals_;
 
   uint64_t generation_ = 0;
+  // As read from the directory, and as served (rollout weights stamped).
+  std::shared_ptr<const DesiredConfig> loaded_;
   std::shared_ptr<const DesiredConfig> desired_;
   std::string last_error_;
   int64_t last_change_ms_ = 0;

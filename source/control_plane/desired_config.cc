@@ -142,16 +142,32 @@ absl::StatusOr<DesiredConfig> LoadDesiredConfig(const controlplane::v1::ControlP
   absl::Status status = ValidateDesired(merged, config.config_dir());
   if (!status.ok()) return status;
   desired.base = BuildSnapshot(merged, generation, changed_at);
+  desired.base_config = merged;
   for (const auto& group : config.node_groups()) {
     config::v1::Bootstrap effective = merged;
     ApplyOverrides(group.overrides(), effective);
     status = ValidateDesired(effective, absl::StrCat("node group ", group.name()));
     if (!status.ok()) return status;
-    desired.groups.push_back(DesiredConfig::Group{
-        group.name(), group.match(), BuildSnapshot(effective, generation, changed_at)});
+    SnapshotConstPtr snapshot = BuildSnapshot(effective, generation, changed_at);
+    desired.groups.push_back(DesiredConfig::Group{group.name(), group.match(), std::move(snapshot),
+                                                  std::move(effective)});
   }
   desired.digest = ContentVersion(digest_input);
   return desired;
+}
+
+DesiredConfig RebuildDesired(const DesiredConfig& loaded,
+                             const std::function<void(config::v1::Bootstrap&)>& edit,
+                             uint64_t generation,
+                             std::chrono::steady_clock::time_point changed_at) {
+  DesiredConfig out = loaded;
+  edit(out.base_config);
+  out.base = BuildSnapshot(out.base_config, generation, changed_at);
+  for (DesiredConfig::Group& group : out.groups) {
+    edit(group.config);
+    group.snapshot = BuildSnapshot(group.config, generation, changed_at);
+  }
+  return out;
 }
 
 absl::Status ValidateControlPlane(const controlplane::v1::ControlPlane& config) {
@@ -168,6 +184,11 @@ absl::Status ValidateControlPlane(const controlplane::v1::ControlPlane& config) 
   if (config.debounce().seconds() < 0 || config.debounce().nanos() < 0 ||
       config.debounce().seconds() > 60) {
     errors.Add("debounce", "must be between 0 and 60s");
+  }
+  if (config.has_report_interval()) {
+    const int64_t ms =
+        config.report_interval().seconds() * 1000 + config.report_interval().nanos() / 1000000;
+    if (ms < 100 || ms > 3600 * 1000) errors.Add("report_interval", "must be 100ms..1h");
   }
   std::set<std::string> names;
   for (int i = 0; i < config.node_groups_size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,11 @@ struct DesiredConfig {
     std::string name;
     controlplane::v1::NodeMatch match;
     SnapshotConstPtr snapshot;
+    // The validated config the snapshot was built from.
+    config::v1::Bootstrap config;
   };
   SnapshotConstPtr base;
+  config::v1::Bootstrap base_config;
   std::vector<Group> groups;
   // The files read, in merge order (names only), and a hash over their
   // names and bytes: an unchanged directory has an unchanged digest.
@@ -43,6 +47,13 @@ struct DesiredConfig {
 absl::StatusOr<DesiredConfig> LoadDesiredConfig(const controlplane::v1::ControlPlane& config,
                                                 uint64_t generation,
                                                 std::chrono::steady_clock::time_point changed_at);
+
+// `loaded` with every snapshot built again, as `generation`, from its
+// configs after `edit` ran on each: how the control plane stamps the fleet
+// rollouts' weights on a desired config it already validated.
+DesiredConfig RebuildDesired(const DesiredConfig& loaded,
+                             const std::function<void(config::v1::Bootstrap&)>& edit,
+                             uint64_t generation, std::chrono::steady_clock::time_point changed_at);
 
 // Merges `overrides` over `base` as NodeGroup.overrides documents.
 void ApplyOverrides(const config::v1::Bootstrap& overrides, config::v1::Bootstrap& base);

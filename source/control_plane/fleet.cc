@@ -139,6 +139,14 @@ void Fleet::checkFleetSynced() {
   fleet_ack_seconds_->Observe(elapsed.count());
 }
 
+size_t Fleet::nodesSyncedTo(uint64_t generation) const {
+  size_t synced = 0;
+  for (const auto& [id, node] : nodes_) {
+    if (node.streams > 0 && node.synced_generation >= generation) ++synced;
+  }
+  return synced;
+}
+
 size_t Fleet::connectedNodes() const {
   size_t connected = 0;
   for (const auto& [id, node] : nodes_) connected += node.streams > 0 ? 1 : 0;

@@ -66,6 +66,8 @@ class Fleet {
   void onNewGeneration(uint64_t generation, std::chrono::steady_clock::time_point changed_at);
 
   size_t connectedNodes() const;
+  // Connected nodes that ACKed everything of `generation` or later.
+  size_t nodesSyncedTo(uint64_t generation) const;
   // CI pods come and go with new ids: a node disconnected for longer than
   // this is forgotten (at most once a minute, on a connect).
   static constexpr int64_t kForgetDisconnectedAfterMs = 15 * 60 * 1000;

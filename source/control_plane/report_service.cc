@@ -5,12 +5,13 @@
 #include "api/modgate/service/fleet/v1/fleet_report.pb.h"
 
 namespace modgate::control_plane {
-namespace {
 
-class ReportStream : public grpc::ServerStreamHandler {
+class ReportService::Stream : public grpc::ServerStreamHandler {
  public:
-  ReportStream(Fleet& fleet, grpc::ServerStream& stream, std::chrono::seconds interval)
-      : fleet_(fleet), stream_(stream), interval_(interval) {}
+  Stream(ReportService& service, grpc::ServerStream& stream) : service_(service), stream_(stream) {
+    service_.streams_.insert(this);
+  }
+  ~Stream() override { service_.streams_.erase(this); }
 
   void onMessage(std::string bytes) override {
     service::fleet::v1::Report report;
@@ -25,26 +26,39 @@ class ReportStream : public grpc::ServerStreamHandler {
         return;
       }
       node_id_ = report.node().id();
-      service::fleet::v1::ReportResponse response;
-      response.mutable_report_interval()->set_seconds(interval_.count());
-      stream_.sendMessage(response);
+      sendInterval();
     }
-    fleet_.onReport(node_id_, std::move(report));
+    service_.rollouts_.onReport(node_id_, report);
+    service_.fleet_.onReport(node_id_, std::move(report));
+  }
+
+  // Once the node is known: its first answer, and every change after.
+  void sendInterval() {
+    if (node_id_.empty() || !stream_.open()) return;
+    const auto interval = service_.interval_;
+    service::fleet::v1::ReportResponse response;
+    response.mutable_report_interval()->set_seconds(interval.count() / 1000);
+    response.mutable_report_interval()->set_nanos(static_cast<int32_t>(interval.count() % 1000) *
+                                                  1000000);
+    stream_.sendMessage(response);
   }
 
  private:
-  Fleet& fleet_;
+  ReportService& service_;
   grpc::ServerStream& stream_;
-  const std::chrono::seconds interval_;
   std::string node_id_;
 };
 
-}  // namespace
-
 void ReportService::registerMethods(grpc::ServiceTable& services) {
   services.addMethod(std::string(kReportMethod), [this](grpc::ServerStream& stream) {
-    return std::make_unique<ReportStream>(fleet_, stream, report_interval_);
+    return std::make_unique<Stream>(*this, stream);
   });
+}
+
+void ReportService::setInterval(std::chrono::milliseconds interval) {
+  if (interval == interval_) return;
+  interval_ = interval;
+  for (Stream* stream : streams_) stream->sendInterval();
 }
 
 }  // namespace modgate::control_plane

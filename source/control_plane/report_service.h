@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <set>
 #include <string_view>
 
 #include "source/common/grpc/service_table.h"
 #include "source/control_plane/fleet.h"
+#include "source/control_plane/fleet_rollouts.h"
 
 namespace modgate::control_plane {
 
@@ -12,19 +14,26 @@ inline constexpr std::string_view kReportMethod =
     "/modgate.service.fleet.v1.FleetReportService/StreamReports";
 
 // FleetReportService on the control plane's gRPC listener: each stream
-// names its node in the first report; every report is kept as the node's
-// last report in the Fleet (GET /fleet). Adding the reports up over the
-// fleet for the rollout gates is the next step (see docs/architecture.md).
+// names its node in the first report and is told how often to report; every
+// report is kept as the node's last report in the Fleet (GET /fleet) and
+// its routes' deltas go to the fleet rollouts' windows.
 class ReportService {
  public:
-  ReportService(Fleet& fleet, std::chrono::seconds report_interval)
-      : fleet_(fleet), report_interval_(report_interval) {}
+  ReportService(Fleet& fleet, FleetRollouts& rollouts) : fleet_(fleet), rollouts_(rollouts) {}
 
   void registerMethods(grpc::ServiceTable& services);
 
+  // Tells every open stream, and the next ones, to report this often.
+  void setInterval(std::chrono::milliseconds interval);
+  std::chrono::milliseconds interval() const { return interval_; }
+
  private:
+  class Stream;
+
   Fleet& fleet_;
-  const std::chrono::seconds report_interval_;
+  FleetRollouts& rollouts_;
+  std::chrono::milliseconds interval_{10000};
+  std::set<Stream*> streams_;
 };
 
 }  // namespace modgate::control_plane

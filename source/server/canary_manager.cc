@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "source/admin/query_params.h"
+#include "source/canary/rollout_config.h"
 #include "source/canary/rollout_status.h"
+#include "source/canary/side_stats.h"
 #include "source/common/common/logger.h"
 
 namespace modgate::server {
@@ -14,21 +16,6 @@ namespace {
 
 namespace v1 = config::v1;
 
-std::chrono::milliseconds toMillis(const google::protobuf::Duration& d) {
-  return std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000);
-}
-
-canary::GateKind gateKind(v1::RolloutGate::Metric metric) {
-  switch (metric) {
-    case v1::RolloutGate::P99_LATENCY_MS:
-      return canary::GateKind::kP99Latency;
-    case v1::RolloutGate::CONTENT_MISMATCH:
-      return canary::GateKind::kContentMismatch;
-    default:
-      return canary::GateKind::kErrorRatio;
-  }
-}
-
 // What identifies a route's canary setup: when it is unchanged across a
 // reload, the rollout keeps its stage and history.
 std::string specKey(const v1::Route& route) {
@@ -36,7 +23,12 @@ std::string specKey(const v1::Route& route) {
   *key.mutable_weighted_clusters() = route.weighted_clusters();
   // Runtime overrides of weights do not matter to a rollout.
   key.mutable_weighted_clusters()->clear_runtime_key_prefix();
-  if (route.has_rollout()) *key.mutable_rollout() = route.rollout();
+  if (route.has_rollout()) {
+    *key.mutable_rollout() = route.rollout();
+    // The weight a control plane pushes changes at every stage: the windows
+    // and the state stay. Who runs the rollout is part of the key.
+    if (route.rollout().has_fleet()) key.mutable_rollout()->mutable_fleet()->Clear();
+  }
   if (route.has_shadow()) *key.mutable_shadow() = route.shadow();
   std::string bytes;
   key.SerializeToString(&bytes);
@@ -48,29 +40,6 @@ Admin::Response text(int status, std::string body) {
 }
 
 }  // namespace
-
-canary::RolloutSpec rolloutSpecFromProto(const v1::Rollout& rollout) {
-  canary::RolloutSpec spec;
-  for (const v1::RolloutStage& stage : rollout.stages()) {
-    spec.stages.push_back(canary::Stage{stage.weight(), toMillis(stage.min_duration())});
-  }
-  for (const v1::RolloutGate& gate : rollout.gates()) {
-    const auto window = std::chrono::seconds(
-        gate.has_window() ? std::max<int64_t>(1, gate.window().seconds()) : 60);
-    const uint64_t min_requests = gate.has_min_requests() ? gate.min_requests().value() : 100;
-    const canary::GateKind kind = gateKind(gate.metric());
-    spec.gates.push_back(gate.relative_to_stable()
-                             ? canary::GateSpec::relativeToStable(
-                                   kind,
-                                   gate.has_stable_factor() ? gate.stable_factor().value() : 1.0,
-                                   gate.max(), window, min_requests)
-                             : canary::GateSpec::absolute(kind, gate.max(), window, min_requests));
-  }
-  if (rollout.has_evaluation_interval()) {
-    spec.evaluation_interval = toMillis(rollout.evaluation_interval());
-  }
-  return spec;
-}
 
 struct CanaryManager::ShadowReporter : public canary::ShadowListener {
   std::string route;
@@ -101,14 +70,14 @@ struct CanaryManager::RouteState {
   std::string spec_key;
   std::shared_ptr<canary::SlidingWindow> stable;
   std::shared_ptr<canary::SlidingWindow> canary;
-  std::unique_ptr<canary::Rollout> rollout;  // null: a shadow without rollout
+  std::unique_ptr<canary::Rollout> rollout;  // null: a shadow, or a fleet rollout
+  // Set while the control plane runs this route's rollout: what it said.
+  std::optional<v1::FleetRolloutControl> fleet;
+  // The last whole second reported to the control plane.
+  int64_t reported_through = 0;
   std::shared_ptr<canary::ShadowComparator> comparator;
   event::TimerPtr timer;
-  prometheus::Gauge* weight = nullptr;
-  prometheus::Gauge* stage = nullptr;
-  std::map<canary::RolloutState, prometheus::Gauge*> states;
-  std::vector<prometheus::Gauge*> gate_values;
-  std::vector<prometheus::Gauge*> gate_verdicts;
+  std::optional<canary::RolloutGauges> gauges;
   // The stage a runtime override holds the rollout at, while it does.
   std::optional<uint64_t> held_stage;
 };
@@ -117,26 +86,7 @@ CanaryManager::CanaryManager(event::Dispatcher& main_dispatcher, stats::Stats& s
                              std::function<void()> on_change)
     : main_dispatcher_(main_dispatcher),
       on_change_(std::move(on_change)),
-      weight_family_(prometheus::BuildGauge()
-                         .Name("modgate_rollout_canary_weight")
-                         .Help("Percent of clients a rollout sends to its canary cluster")
-                         .Register(stats.registry())),
-      stage_family_(prometheus::BuildGauge()
-                        .Name("modgate_rollout_stage")
-                        .Help("Index of a rollout's current stage")
-                        .Register(stats.registry())),
-      state_family_(prometheus::BuildGauge()
-                        .Name("modgate_rollout_state")
-                        .Help("1 for a rollout's current state, 0 for the others")
-                        .Register(stats.registry())),
-      gate_value_family_(prometheus::BuildGauge()
-                             .Name("modgate_rollout_gate_value")
-                             .Help("The canary's value of each rollout gate at the last evaluation")
-                             .Register(stats.registry())),
-      gate_verdict_family_(prometheus::BuildGauge()
-                               .Name("modgate_rollout_gate_passing")
-                               .Help("1 pass, 0 fail, -1 not enough data, per rollout gate")
-                               .Register(stats.registry())),
+      gauges_(stats.registry()),
       shadow_family_(prometheus::BuildCounter()
                          .Name("modgate_shadow_comparisons_total")
                          .Help("Shadowed artifacts compared, by result (match or mismatch)")
@@ -151,6 +101,11 @@ void CanaryManager::update(const v1::Bootstrap& bootstrap) {
     const std::string key = specKey(route);
     auto existing = routes_.find(route.name());
     if (existing != routes_.end() && existing->second->spec_key == key) {
+      RouteState& kept = *existing->second;
+      if (route.rollout().has_fleet()) {
+        kept.fleet = route.rollout().fleet();
+        kept.gauges->set(kept.fleet->canary_weight(), kept.fleet->stage());
+      }
       next.emplace(route.name(), std::move(existing->second));
       routes_.erase(existing);
       continue;
@@ -158,12 +113,10 @@ void CanaryManager::update(const v1::Bootstrap& bootstrap) {
     auto state = std::make_unique<RouteState>();
     state->route = route.name();
     state->spec_key = key;
-    std::chrono::seconds max_window(60);
+    state->reported_through = canary::SlidingWindow::secondOf(main_dispatcher_.now()) - 1;
     canary::RolloutSpec spec;
-    if (route.has_rollout()) {
-      spec = rolloutSpecFromProto(route.rollout());
-      for (const auto& gate : spec.gates) max_window = std::max(max_window, gate.window);
-    }
+    if (route.has_rollout()) spec = canary::rolloutSpecFromProto(route.rollout());
+    const std::chrono::seconds max_window = canary::maxGateWindow(spec);
     state->stable = std::make_shared<canary::SlidingWindow>(max_window);
     state->canary = std::make_shared<canary::SlidingWindow>(max_window);
     if (route.has_shadow()) {
@@ -183,23 +136,18 @@ void CanaryManager::update(const v1::Bootstrap& bootstrap) {
       bundle->comparator.emplace(canary::ShadowComparatorOptions{}, bundle->reporter);
       state->comparator = std::shared_ptr<canary::ShadowComparator>(bundle, &*bundle->comparator);
     }
+    if (route.has_rollout() && route.rollout().has_fleet()) {
+      state->fleet = route.rollout().fleet();
+      state->gauges.emplace(gauges_, route.name(), nullptr);
+      state->gauges->set(state->fleet->canary_weight(), state->fleet->stage());
+      LOG_INFO("rollout on route ", route.name(), " run by control plane ",
+               state->fleet->control_plane(), ": canary weight ", state->fleet->canary_weight(),
+               "%");
+      next.emplace(route.name(), std::move(state));
+      continue;
+    }
     if (route.has_rollout()) {
-      const std::map<std::string, std::string> labels{{"route", route.name()}};
-      state->weight = &weight_family_.Add(labels);
-      state->stage = &stage_family_.Add(labels);
-      for (auto s : {canary::RolloutState::kProgressing, canary::RolloutState::kPaused,
-                     canary::RolloutState::kCompleted, canary::RolloutState::kRolledBack,
-                     canary::RolloutState::kAborted}) {
-        state->states[s] = &state_family_.Add(
-            {{"route", route.name()}, {"state", std::string(canary::rolloutStateName(s))}});
-      }
-      for (size_t g = 0; g < spec.gates.size(); ++g) {
-        const std::map<std::string, std::string> gate_labels{
-            {"route", route.name()},
-            {"gate", absl::StrCat(g, "_", std::string(canary::gateKindName(spec.gates[g].kind)))}};
-        state->gate_values.push_back(&gate_value_family_.Add(gate_labels));
-        state->gate_verdicts.push_back(&gate_verdict_family_.Add(gate_labels));
-      }
+      state->gauges.emplace(gauges_, route.name(), &spec);
       RouteState* raw = state.get();
       // Registered before create() so that the start transition finds it.
       next.emplace(route.name(), std::move(state));
@@ -270,8 +218,9 @@ void CanaryManager::applyRuntime(const std::map<std::string, uint64_t>& runtime)
 void CanaryManager::fillRouteInputs(router::RouteInputs& inputs) const {
   for (const auto& [name, state] : routes_) {
     router::RouteCanaryInputs& route = inputs.canary[name];
-    route.canary_weight_percent =
-        state->rollout != nullptr ? state->rollout->currentCanaryWeight() : 0;
+    route.canary_weight_percent = state->rollout != nullptr  ? state->rollout->currentCanaryWeight()
+                                  : state->fleet.has_value() ? state->fleet->canary_weight()
+                                                             : 0;
     route.stable_outcomes = state->stable;
     route.canary_outcomes = state->canary;
     route.comparator = state->comparator;
@@ -284,23 +233,7 @@ void CanaryManager::evaluate(RouteState& state) {
   state.timer->enableTimer(state.rollout->spec().evaluation_interval);
 }
 
-void CanaryManager::updateGauges(const RouteState& state) {
-  const canary::Rollout& rollout = *state.rollout;
-  state.weight->Set(rollout.currentCanaryWeight());
-  state.stage->Set(static_cast<double>(rollout.stageIndex()));
-  for (const auto& [s, gauge] : state.states) gauge->Set(s == rollout.state() ? 1 : 0);
-  const auto& results = rollout.gateResults();
-  for (size_t g = 0; g < state.gate_values.size(); ++g) {
-    if (g >= results.size()) {
-      state.gate_verdicts[g]->Set(-1);
-      continue;
-    }
-    state.gate_values[g]->Set(results[g].canary_value);
-    state.gate_verdicts[g]->Set(results[g].verdict == canary::GateVerdict::kPass   ? 1
-                                : results[g].verdict == canary::GateVerdict::kFail ? 0
-                                                                                   : -1);
-  }
-}
+void CanaryManager::updateGauges(const RouteState& state) { state.gauges->update(*state.rollout); }
 
 void CanaryManager::onTransition(const canary::Rollout& rollout,
                                  const canary::HistoryEntry& entry) {
@@ -331,8 +264,41 @@ Admin::Response CanaryManager::rolloutsJson() const {
     if (state->rollout != nullptr)
       rollouts.push_back(canary::NamedRollout{name, state->rollout.get()});
   }
-  return Admin::jsonResponse(
-      canary::rolloutsStatus(rollouts, main_dispatcher_.now(), std::chrono::system_clock::now()));
+  admin::v1::Rollouts status =
+      canary::rolloutsStatus(rollouts, main_dispatcher_.now(), std::chrono::system_clock::now());
+  for (const auto& [name, state] : routes_) {
+    if (!state->fleet.has_value()) continue;
+    admin::v1::Rollout& out = *status.add_rollouts();
+    out.set_name(name);
+    out.set_state(state->fleet->state());
+    out.set_canary_weight(state->fleet->canary_weight());
+    out.set_stage(state->fleet->stage());
+    out.set_reason(state->fleet->reason());
+    out.set_controlled_by(state->fleet->control_plane());
+  }
+  return Admin::jsonResponse(status);
+}
+
+void CanaryManager::fillReport(service::fleet::v1::Report& report) {
+  const int64_t through = canary::SlidingWindow::secondOf(main_dispatcher_.now()) - 1;
+  for (auto& [name, state] : routes_) {
+    if (state->rollout == nullptr && !state->fleet.has_value()) continue;
+    if (through <= state->reported_through) continue;
+    const canary::OutcomeCounts stable =
+        state->stable->countsOf(state->reported_through + 1, through);
+    const canary::OutcomeCounts canary =
+        state->canary->countsOf(state->reported_through + 1, through);
+    state->reported_through = through;
+    // A route run by the control plane is always reported, so its
+    // aggregate knows this node even while idle.
+    if (!state->fleet.has_value() && stable.empty() && canary.empty()) continue;
+    service::fleet::v1::RouteStats& route = *report.add_routes();
+    route.set_route(name);
+    canary::toSideStats(stable, *route.mutable_stable());
+    canary::toSideStats(canary, *route.mutable_canary());
+    route.set_canary_weight(state->rollout != nullptr ? state->rollout->currentCanaryWeight()
+                                                      : state->fleet->canary_weight());
+  }
 }
 
 Admin::Response CanaryManager::control(std::string_view op, std::string_view query) {
@@ -340,26 +306,23 @@ Admin::Response CanaryManager::control(std::string_view op, std::string_view que
   std::string reason = queryValue(query, "reason");
   if (route.empty()) return text(400, "missing route=NAME");
   auto it = routes_.find(route);
+  if (it != routes_.end() && it->second->fleet.has_value()) {
+    return text(
+        409, absl::StrCat("the rollout on route ", route, " is run by control plane ",
+                          it->second->fleet->control_plane(), ": control it there (POST /rollout/",
+                          std::string(op), "?route=", route, " on its admin)"));
+  }
   if (it == routes_.end() || it->second->rollout == nullptr) {
     return text(404, absl::StrCat("no rollout on route \"", route, "\""));
   }
   if (reason.empty()) reason = absl::StrCat(std::string(op), " by operator (admin)");
   canary::Rollout& rollout = *it->second->rollout;
-  const auto now = main_dispatcher_.now();
-  bool done = false;
-  if (op == "pause") {
-    done = rollout.pause(now, reason);
-  } else if (op == "resume") {
-    done = rollout.resume(now, reason);
-  } else if (op == "advance") {
-    done = rollout.advance(now, reason);
-  } else if (op == "abort") {
-    done = rollout.abort(now, reason);
-  } else if (op == "restart") {
-    done = rollout.restart(now, reason);
-  } else {
+  std::optional<bool> applied =
+      canary::applyOperation(rollout, op, main_dispatcher_.now(), std::move(reason));
+  if (!applied.has_value()) {
     return text(404, absl::StrCat("unknown rollout operation \"", std::string(op), "\""));
   }
+  const bool done = *applied;
   updateGauges(*it->second);
   if (!done) {
     return text(409, absl::StrCat("cannot ", std::string(op), " route ", route, ": rollout is ",

@@ -12,8 +12,10 @@
 
 #include "absl/status/status.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "api/modgate/service/fleet/v1/fleet_report.pb.h"
 #include "source/admin/admin.h"
 #include "source/canary/rollout.h"
+#include "source/canary/rollout_gauges.h"
 #include "source/canary/shadow_comparator.h"
 #include "source/canary/sliding_window.h"
 #include "source/common/event/dispatcher.h"
@@ -55,8 +57,13 @@ class CanaryManager : public canary::RolloutListener {
   // The live inputs the next route table is built with.
   void fillRouteInputs(router::RouteInputs& inputs) const;
 
-  // GET /rollouts.
+  // GET /rollouts: the rollouts this modgate runs, then those its control
+  // plane runs (what it was told).
   Admin::Response rolloutsJson() const;
+
+  // Adds, per route with a rollout, the outcomes of the whole seconds not
+  // reported yet (deltas) to a report for the control plane.
+  void fillReport(service::fleet::v1::Report& report);
   // POST /rollout/<op>?route=NAME[&reason=TEXT], op one of pause, resume,
   // advance, abort, restart.
   Admin::Response control(std::string_view op, std::string_view query);
@@ -76,15 +83,8 @@ class CanaryManager : public canary::RolloutListener {
   event::Dispatcher& main_dispatcher_;
   std::function<void()> on_change_;
   std::map<std::string, std::unique_ptr<RouteState>, std::less<>> routes_;
-  prometheus::Family<prometheus::Gauge>& weight_family_;
-  prometheus::Family<prometheus::Gauge>& stage_family_;
-  prometheus::Family<prometheus::Gauge>& state_family_;
-  prometheus::Family<prometheus::Gauge>& gate_value_family_;
-  prometheus::Family<prometheus::Gauge>& gate_verdict_family_;
+  canary::RolloutGaugeFamilies gauges_;
   prometheus::Family<prometheus::Counter>& shadow_family_;
 };
-
-// The rollout spec a config route describes (validated config assumed).
-canary::RolloutSpec rolloutSpecFromProto(const config::v1::Rollout& rollout);
 
 }  // namespace modgate::server

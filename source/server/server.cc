@@ -258,6 +258,8 @@ absl::Status Server::initialize() {
           return applyDynamicConfig(dynamic, "control plane push").status();
         },
         stats_.registry());
+    xds_->setReportSource(
+        [this](service::fleet::v1::Report& report) { canary_->fillReport(report); });
     xds_->start();
   }
   ready_ = true;

@@ -135,3 +135,54 @@ TEST(SlidingWindowTest, ConcurrentRecordsAreExact) {
 
 }  // namespace
 }  // namespace modgate::canary
+
+namespace modgate::canary {
+namespace {
+
+// A sidecar reports the whole seconds it has not reported yet; the control
+// plane adds the reports of many sidecars into one ring: the fleet's window
+// equals what one window recording every request would hold.
+TEST(SlidingWindowCountsTest, ReportedCountsAddUpToTheSameSnapshot) {
+  const MonotonicTime start = MonotonicTime() + std::chrono::hours(2000);
+  SlidingWindow sidecar_a(std::chrono::seconds(60));
+  SlidingWindow sidecar_b(std::chrono::seconds(60));
+  SlidingWindow everything(std::chrono::seconds(60));
+  for (int s = 0; s < 5; ++s) {
+    const MonotonicTime at = start + std::chrono::seconds(s);
+    for (int i = 0; i < 10; ++i) {
+      sidecar_a.record(Outcome::kSuccess, std::chrono::milliseconds(5), at);
+      everything.record(Outcome::kSuccess, std::chrono::milliseconds(5), at);
+    }
+    sidecar_b.record(Outcome::k5xx, std::chrono::milliseconds(200), at);
+    everything.record(Outcome::k5xx, std::chrono::milliseconds(200), at);
+    sidecar_b.recordShadow(ShadowResult::kMismatch, at);
+    everything.recordShadow(ShadowResult::kMismatch, at);
+  }
+  const int64_t first = SlidingWindow::secondOf(start);
+  const int64_t last = first + 4;
+  OutcomeCounts a = sidecar_a.countsOf(first, last);
+  OutcomeCounts b = sidecar_b.countsOf(first, last);
+  EXPECT_EQ(a.successes, 50u);
+  EXPECT_EQ(b.five_xx, 5u);
+  EXPECT_EQ(b.shadow_mismatches, 5u);
+
+  SlidingWindow fleet(std::chrono::seconds(60));
+  const MonotonicTime received = start + std::chrono::seconds(5);
+  fleet.add(a, received);
+  fleet.add(b, received);
+  WindowSnapshot expected = everything.snapshot(received, std::chrono::seconds(10));
+  WindowSnapshot got = fleet.snapshot(received, std::chrono::seconds(10));
+  EXPECT_EQ(got.requests, expected.requests);
+  EXPECT_EQ(got.five_xx, expected.five_xx);
+  EXPECT_DOUBLE_EQ(got.error_ratio, expected.error_ratio);
+  EXPECT_DOUBLE_EQ(got.p99_ms, expected.p99_ms);
+  EXPECT_EQ(got.mismatches, 5u);
+  EXPECT_EQ(got.shadow_comparisons, 5u);
+
+  // Seconds the ring no longer holds are not counted twice.
+  EXPECT_EQ(sidecar_a.countsOf(first - 1000, last).successes, 50u);
+  EXPECT_TRUE(sidecar_a.countsOf(last + 1, last + 3).empty());
+}
+
+}  // namespace
+}  // namespace modgate::canary

@@ -106,12 +106,14 @@ XdsClient::XdsClient(event::Dispatcher& dispatcher, const v1::Bootstrap& bootstr
   updates_ = &events.Add({{"event", "update"}});
   acks_ = &events.Add({{"event", "ack"}});
   nacks_ = &events.Add({{"event", "nack"}});
+  reports_sent_ = &events.Add({{"event", "report"}});
 }
 
 XdsClient::~XdsClient() {
   retry_timer_->disableTimer();
   // Not inside any of their callbacks here: destroyed at once, before the
   // resolver they use.
+  reports_.reset();
   stream_.reset();
   connection_.reset();
   if (connector_ != nullptr) connector_->cancel();
@@ -159,6 +161,11 @@ void XdsClient::onConnected(network::ConnectionPtr connection) {
   LOG_INFO("control plane: connected to ", currentUrl(), " (",
            delta_ ? "delta" : "state of the world", " xDS)");
   sendInitialRequests();
+  if (fill_report_) {
+    reports_ = std::make_unique<ReportStream>(dispatcher_, *connection_, origin.authority(), node_,
+                                              fill_report_, *reports_sent_);
+    reports_->start();
+  }
 }
 
 void XdsClient::onConnectFailure(upstream::FailureReason, std::string_view detail) {
@@ -348,6 +355,8 @@ void XdsClient::scheduleReconnect(const std::string& why) {
 }
 
 void XdsClient::closeStream() {
+  // Before the connection it runs on.
+  reports_.reset();
   if (stream_ != nullptr) {
     stream_->cancel();
     dispatcher_.deferredDelete(std::move(stream_));
@@ -379,6 +388,13 @@ std::string XdsClient::statusJson() const {
     first = false;
   }
   absl::StrAppend(&out, "}");
+  if (fill_report_) {
+    absl::StrAppend(
+        &out, ",\"reports\":{\"open\":", reports_ != nullptr && reports_->open() ? "true" : "false",
+        ",\"interval_ms\":",
+        reports_ != nullptr ? reports_->interval().count() : ReportStream::kDefaultInterval.count(),
+        ",\"last_error\":", JsonQuote(reports_ != nullptr ? reports_->lastError() : ""), "}");
+  }
   if (last_nack_.has_value()) {
     absl::StrAppend(&out, ",\"last_nack\":{\"type_url\":", JsonQuote(last_nack_->type_url),
                     ",\"version\":", JsonQuote(last_nack_->version),

@@ -15,6 +15,7 @@
 #include "api/modgate/config/v1/dynamic.pb.h"
 #include "source/common/event/dispatcher.h"
 #include "source/common/tls/client_context.h"
+#include "source/config/xds/report_stream.h"
 #include "source/config/xds/resource_state.h"
 #include "source/upstream/connector.h"
 #include "source/upstream/dns_resolver.h"
@@ -45,6 +46,8 @@ namespace modgate::config::xds {
 //   fail over. A delta reconnect sends initial_resource_versions, so the
 //   server resends only what changed. The last good config keeps serving
 //   for as long as it takes.
+// - With a report source, every connection also carries a ReportStream:
+//   the canary routes' outcomes for the control plane's fleet rollouts.
 //
 // Main thread only.
 class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClientStreamCallbacks {
@@ -59,6 +62,9 @@ class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClie
             const std::optional<v1::DynamicConfig>& restored, ApplyCallback apply,
             prometheus::Registry& registry);
   ~XdsClient() override;
+
+  // Before start(): what each fleet report carries (see ReportStream).
+  void setReportSource(ReportStream::FillReport fill) { fill_report_ = std::move(fill); }
 
   void start();
   // Where the config came from and how the stream is doing, as JSON for
@@ -109,6 +115,8 @@ class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClie
   std::unique_ptr<upstream::Connector> connector_;
   std::unique_ptr<upstream::Http2ClientConnection> connection_;
   std::unique_ptr<upstream::GrpcClientStream> stream_;
+  ReportStream::FillReport fill_report_;
+  std::unique_ptr<ReportStream> reports_;
   size_t url_index_ = 0;
   uint32_t failures_ = 0;  // since the last stream that delivered a config
   bool node_sent_ = false;
@@ -141,6 +149,7 @@ class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClie
   prometheus::Counter* updates_;
   prometheus::Counter* acks_;
   prometheus::Counter* nacks_;
+  prometheus::Counter* reports_sent_;
 };
 
 }  // namespace modgate::config::xds

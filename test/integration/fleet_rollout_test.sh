@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The fleet-wide gray release (issue 10, section 4): one control plane, 4
+# sidecars (--concurrency 1) with no routes of their own; the desired config
+# has a route "public" splitting "stable" (origin S) and "canary" (origin
+# C) with a rollout, which the control plane runs for the whole fleet.
+#   - Every sidecar is told the rollout's weight (its /rollouts shows the
+#     control plane, state, stage and weight) and reports its outcomes; the
+#     control plane's /rollouts shows the fleet's aggregates.
+#   - The new proxy answers 500: the control plane rolls the whole fleet
+#     back to 0% on the fleet's error ratio; every sidecar is told (each
+#     ACKs the new version); builds through the sidecars never see an error
+#     (fallback to stable) and `go mod download` verifies every checksum.
+#   - With a healthy new proxy the fleet reaches 100%; go mod download
+#     through a sidecar, now served by the canary, verifies every checksum.
+# Every wait is for an event (a state in /rollouts), with a generous
+# deadline.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cp_lib.sh"
+integ_init
+command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
+
+NODES=4
+BROKEN="$WORK/canary-broken"
+touch "$BROKEN"
+start_named_origin S
+start_named_origin C --fail-status 500 --fail-file "$BROKEN"
+
+CP_DESIRED="$WORK/desired"
+mkdir -p "$CP_DESIRED"
+write_cp_config "$WORK/cp.yaml" "$CP_DESIRED"
+CP_ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT"
+# desired_config STAGES MIN_DURATION: the fleet's config with a rollout.
+desired_config() {
+  cat >"$CP_DESIRED/config.yaml.tmp" <<YAML
+clusters:
+  - name: stable
+    endpoints: [{url: "${O_URL[S]}"}]
+  - name: canary
+    endpoints: [{url: "${O_URL[C]}"}]
+routes:
+  - name: public
+    weighted_clusters:
+      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
+      stickiness: {header: x-build-id}
+    rollout:
+      canary_cluster: canary
+      stages: $1
+      gates:
+        - {metric: ERROR_RATIO, max: 0.05, window: 3s, min_requests: 20}
+      evaluation_interval: 500ms
+YAML
+  mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
+}
+desired_config "[{weight: 50, min_duration: 600s}, {weight: 100}]"
+start_cp
+
+cfg="$WORK/sidecar.yaml"
+cat >"$cfg" <<YAML
+node: {cluster: ci}
+control_plane:
+  urls: ["http://127.0.0.1:$CP_PORT"]
+  retry_base_interval: 0.1s
+  retry_max_interval: 1s
+concurrency: 1
+YAML
+declare -a URLS ADMINS
+for ((n = 0; n < NODES; n++)); do
+  export POD_NAME="rollout-pod-$n"
+  start_modgate -c "$cfg" --cache-dir "$WORK/cache.$n"
+  URLS[n]="$PROXY_URL" ADMINS[n]="$ADMIN_URL"
+done
+unset POD_NAME
+
+cp_rollout_is() { ADMIN_URL="$CP_ADMIN_URL" rollout_is "$@"; }
+cp_rollout_field() { ADMIN_URL="$CP_ADMIN_URL" rollout_field "$@"; }
+# fleet_told STATE WEIGHT: every sidecar's /rollouts shows the control
+# plane's rollout in STATE at WEIGHT.
+fleet_told() {
+  local n
+  for ((n = 0; n < NODES; n++)); do
+    ADMIN_URL="${ADMINS[n]}" rollout_is public "$1" "$2" || return 1
+    [[ -n "$(ADMIN_URL="${ADMINS[n]}" rollout_field public controlled_by)" ]] || return 1
+  done
+}
+fleet_view() { cp_rollout_field public fleet; }
+sidecars_rollouts() {
+  local n
+  for ((n = 0; n < NODES; n++)); do curl -s --max-time 5 "${ADMINS[n]}/rollouts"; echo; done
+}
+
+if wait_until 60 fleet_told progressing 50; then
+  pass "every sidecar was told the fleet rollout: progressing at 50%, controlled by the control plane"
+else
+  fail "every sidecar was told the fleet rollout" "$(sidecars_rollouts | head -c 2000)"
+fi
+assert_eq "the control plane's /rollouts: progressing at 50%" "progressing 50" \
+  "$(cp_rollout_field public state) $(cp_rollout_field public canary_weight)"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "${ADMINS[0]}/rollout/advance?route=public")"
+assert_eq "a sidecar refuses to drive the control plane's rollout (409)" 409 "$code"
+
+# Continuous traffic from many builds through every sidecar, in the
+# background, until STOP exists.
+STOP="$WORK/stop-traffic"
+traffic() {
+  local k=0 n
+  while [[ ! -e "$STOP" ]] && ((k < 400)); do
+    k=$((k + 1))
+    n=$((k % NODES))
+    split_paths "$WORK/bg$k.paths" "bg$k" 100 x-build-id
+    PROXY_URL="${URLS[n]}" run_paths "$WORK/bg$k.paths" 4 "$WORK/bg$k.out"
+    echo "$RUN_JSON" >>"$WORK/bg.json"
+  done
+}
+traffic_summary() {
+  python3 -c '
+import json, sys
+req = other = errors = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line or "{}")
+    req += o.get("requests", 0)
+    errors += o.get("errors", 0)
+    other += sum(v for k, v in o.get("status", {}).items() if k != "404")
+print(req, other, errors)' "$1"
+}
+traffic &
+TRAFFIC_PID=$!
+_LIB_PIDS+=("$TRAFFIC_PID")
+
+# The go command through a sidecar during the failure.
+PROXY_URL="${URLS[1]}"
+go_env failing
+cd "$GO_HOME/work" || die "cd"
+go_download_sums "failing canary: go mod download through a sidecar succeeds, every sum matches" \
+  github.com/google/uuid@v1.3.0 github.com/pkg/errors@v0.9.1 &
+GO_PID=$!
+cd "$WORK" || die "cd"
+
+if wait_until 120 cp_rollout_is public rolled_back 0; then
+  pass "the control plane rolled the fleet back to 0% on the fleet's reports"
+  # The gate's values from the rolling-back evaluation (a rolled-back
+  # rollout is not evaluated again): the fleet's canary window held enough
+  # requests and too many errors.
+  gate="$(cp_rollout_field public gates | python3 -c '
+import json, sys
+g = json.load(sys.stdin)[0]
+print(g.get("verdict"), g.get("canary_requests"), g.get("canary_value"))')"
+  read -r verdict n ratio <<<"$gate"
+  if [[ "$verdict" == fail ]] && ((n >= 20)) && python3 -c "import sys; sys.exit(0 if $ratio > 0.05 else 1)"; then
+    pass "rolled back on the fleet's window: $n canary requests, error ratio $ratio > 0.05 (after ${WAITED_MS} ms)"
+  else fail "rolled back on the fleet's window (>= 20 requests, ratio > 0.05)" "gate [$gate]"; fi
+else
+  fail "the control plane rolled the fleet back" "$(curl -s --max-time 5 "$CP_ADMIN_URL/rollouts" | head -c 3000)"
+fi
+if wait_until 60 fleet_told rolled_back 0; then
+  pass "every sidecar was told: rolled_back at 0%"
+else
+  fail "every sidecar was told: rolled_back at 0%" "$(sidecars_rollouts | head -c 2000)"
+fi
+view="$(fleet_view)"
+reporting="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("nodes_reporting", 0))' "$view")"
+assert_eq "the fleet view counts every sidecar reporting" "$NODES" "$reporting"
+acked() { python3 -c 'import json, sys; v = json.loads(sys.argv[1]); sys.exit(0 if v.get("nodes_acked") == v.get("nodes_connected") == int(sys.argv[2]) else 1)' "$(fleet_view)" "$NODES"; }
+if wait_until 60 acked; then pass "every connected sidecar ACKed the rolled-back version"; else
+  fail "every sidecar ACKed the rolled-back version" "$(fleet_view)"; fi
+assert_match "/rollouts history: rolled back because the error-ratio gate failed" \
+  'gate failed: error_ratio' "$(cp_rollout_field public history)"
+assert_eq "modgate_rollout_state{state=rolled_back} on the control plane is 1" 1 \
+  "$(ADMIN_URL="$CP_ADMIN_URL" prom_value modgate_rollout_state route=public state=rolled_back)"
+wait "$GO_PID" || true
+touch "$STOP"
+wait "$TRAFFIC_PID"
+read -r bg_req bg_other bg_err <<<"$(traffic_summary "$WORK/bg.json")"
+((bg_req >= 100)) && pass "background traffic: $bg_req requests" || fail "background traffic" "only $bg_req requests"
+assert_eq "no build request failed while the canary answered 500 (fallback to stable)" "0 0" "$bg_other $bg_err"
+canary_500="$(awk '$3 == 500' "${O_LOG[C]}" | wc -l)"
+((canary_500 > 0)) && pass "the canary answered 500 to $canary_500 requests" ||
+  fail "the canary answered 500" "no 500 in its log"
+
+# A healthy new proxy: a changed rollout starts over and reaches 100%.
+rm -f "$BROKEN"
+rm -f "$STOP" "$WORK/bg.json"
+desired_config "[{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 1s}, {weight: 100}]"
+traffic &
+TRAFFIC_PID=$!
+_LIB_PIDS+=("$TRAFFIC_PID")
+if wait_until 180 cp_rollout_is public completed 100; then
+  pass "with a healthy canary the fleet rollout completed at 100%"
+else
+  fail "with a healthy canary the fleet rollout completed" "$(curl -s --max-time 5 "$CP_ADMIN_URL/rollouts" | head -c 3000)"
+fi
+if wait_until 60 fleet_told completed 100; then
+  pass "every sidecar was told: completed at 100%"
+else
+  fail "every sidecar was told: completed at 100%" "$(sidecars_rollouts | head -c 2000)"
+fi
+touch "$STOP"
+wait "$TRAFFIC_PID"
+read -r bg_req bg_other bg_err <<<"$(traffic_summary "$WORK/bg.json")"
+assert_eq "no build request failed during the healthy rollout" "0 0" "$bg_other $bg_err"
+assert_match "the history passes through 25% and 50%" '"to_weight": *25.*"to_weight": *50.*"to_weight": *100' \
+  "$(cp_rollout_field public history)"
+
+before="$(count_paths "${O_LOG[C]}" '^/github.com/kr/text/')"
+PROXY_URL="${URLS[2]}"
+go_env healthy
+cd "$GO_HOME/work" || die "cd"
+go_download_sums "at 100%: go mod download through a sidecar, every sum matches" \
+  github.com/BurntSushi/toml@v1.2.0 github.com/kr/text@v0.2.0
+cd "$WORK" || die "cd"
+after="$(count_paths "${O_LOG[C]}" '^/github.com/kr/text/')"
+((after > before)) && pass "at 100% the go command is served by the new proxy" ||
+  fail "at 100% the go command is served by the new proxy" "the canary origin saw none of its requests"
+finish
