@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables here are read by the sourcing test scripts
+# Helpers for tests that run `modgate control-plane` (sourced after lib.sh).
+#
+#   write_cp_config FILE DESIRED_DIR [YAML...]
+#                  a control plane config on free ports (CP_PORT for xDS,
+#                  CP_ADMIN_PORT for admin) serving DESIRED_DIR, plus any
+#                  extra YAML lines (e.g. a tls: block).
+#   start_cp       runs it (config in CP_CONFIG), waits for /ready; CP_PID.
+#   fleet          GET /fleet.
+#   fleet_synced N N nodes connected, each in sync with Cluster and
+#                  RouteTable ACKed.
+#   fleet_generation   the desired config's generation.
+#   fleet_node ID EXPR a Python expression over node `n` (a dict of /fleet),
+#                  printed; empty when the node is unknown.
+
+write_cp_config() { # FILE DESIRED_DIR [YAML...]
+  CP_CONFIG="$1"
+  CP_PORT="$(free_port)"
+  CP_ADMIN_PORT="$(free_port)"
+  {
+    printf '%s\n' "address: 127.0.0.1:$CP_PORT" "admin_address: 127.0.0.1:$CP_ADMIN_PORT" \
+      "config_dir: $2" "debounce: 100ms"
+    shift 2
+    [[ $# -gt 0 ]] && printf '%s\n' "$@"
+  } >"$CP_CONFIG"
+}
+
+start_cp() {
+  "$MODGATE" control-plane -c "$CP_CONFIG" >>"$WORK/cp.log" 2>&1 &
+  CP_PID=$!
+  _LIB_PIDS+=("$CP_PID")
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$CP_ADMIN_PORT/ready")" == 200 ]] && return 0
+    kill -0 "$CP_PID" 2>/dev/null || { show_tail "$WORK/cp.log" 20 "control plane log"; die "the control plane exited"; }
+    sleep 0.1
+  done
+  die "the control plane is not ready"
+}
+
+fleet() { curl -s --max-time 5 "http://127.0.0.1:$CP_ADMIN_PORT/fleet"; }
+
+fleet_synced() { # N
+  fleet | python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+nodes = [n for n in f["nodes"] if n["connected"]]
+ok = len(nodes) == int(sys.argv[1]) and all(
+    n["in_sync"] and n["types"].get("Cluster", {}).get("acked_version")
+    and n["types"].get("RouteTable", {}).get("acked_version") for n in nodes)
+sys.exit(0 if ok else 1)' "$1"
+}
+
+fleet_generation() { fleet | python3 -c 'import json, sys; print(json.load(sys.stdin)["generation"])'; }
+
+fleet_node() { # ID EXPR
+  fleet | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["id"] == sys.argv[1]:
+        print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# sidecar_cp_status [ADMIN_URL]: the control_plane object of a sidecar's
+# /config_dump as compact JSON with sorted keys (the xDS client's status is
+# a map: no key order to rely on). Default ADMIN_URL: $ADMIN_URL.
+sidecar_cp_status() {
+  curl -s --max-time 5 "${1:-$ADMIN_URL}/config_dump" | python3 -c '
+import json, sys
+print(json.dumps(json.load(sys.stdin).get("control_plane", {}), sort_keys=True, separators=(",", ":")))'
+}
