@@ -1007,6 +1007,10 @@ class Validator {
                     cp.retry_base_interval());
     RequirePositive("control_plane.retry_max_interval", cp.has_retry_max_interval(),
                     cp.retry_max_interval());
+    if (IsNegative(cp.initial_fetch_timeout()) ||
+        ToAbsl(cp.initial_fetch_timeout()) > absl::Seconds(600)) {
+      Error("control_plane.initial_fetch_timeout", "must be 0 (wait) or at most 600s");
+    }
     if (IsPositive(cp.retry_base_interval()) && IsPositive(cp.retry_max_interval()) &&
         Less(cp.retry_max_interval(), cp.retry_base_interval())) {
       Error("control_plane.retry_max_interval", "must be >= retry_base_interval");

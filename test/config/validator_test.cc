@@ -173,6 +173,11 @@ TEST(ValidatorTest, ControlPlane) {
               cp.mutable_tls()->mutable_client_certificate()->set_private_key_file("/c.key");
             }),
             "");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_initial_fetch_timeout()->set_seconds(0); }),
+            "");
+  EXPECT_EQ(
+      with([](v1::ControlPlane& cp) { cp.mutable_initial_fetch_timeout()->set_seconds(601); }),
+      "control_plane.initial_fetch_timeout: must be 0 (wait) or at most 600s");
   EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(61); }),
             "control_plane.connect_timeout: must be at most 60s");
   EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(0); }),

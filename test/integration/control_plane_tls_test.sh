@@ -59,7 +59,7 @@ sidecar_config() {
   local file="$1"; shift
   {
     printf '%s\n' "control_plane:" "  urls: [\"https://127.0.0.1:$CP_PORT\"]" \
-      "  retry_base_interval: 0.1s" "  retry_max_interval: 1s" "  tls:"
+      "  retry_base_interval: 0.1s" "  retry_max_interval: 1s" "  initial_fetch_timeout: 1s" "  tls:"
     printf '    %s\n' "$@"
     echo "concurrency: 1"
   } >"$file"
