@@ -321,6 +321,9 @@ void ApplyControlPlaneDefaults(v1::ControlPlane& cp) {
   DefaultDuration(
       cp.has_retry_max_interval(), [&] { return cp.mutable_retry_max_interval(); },
       kDefaultControlPlaneRetryMaxSeconds);
+  DefaultDuration(
+      cp.has_initial_fetch_timeout(), [&] { return cp.mutable_initial_fetch_timeout(); },
+      kDefaultControlPlaneInitialFetchTimeoutSeconds);
 }
 
 }  // namespace

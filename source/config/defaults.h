@@ -73,6 +73,7 @@ inline constexpr absl::string_view kDefaultPinHeader = "x-modgate-canary";
 inline constexpr int64_t kDefaultControlPlaneConnectTimeoutSeconds = 5;
 inline constexpr int64_t kDefaultControlPlaneRetryBaseMillis = 500;
 inline constexpr int64_t kDefaultControlPlaneRetryMaxSeconds = 30;
+inline constexpr int64_t kDefaultControlPlaneInitialFetchTimeoutSeconds = 15;
 
 // The default cache directory: $XDG_CACHE_HOME/modgate when XDG_CACHE_HOME
 // is absolute (the XDG spec says to ignore relative values), else

@@ -247,45 +247,26 @@ class Validator {
     }
   }
 
-  // What can be checked without reading the files (the server reads them
-  // at startup and on reload, and a bad file names its field there).
   void DownstreamTls(const std::string& path, const v1::DownstreamTls& tls) {
-    if (tls.certificates().empty()) Error(path + ".certificates", "at least one is required");
-    for (int i = 0; i < tls.certificates_size(); ++i) {
-      const std::string item = absl::StrCat(path, ".certificates[", i, "]");
-      if (tls.certificates(i).certificate_chain_file().empty()) {
-        Error(item + ".certificate_chain_file", "required");
+    ValidateDownstreamTls(path, tls, errors_);
+  }
+
+  // What can be checked without reading the files (the TLS context is
+  // built at startup and on reload, and a bad file names its field there).
+  void UpstreamTls(const std::string& path, const v1::UpstreamTls& tls) {
+    if (tls.insecure_skip_verify() && !tls.ca_file().empty()) {
+      Error(path, "ca_file and insecure_skip_verify are mutually exclusive");
+    }
+    if (!tls.sni().empty() && !IsValidHost(tls.sni())) {
+      Error(path + ".sni", absl::StrCat("invalid server name \"", tls.sni(), "\""));
+    }
+    if (tls.has_client_certificate()) {
+      const auto& certificate = tls.client_certificate();
+      if (certificate.certificate_chain_file().empty()) {
+        Error(path + ".client_certificate.certificate_chain_file", "required");
       }
-      if (tls.certificates(i).private_key_file().empty()) {
-        Error(item + ".private_key_file", "required");
-      }
-    }
-    absl::flat_hash_set<std::string> alpn;
-    for (int i = 0; i < tls.alpn_protocols_size(); ++i) {
-      const std::string& protocol = tls.alpn_protocols(i);
-      const std::string item = absl::StrCat(path, ".alpn_protocols[", i, "]");
-      if (protocol != "h2" && protocol != "http/1.1") {
-        Error(item, absl::StrCat("unsupported protocol \"", protocol, "\" (h2 or http/1.1)"));
-      } else if (!alpn.insert(protocol).second) {
-        Error(item, absl::StrCat("duplicate \"", protocol, "\""));
-      }
-    }
-    auto version = [](v1::DownstreamTls::Version v, int fallback) {
-      return v == v1::DownstreamTls::VERSION_UNSPECIFIED ? fallback : static_cast<int>(v);
-    };
-    if (version(tls.min_version(), v1::DownstreamTls::TLS_1_2) >
-        version(tls.max_version(), v1::DownstreamTls::TLS_1_3)) {
-      Error(path + ".min_version", "greater than max_version");
-    }
-    if (tls.client_ca_file().empty() && (tls.client_certificate() == v1::DownstreamTls::REQUEST ||
-                                         tls.client_certificate() == v1::DownstreamTls::REQUIRE)) {
-      Error(path + ".client_certificate", "needs client_ca_file to verify client certificates");
-    }
-    if (tls.has_session_ticket_rotation()) {
-      const auto& rotation = tls.session_ticket_rotation();
-      if (IsNegative(rotation) || ToAbsl(rotation) > absl::Hours(24) ||
-          (IsPositive(rotation) && ToAbsl(rotation) < absl::Seconds(1))) {
-        Error(path + ".session_ticket_rotation", "must be 0 (no tickets) or 1s..24h");
+      if (certificate.private_key_file().empty()) {
+        Error(path + ".client_certificate.private_key_file", "required");
       }
     }
   }
@@ -644,12 +625,7 @@ class Validator {
       Range(path + ".weight", endpoint.weight().value(), 1, kMaxEndpointWeight);
     if (endpoint.priority() > kMaxPriority)
       Range(path + ".priority", endpoint.priority(), 0, kMaxPriority);
-    if (endpoint.tls().insecure_skip_verify() && !endpoint.tls().ca_file().empty()) {
-      Error(path + ".tls", "ca_file and insecure_skip_verify are mutually exclusive");
-    }
-    if (!endpoint.tls().sni().empty() && !IsValidHost(endpoint.tls().sni())) {
-      Error(path + ".tls.sni", absl::StrCat("invalid server name \"", endpoint.tls().sni(), "\""));
-    }
+    UpstreamTls(path + ".tls", endpoint.tls());
     if (!endpoint.health_check_path().empty() && !IsRequestPath(endpoint.health_check_path())) {
       Error(path + ".health_check_path",
             absl::StrCat("invalid path \"", endpoint.health_check_path(),
@@ -1023,13 +999,7 @@ class Validator {
       if (!any_https && !cp.urls().empty()) {
         Error("control_plane.tls", "only allowed with https:// URLs");
       }
-      if (cp.tls().insecure_skip_verify() && !cp.tls().ca_file().empty()) {
-        Error("control_plane.tls", "ca_file and insecure_skip_verify are mutually exclusive");
-      }
-      if (!cp.tls().sni().empty() && !IsValidHost(cp.tls().sni())) {
-        Error("control_plane.tls.sni",
-              absl::StrCat("invalid server name \"", cp.tls().sni(), "\""));
-      }
+      UpstreamTls("control_plane.tls", cp.tls());
     }
     RequirePositive("control_plane.connect_timeout", cp.has_connect_timeout(),
                     cp.connect_timeout());
@@ -1040,6 +1010,10 @@ class Validator {
                     cp.retry_base_interval());
     RequirePositive("control_plane.retry_max_interval", cp.has_retry_max_interval(),
                     cp.retry_max_interval());
+    if (IsNegative(cp.initial_fetch_timeout()) ||
+        ToAbsl(cp.initial_fetch_timeout()) > absl::Seconds(600)) {
+      Error("control_plane.initial_fetch_timeout", "must be 0 (wait) or at most 600s");
+    }
     if (IsPositive(cp.retry_base_interval()) && IsPositive(cp.retry_max_interval()) &&
         Less(cp.retry_max_interval(), cp.retry_base_interval())) {
       Error("control_plane.retry_max_interval", "must be >= retry_base_interval");
@@ -1083,5 +1057,47 @@ bool IsValidResourceName(absl::string_view name) {
 }
 
 absl::Status Validate(const v1::Bootstrap& bootstrap) { return Validator().Run(bootstrap); }
+
+void ValidateDownstreamTls(const std::string& path, const v1::DownstreamTls& tls,
+                           ErrorList& errors) {
+  if (tls.certificates().empty()) errors.Add(path + ".certificates", "at least one is required");
+  for (int i = 0; i < tls.certificates_size(); ++i) {
+    const std::string item = absl::StrCat(path, ".certificates[", i, "]");
+    if (tls.certificates(i).certificate_chain_file().empty()) {
+      errors.Add(item + ".certificate_chain_file", "required");
+    }
+    if (tls.certificates(i).private_key_file().empty()) {
+      errors.Add(item + ".private_key_file", "required");
+    }
+  }
+  absl::flat_hash_set<std::string> alpn;
+  for (int i = 0; i < tls.alpn_protocols_size(); ++i) {
+    const std::string& protocol = tls.alpn_protocols(i);
+    const std::string item = absl::StrCat(path, ".alpn_protocols[", i, "]");
+    if (protocol != "h2" && protocol != "http/1.1") {
+      errors.Add(item, absl::StrCat("unsupported protocol \"", protocol, "\" (h2 or http/1.1)"));
+    } else if (!alpn.insert(protocol).second) {
+      errors.Add(item, absl::StrCat("duplicate \"", protocol, "\""));
+    }
+  }
+  auto version = [](v1::DownstreamTls::Version v, int fallback) {
+    return v == v1::DownstreamTls::VERSION_UNSPECIFIED ? fallback : static_cast<int>(v);
+  };
+  if (version(tls.min_version(), v1::DownstreamTls::TLS_1_2) >
+      version(tls.max_version(), v1::DownstreamTls::TLS_1_3)) {
+    errors.Add(path + ".min_version", "greater than max_version");
+  }
+  if (tls.client_ca_file().empty() && (tls.client_certificate() == v1::DownstreamTls::REQUEST ||
+                                       tls.client_certificate() == v1::DownstreamTls::REQUIRE)) {
+    errors.Add(path + ".client_certificate", "needs client_ca_file to verify client certificates");
+  }
+  if (tls.has_session_ticket_rotation()) {
+    const auto& rotation = tls.session_ticket_rotation();
+    if (IsNegative(rotation) || ToAbsl(rotation) > absl::Hours(24) ||
+        (IsPositive(rotation) && ToAbsl(rotation) < absl::Seconds(1))) {
+      errors.Add(path + ".session_ticket_rotation", "must be 0 (no tickets) or 1s..24h");
+    }
+  }
+}
 
 }  // namespace modgate::config

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
+#include "source/config/error_list.h"
 
 namespace modgate::config {
 
@@ -16,6 +19,12 @@ namespace modgate::config {
 // Returns OK or InvalidArgument listing the first ErrorList::kMaxReported
 // problems, one per line, as "field.path: message".
 absl::Status Validate(const v1::Bootstrap& bootstrap);
+
+// A DownstreamTls (a listener's, or the control plane's) at `path`, as
+// far as it can be checked without reading its files (they are read when
+// the TLS context is built, and a bad one names its field there).
+void ValidateDownstreamTls(const std::string& path, const v1::DownstreamTls& tls,
+                           ErrorList& errors);
 
 // True for trace, debug, info, warn, error and off.
 bool IsValidLogLevel(absl::string_view level);

@@ -87,7 +87,7 @@ class AdsStream : public grpc::ServerStreamHandler, public AdsService::Stream {
     }
     for (const auto& response : output.responses) {
       if (!stream_.open() || node_ == nullptr) return;
-      service_.fleet().onPush(*node_, response.type_url());
+      service_.fleet().onPush(*node_, response.type_url(), response.resources_size());
       stream_.sendMessage(response);
     }
     if (node_ != nullptr && session_->inSync())

@@ -1,8 +1,6 @@
 #include "source/control_plane/control_plane_server.h"
 
 #include <event2/event.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <prometheus/counter.h>
 #include <prometheus/text_serializer.h>
 #include <signal.h>
@@ -13,23 +11,10 @@
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/common/network/address.h"
-#include "source/common/network/socket_connection.h"
 #include "source/config/yaml_to_json.h"
 
 namespace modgate::control_plane {
 namespace {
-
-// A sidecar's pod can vanish without a FIN (its node died): TCP keepalive
-// ends such a stream after about 90 s, so /fleet stops showing it connected.
-network::ConnectionPtr KeepaliveTransport(event::Dispatcher& dispatcher, int fd,
-                                          std::string remote) {
-  const int on = 1, idle = 60, interval = 10, count = 3;
-  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
-  return std::make_unique<network::SocketConnection>(dispatcher, fd, std::move(remote));
-}
 
 std::string HostName() {
   char name[256] = {};
@@ -78,8 +63,14 @@ absl::Status ControlPlaneServer::initialize() {
   if (!xds_address.ok() || !admin_address.ok()) {
     return absl::InvalidArgumentError("address: not a numeric ip:port");
   }
-  auto xds = http::HttpListener::create(dispatcher_, *xds_address, services_, xds_settings_,
-                                        &KeepaliveTransport);
+  transport_ =
+      std::make_unique<XdsTransport>(dispatcher_, config_.has_tls() ? &config_.tls() : nullptr);
+  if (absl::Status tls = transport_->initialize(); !tls.ok()) return tls;
+  auto xds =
+      http::HttpListener::create(dispatcher_, *xds_address, services_, xds_settings_,
+                                 [this](event::Dispatcher& dispatcher, int fd, std::string remote) {
+                                   return transport_->wrap(dispatcher, fd, std::move(remote));
+                                 });
   if (!xds.ok())
     return absl::Status(xds.status().code(), absl::StrCat("address: ", xds.status().message()));
   xds_listener_ = std::move(*xds);
@@ -97,8 +88,12 @@ absl::Status ControlPlaneServer::initialize() {
   if (!watcher.ok()) return watcher.status();
   watcher_ = std::move(*watcher);
   LOG_INFO("control plane ", config_.identifier(), ": xDS on ",
-           xds_listener_->localAddress().toString(), ", admin on ",
-           admin_listener_->localAddress().toString(), ", config from ", config_.config_dir());
+           xds_listener_->localAddress().toString(),
+           !transport_->tls()                       ? " (h2c)"
+           : config_.tls().client_ca_file().empty() ? " (TLS)"
+                                                    : " (mTLS)",
+           ", admin on ", admin_listener_->localAddress().toString(), ", config from ",
+           config_.config_dir());
   return absl::OkStatus();
 }
 

@@ -16,6 +16,7 @@
 #include "source/control_plane/fleet.h"
 #include "source/control_plane/fleet_rollouts.h"
 #include "source/control_plane/report_service.h"
+#include "source/control_plane/xds_transport.h"
 
 struct event;
 
@@ -63,6 +64,7 @@ class ControlPlaneServer {
   admin::Admin admin_;
   http::ConnectionManagerSettings xds_settings_;
   http::ConnectionManagerSettings admin_settings_;
+  std::unique_ptr<XdsTransport> transport_;
   std::unique_ptr<http::HttpListener> xds_listener_;
   std::unique_ptr<http::HttpListener> admin_listener_;
   std::unique_ptr<filesystem::DirectoryWatcher> watcher_;

@@ -181,6 +181,13 @@ absl::Status ValidateControlPlane(const controlplane::v1::ControlPlane& config) 
       if (!address.ok()) errors.Add(field, address.status().message());
     }
   }
+  if (config.has_tls()) {
+    config::ValidateDownstreamTls("tls", config.tls(), errors);
+    const auto& alpn = config.tls().alpn_protocols();
+    if (!alpn.empty() && std::find(alpn.begin(), alpn.end(), "h2") == alpn.end()) {
+      errors.Add("tls.alpn_protocols", "must include \"h2\" (gRPC runs over HTTP/2)");
+    }
+  }
   if (config.debounce().seconds() < 0 || config.debounce().nanos() < 0 ||
       config.debounce().seconds() > 60) {
     errors.Add("debounce", "must be between 0 and 60s");

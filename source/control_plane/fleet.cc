@@ -25,6 +25,10 @@ Fleet::Fleet(std::shared_ptr<prometheus::Registry> registry) : registry_(std::mo
                  .Name("modgate_cp_pushes_total")
                  .Help("xDS responses sent, by resource type")
                  .Register(*registry_);
+  resources_sent_ = &prometheus::BuildCounter()
+                         .Name("modgate_cp_resources_sent_total")
+                         .Help("Resources carried by xDS responses, by resource type")
+                         .Register(*registry_);
   acks_ = &prometheus::BuildCounter()
                .Name("modgate_cp_acks_total")
                .Help("xDS responses ACKed, by resource type")
@@ -79,9 +83,12 @@ void Fleet::disconnect(Node& node) {
   checkFleetSynced();
 }
 
-void Fleet::onPush(Node& node, const std::string& type_url) {
-  node.types[type_url].pushes++;
+void Fleet::onPush(Node& node, const std::string& type_url, int resources) {
+  TypeStatus& type = node.types[type_url];
+  type.pushes++;
+  type.resources_sent += resources;
   pushes_->Add({{"type", ShortType(type_url)}}).Increment();
+  resources_sent_->Add({{"type", ShortType(type_url)}}).Increment(resources);
 }
 
 void Fleet::onEvent(Node& node, const SessionEvent& event) {
@@ -182,7 +189,8 @@ std::string Fleet::toJson() const {
     for (const auto& [type_url, type] : node.types) {
       absl::StrAppend(&out, first ? "" : ",", JsonQuote(ShortType(type_url)),
                       ":{\"acked_version\":", JsonQuote(type.acked_version),
-                      ",\"acked_at_ms\":", type.acked_at_ms, ",\"pushes\":", type.pushes, "}");
+                      ",\"acked_at_ms\":", type.acked_at_ms, ",\"pushes\":", type.pushes,
+                      ",\"resources_sent\":", type.resources_sent, "}");
       first = false;
     }
     out += "},\"last_nack\":";

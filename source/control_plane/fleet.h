@@ -26,6 +26,9 @@ class Fleet {
     std::string acked_version;
     int64_t acked_at_ms = 0;  // wall clock
     uint64_t pushes = 0;
+    // Resources carried by those pushes: a delta reconnect that changed
+    // nothing adds none.
+    uint64_t resources_sent = 0;
   };
   struct Node {
     std::string id;
@@ -55,7 +58,7 @@ class Fleet {
   Node& connect(const envoy::config::core::v3::Node& node, const std::string& address,
                 const std::string& protocol, const std::string& group);
   void disconnect(Node& node);
-  void onPush(Node& node, const std::string& type_url);
+  void onPush(Node& node, const std::string& type_url, int resources);
   void onEvent(Node& node, const SessionEvent& event);
   // The node ACKed everything of `generation` (or had nothing new in it).
   void onSynced(Node& node, uint64_t generation);
@@ -84,6 +87,7 @@ class Fleet {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* nodes_connected_;
   prometheus::Family<prometheus::Counter>* pushes_;
+  prometheus::Family<prometheus::Counter>* resources_sent_;
   prometheus::Family<prometheus::Counter>* acks_;
   prometheus::Family<prometheus::Counter>* nacks_;
   prometheus::Histogram* fleet_ack_seconds_;

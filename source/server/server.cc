@@ -260,6 +260,19 @@ absl::Status Server::initialize() {
         stats_.registry());
     xds_->setReportSource(
         [this](service::fleet::v1::Report& report) { canary_->fillReport(report); });
+    if (!dynamic_.has_value()) {
+      awaiting_control_plane_ = true;
+      const auto timeout =
+          common::toMilliseconds(bootstrap_.control_plane().initial_fetch_timeout());
+      if (timeout.count() > 0) {
+        initial_fetch_timer_ = main_dispatcher_.createTimer([this, timeout] {
+          if (!awaiting_control_plane_.exchange(false)) return;
+          LOG_WARN("no config from the control plane within ", timeout.count(),
+                   " ms (control_plane.initial_fetch_timeout): ready on the local file alone");
+        });
+        initial_fetch_timer_->enableTimer(timeout);
+      }
+    }
     xds_->start();
   }
   ready_ = true;
@@ -436,6 +449,8 @@ absl::StatusOr<std::string> Server::applyDynamicConfig(config::v1::DynamicConfig
   if (!version.ok()) return version;
   dynamic_ = std::move(dynamic);
   dynamic_restored_ = false;
+  awaiting_control_plane_ = false;
+  if (initial_fetch_timer_ != nullptr) initial_fetch_timer_->disableTimer();
   const std::string path = config::DynamicConfigPath(bootstrap_.cache().dir());
   if (absl::Status saved = config::SaveDynamicConfig(path, *dynamic_); !saved.ok()) {
     // Serving goes on; only a restart while the control plane is down
@@ -691,14 +706,18 @@ void Server::registerCanaryHandlers() {
 
 void Server::registerAdminHandlers() {
   registerCanaryHandlers();
-  admin_.addHandler("/ready", "200 when serving, 503 while starting or draining", false,
-                    [this](std::string_view) {
-                      if (ready_ && !draining_ && !health_failed_) {
-                        return Admin::Response{200, "text/plain; charset=utf-8", "LIVE\n"};
-                      }
-                      return Admin::Response{503, "text/plain; charset=utf-8",
-                                             draining_ ? "DRAINING\n" : "NOT READY\n"};
-                    });
+  admin_.addHandler(
+      "/ready", "200 when serving, 503 while starting or draining", false,
+      [this](std::string_view) {
+        if (ready_ && !draining_ && !health_failed_ && !awaiting_control_plane_) {
+          return Admin::Response{200, "text/plain; charset=utf-8", "LIVE\n"};
+        }
+        if (awaiting_control_plane_ && !draining_) {
+          return Admin::Response{503, "text/plain; charset=utf-8", "WAITING FOR CONTROL PLANE\n"};
+        }
+        return Admin::Response{503, "text/plain; charset=utf-8",
+                               draining_ ? "DRAINING\n" : "NOT READY\n"};
+      });
   admin_.addHandler(
       "/stats/prometheus", "metrics in the Prometheus text format", false,
       [this](std::string_view) {
@@ -888,6 +907,7 @@ admin::v1::ServerInfo Server::serverInfo() const {
   info.set_config_version(configVersion());
   info.set_workers(static_cast<uint32_t>(workers_.size()));
   info.set_state(draining_                   ? "DRAINING"
+                 : awaiting_control_plane_   ? "WAITING FOR CONTROL PLANE"
                  : ready_ && !health_failed_ ? "LIVE"
                  : health_failed_            ? "HEALTHCHECK FAILED"
                                              : "NOT READY");

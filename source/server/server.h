@@ -217,6 +217,10 @@ class Server {
   std::optional<config::v1::DynamicConfig> dynamic_;
   // Startup served dynamic_ from the persisted file, not from a push.
   bool dynamic_restored_ = false;
+  // No config from the control plane yet (and none persisted): /ready
+  // waits, until the first push or control_plane.initial_fetch_timeout.
+  std::atomic<bool> awaiting_control_plane_{false};
+  event::TimerPtr initial_fetch_timer_;
   // With a control plane: the subscription that feeds applyDynamicConfig.
   std::unique_ptr<config::xds::XdsClient> xds_;
   // Bound addresses of the running listeners, by name (port 0 resolved).

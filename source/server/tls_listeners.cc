@@ -2,65 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "source/common/common/logger.h"
-#include "source/common/common/time.h"
+#include "source/config/tls_context_config.h"
 
 namespace modgate::server {
-namespace {
-
-constexpr std::chrono::seconds kDefaultTicketRotation{3600};
-
-uint16_t versionOf(config::v1::DownstreamTls::Version version, uint16_t fallback) {
-  switch (version) {
-    case config::v1::DownstreamTls::TLS_1_2:
-      return 0x0303;
-    case config::v1::DownstreamTls::TLS_1_3:
-      return 0x0304;
-    default:
-      return fallback;
-  }
-}
-
-std::chrono::seconds ticketRotation(const config::v1::DownstreamTls& config) {
-  if (!config.has_session_ticket_rotation()) return kDefaultTicketRotation;
-  return std::chrono::duration_cast<std::chrono::seconds>(
-      common::toMilliseconds(config.session_ticket_rotation()));
-}
-
-tls::ServerContextConfig contextConfig(const config::v1::DownstreamTls& config) {
-  tls::ServerContextConfig out;
-  for (const auto& certificate : config.certificates()) {
-    out.certificates.push_back(
-        {certificate.certificate_chain_file(), certificate.private_key_file()});
-  }
-  if (config.alpn_protocols_size() > 0) {
-    out.alpn.assign(config.alpn_protocols().begin(), config.alpn_protocols().end());
-  }
-  out.min_version = versionOf(config.min_version(), 0x0303);
-  out.max_version = versionOf(config.max_version(), 0x0304);
-  out.client_ca_file = config.client_ca_file();
-  using Mode = tls::ServerContextConfig::ClientCertificate;
-  switch (config.client_certificate()) {
-    case config::v1::DownstreamTls::NONE:
-      out.client_certificate = Mode::kNone;
-      break;
-    case config::v1::DownstreamTls::REQUEST:
-      out.client_certificate = Mode::kRequest;
-      break;
-    case config::v1::DownstreamTls::REQUIRE:
-      out.client_certificate = Mode::kRequire;
-      break;
-    default:
-      out.client_certificate = out.client_ca_file.empty() ? Mode::kNone : Mode::kRequire;
-  }
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<tls::ServerContextSharedPtr> TlsListeners::build(
     const config::v1::DownstreamTls& config, const std::string& name) {
   std::shared_ptr<const tls::SessionTicketKeys> tickets;
-  const std::chrono::seconds rotation = ticketRotation(config);
+  const std::chrono::seconds rotation = config::SessionTicketRotationOf(config);
   if (rotation.count() > 0) {
     auto it = entries_.find(name);
     if (it != entries_.end() && it->second.tickets != nullptr &&
@@ -70,7 +19,7 @@ absl::StatusOr<tls::ServerContextSharedPtr> TlsListeners::build(
       tickets = std::make_shared<tls::SessionTicketKeys>(rotation);
     }
   }
-  return tls::ServerContext::create(contextConfig(config), std::move(tickets));
+  return tls::ServerContext::create(config::ServerContextConfigOf(config), std::move(tickets));
 }
 
 absl::StatusOr<TlsListeners::Prepared> TlsListeners::prepare(const Listeners& listeners) {

@@ -257,9 +257,12 @@ void Http2ClientConnection::onData(buffer::Buffer& data) {
 
 void Http2ClientConnection::onEvent(network::ConnectionEvent event) {
   if (event == network::ConnectionEvent::kConnected) return;
-  shutdown(FailureReason::kReset, goaway_received_
-                                      ? "upstream HTTP/2 connection closed after GOAWAY"
-                                      : "upstream HTTP/2 connection closed");
+  std::string why = goaway_received_ ? "upstream HTTP/2 connection closed after GOAWAY"
+                                     : "upstream HTTP/2 connection closed";
+  if (std::string detail = connection_->closeDetail(); !detail.empty()) {
+    absl::StrAppend(&why, " (", detail, ")");
+  }
+  shutdown(FailureReason::kReset, why);
 }
 
 Http2ClientStream* Http2ClientConnection::find(int32_t stream_id) const {

@@ -112,6 +112,9 @@ struct ClientSettings {
   bool verify = true;
   // TLS: name to send as SNI and to verify instead of the URL's host.
   std::string sni;
+  // TLS: a client certificate (PEM chain and key) for servers that ask.
+  std::string certificate_chain_file;
+  std::string private_key_file;
   uint32_t max_idle_connections_per_host = 16;
   std::chrono::milliseconds pool_idle_timeout{60000};
   // https origins: offer "h2,http/1.1" by ALPN and speak HTTP/2 when the

@@ -91,6 +91,8 @@ absl::StatusOr<std::unique_ptr<HttpClient>> createHttpClientOrError(
   config.ca_file = settings.ca_file;
   config.verify = settings.verify;
   config.sni = settings.sni;
+  config.certificate_chain_file = settings.certificate_chain_file;
+  config.private_key_file = settings.private_key_file;
   // h2 first when enabled; origins that only speak HTTP/1.1 pick (or
   // default to) http/1.1.
   if (settings.http2) config.alpn.push_back("h2");

@@ -37,6 +37,7 @@ TEST(ApplyDefaultsTest, NodeAndControlPlane) {
   EXPECT_EQ(b.control_plane().connect_timeout().seconds(), 5);
   EXPECT_EQ(b.control_plane().retry_base_interval().nanos(), 500000000);
   EXPECT_EQ(b.control_plane().retry_max_interval().seconds(), 30);
+  EXPECT_EQ(b.control_plane().initial_fetch_timeout().seconds(), 15);
   EXPECT_EQ(b.control_plane().api_type(), v1::ControlPlane::DELTA_GRPC);
   unsetenv("POD_NAME");
 }

@@ -156,6 +156,28 @@ TEST(ValidatorTest, ControlPlane) {
               cp.mutable_tls()->set_insecure_skip_verify(true);
             }),
             "control_plane.tls: ca_file and insecure_skip_verify are mutually exclusive");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) {
+              cp.add_urls("https://cp.example");
+              cp.mutable_tls()->mutable_client_certificate()->set_certificate_chain_file("/c.pem");
+            }),
+            "control_plane.tls.client_certificate.private_key_file: required");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) {
+              cp.add_urls("https://cp.example");
+              cp.mutable_tls()->mutable_client_certificate()->set_private_key_file("/c.key");
+            }),
+            "control_plane.tls.client_certificate.certificate_chain_file: required");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) {
+              cp.add_urls("https://cp.example");
+              cp.mutable_tls()->set_sni("cp.example");
+              cp.mutable_tls()->mutable_client_certificate()->set_certificate_chain_file("/c.pem");
+              cp.mutable_tls()->mutable_client_certificate()->set_private_key_file("/c.key");
+            }),
+            "");
+  EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_initial_fetch_timeout()->set_seconds(0); }),
+            "");
+  EXPECT_EQ(
+      with([](v1::ControlPlane& cp) { cp.mutable_initial_fetch_timeout()->set_seconds(601); }),
+      "control_plane.initial_fetch_timeout: must be 0 (wait) or at most 600s");
   EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(61); }),
             "control_plane.connect_timeout: must be at most 60s");
   EXPECT_EQ(with([](v1::ControlPlane& cp) { cp.mutable_connect_timeout()->set_seconds(0); }),

@@ -138,5 +138,25 @@ TEST(ControlPlaneConfigTest, Validation) {
   EXPECT_NE(message.find("node_groups[1].match.id_glob"), std::string::npos) << message;
 }
 
+TEST(ControlPlaneConfigTest, TlsValidation) {
+  controlplane::v1::ControlPlane config;
+  config.set_config_dir("/etc/modgate/desired");
+  config.mutable_tls()->add_alpn_protocols("http/1.1");
+  config.mutable_tls()->set_client_certificate(config::v1::DownstreamTls::REQUIRE);
+  const std::string message(ValidateControlPlane(config).message());
+  EXPECT_NE(message.find("tls.certificates: at least one is required"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("tls.alpn_protocols: must include \"h2\""), std::string::npos) << message;
+  EXPECT_NE(message.find("tls.client_certificate: needs client_ca_file"), std::string::npos)
+      << message;
+
+  auto* certificate = config.mutable_tls()->add_certificates();
+  certificate->set_certificate_chain_file("/tls/tls.crt");
+  certificate->set_private_key_file("/tls/tls.key");
+  config.mutable_tls()->set_alpn_protocols(0, "h2");
+  config.mutable_tls()->set_client_ca_file("/tls/ca.crt");
+  EXPECT_TRUE(ValidateControlPlane(config).ok()) << ValidateControlPlane(config);
+}
+
 }  // namespace
 }  // namespace modgate::control_plane

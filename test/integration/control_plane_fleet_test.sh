@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # modgate sidecars against modgate's own control plane (issue 10):
-#   - `modgate control-plane` serves a desired config directory; 8 sidecars
+#   - `modgate control-plane` serves a desired config directory; 20 sidecars
 #     (--concurrency 1, node ids from $POD_NAME, no routes of their own)
 #     subscribe, half over delta xDS and half over state of the world;
 #     /fleet shows every node connected and in sync, each type ACKed.
@@ -9,14 +9,20 @@
 #     every sidecar: each ACKs the new generation (/fleet in sync again) and
 #     serves it (/runtime shows the value).
 #   - 1,500 requests through a sidecar while 6 pushes arrive: none fails.
-#   - One sidecar restarted with the control plane down serves its
-#     persisted config; with the control plane back it is in sync again.
+#   - A listener valid on the control plane whose port one node already
+#     uses (a static listener of its own): that node NACKs with the reason
+#     and keeps serving its last config; /fleet shows the NACK; the 19
+#     others ACK it. Removing the listener brings the fleet back in sync.
+#   - The control plane killed: every sidecar keeps serving; one restarted
+#     meanwhile serves its persisted config; the control plane back: every
+#     node resyncs, and no delta node is sent a resource it already has.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cp_lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
 
-NODES=8
+NODES=20
 start_origin
 
 DESIRED="$WORK/desired"
@@ -29,41 +35,7 @@ routes:
   - name: all
     cluster: public
 YAML
-CP_PORT="$(free_port)"
-CP_ADMIN_PORT="$(free_port)"
-cat >"$WORK/cp.yaml" <<YAML
-address: 127.0.0.1:$CP_PORT
-admin_address: 127.0.0.1:$CP_ADMIN_PORT
-config_dir: $DESIRED
-debounce: 100ms
-YAML
-start_cp() {
-  "$MODGATE" control-plane -c "$WORK/cp.yaml" >>"$WORK/cp.log" 2>&1 &
-  CP_PID=$!
-  _LIB_PIDS+=("$CP_PID")
-  local i
-  for ((i = 0; i < 300; i++)); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$CP_ADMIN_PORT/ready")" == 200 ]] && return 0
-    kill -0 "$CP_PID" 2>/dev/null || { show_tail "$WORK/cp.log" 20 "control plane log"; die "the control plane exited"; }
-    sleep 0.1
-  done
-  die "the control plane is not ready"
-}
-fleet() { curl -s --max-time 5 "http://127.0.0.1:$CP_ADMIN_PORT/fleet"; }
-# fleet_synced N: N nodes connected, every one in sync with Cluster and
-# RouteTable ACKed.
-fleet_synced() {
-  fleet | python3 -c '
-import json, sys
-f = json.load(sys.stdin)
-nodes = [n for n in f["nodes"] if n["connected"]]
-ok = len(nodes) == int(sys.argv[1]) and all(
-    n["in_sync"] and n["types"].get("Cluster", {}).get("acked_version")
-    and n["types"].get("RouteTable", {}).get("acked_version") for n in nodes)
-sys.exit(0 if ok else 1)' "$1"
-}
-fleet_generation() { fleet | python3 -c 'import json, sys; print(json.load(sys.stdin)["generation"])'; }
-
+write_cp_config "$WORK/cp.yaml" "$DESIRED"
 start_cp
 cfg="$WORK/sidecar.yaml"
 cat >"$cfg" <<YAML
@@ -76,8 +48,34 @@ concurrency: 1
 YAML
 # Odd nodes speak state-of-the-world xDS.
 sed 's/^control_plane:$/control_plane:\n  api_type: GRPC/' "$cfg" >"$WORK/sidecar-sotw.yaml"
+# Node $ODD (delta) also has a static listener of its own on $ODD_PORT, the
+# port a pushed listener will want later; it starts from a file with both
+# listeners (start_modgate's --listen would replace them).
+ODD=6
+ODD_PORT="$(free_port)"
+start_odd_node() {
+  local port admin i
+  port="$(free_port)" admin="$(free_port)"
+  {
+    cat "$cfg"
+    printf '%s\n' "listeners:" "  - {name: main, address: 127.0.0.1:$port}" \
+      "  - {name: local-extra, address: 127.0.0.1:$ODD_PORT}" \
+      "admin: {address: 127.0.0.1:$admin}" "cache: {dir: $WORK/cache.$ODD}"
+  } >"$WORK/sidecar-odd.yaml"
+  POD_NAME="fleet-pod-$ODD" "$MODGATE" -c "$WORK/sidecar-odd.yaml" >"$WORK/modgate.odd.log" 2>&1 &
+  PIDS[ODD]=$!
+  _LIB_PIDS+=("${PIDS[ODD]}")
+  URLS[ODD]="http://127.0.0.1:$port" ADMINS[ODD]="http://127.0.0.1:$admin"
+  for ((i = 0; i < 1200; i++)); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${ADMINS[ODD]}/ready")" == 200 ]] && return 0
+    kill -0 "${PIDS[ODD]}" 2>/dev/null || { show_tail "$WORK/modgate.odd.log" 20; die "node $ODD exited"; }
+    sleep 0.1
+  done
+  die "node $ODD is not ready"
+}
 declare -a URLS ADMINS PIDS
 for ((n = 0; n < NODES; n++)); do
+  if ((n == ODD)); then start_odd_node; continue; fi
   export POD_NAME="fleet-pod-$n"
   if ((n % 2)); then node_cfg="$WORK/sidecar-sotw.yaml"; else node_cfg="$cfg"; fi
   start_modgate -c "$node_cfg" --cache-dir "$WORK/cache.$n"
@@ -146,23 +144,95 @@ knob_is() { [[ "$(curl -s --max-time 5 "${ADMINS[2]}/runtime")" == *'"fleet.knob
 if wait_until 30 knob_is; then pass "the last push reached the loaded sidecar"; else
   fail "the last push reached the loaded sidecar" "$(curl -s --max-time 5 "${ADMINS[2]}/runtime")"; fi
 
-# The control plane down: a restarted sidecar serves its persisted config.
+# A listener that is valid on the control plane but cannot apply on node
+# $ODD: its port is that node's own static listener's. That node NACKs with
+# the reason and keeps serving; the others take it.
+cp "$DESIRED/config.yaml" "$WORK/config.before-extra.yaml"
+cat >>"$DESIRED/config.yaml" <<YAML
+listeners:
+  - name: extra
+    address: 127.0.0.1:$ODD_PORT
+YAML
+odd_nacked() {
+  [[ "$(fleet_node "fleet-pod-$ODD" 'n["last_nack"] and n["last_nack"]["message"]')" == *"127.0.0.1:$ODD_PORT"* ]]
+}
+# The 19 others ACK a Listener version, are in sync, and node $ODD is not.
+others_took_it() {
+  fleet | python3 -c '
+import json, sys
+odd = "fleet-pod-" + sys.argv[1]
+nodes = [n for n in json.load(sys.stdin)["nodes"] if n["connected"]]
+others = [n for n in nodes if n["id"] != odd]
+ok = len(others) == int(sys.argv[2]) - 1 and all(
+    n["in_sync"] and n["types"].get("Listener", {}).get("acked_version") for n in others)
+sys.exit(0 if ok else 1)' "$ODD" "$NODES"
+}
+if wait_until 60 odd_nacked; then
+  pass "/fleet: node $ODD NACKed the listener, naming the taken address"
+else
+  fail "/fleet: node $ODD NACKed the listener" "$(fleet | head -c 3000)"
+fi
+if wait_until 60 others_took_it; then
+  pass "/fleet: the $((NODES - 1)) other nodes ACKed the new listener and are in sync"
+else
+  fail "/fleet: the other nodes ACKed the new listener" "$(fleet | head -c 3000)"
+fi
+assert_match "node $ODD's /config_dump shows the NACK and why" \
+  '"last_nack":\{"at":"[^"]+","error":"[^"]*listeners\[[0-9]+\]\.address[^"]*127\.0\.0\.1:'"$ODD_PORT" \
+  "$(sidecar_cp_status "${ADMINS[ODD]}")"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${URLS[ODD]}/example.com/blocked/z/@v/list")"
+runtime="$(curl -s --max-time 5 "${ADMINS[ODD]}/runtime")"
+[[ "$code" == 403 && "$runtime" == *'"fleet.knob":106'* ]] &&
+  pass "node $ODD keeps serving its last config (403 route, runtime value)" ||
+  fail "node $ODD keeps serving its last config" "status $code, runtime $runtime"
+cp "$WORK/config.before-extra.yaml" "$DESIRED/config.yaml"
+if wait_until 60 fleet_synced "$NODES"; then
+  pass "the listener removed: all $NODES nodes in sync again"
+else
+  fail "the listener removed: all nodes in sync again" "$(fleet | head -c 3000)"
+fi
+
+# The control plane down: every sidecar keeps serving; a restarted one
+# serves its persisted config.
 _kill_pid "$CP_PID" 5
 _forget_pid "$CP_PID"
+disconnected() { [[ "$(sidecar_cp_status "${ADMINS[1]}")" == *'"connected":false'* ]]; }
+wait_until 60 disconnected || fail "sidecar 1 saw the control plane go" "$(sidecar_cp_status "${ADMINS[1]}")"
+served=0
+for ((n = 0; n < NODES; n++)); do
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${URLS[n]}/example.com/blocked/w/@v/list")"
+  [[ "$code" == 403 ]] && served=$((served + 1))
+done
+assert_eq "the control plane down: every sidecar keeps serving its config" "$NODES" "$served"
 MODGATE_PID="${PIDS[0]}"
 stop_modgate
 export POD_NAME="fleet-pod-0"
 start_modgate -c "$cfg" --cache-dir "$WORK/cache.0"
 unset POD_NAME
-ADMINS[0]="$ADMIN_URL"
+URLS[0]="$PROXY_URL" ADMINS[0]="$ADMIN_URL" PIDS[0]="$MODGATE_PID"
 code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$PROXY_URL/example.com/blocked/y/@v/list")"
 assert_eq "restarted with the control plane down: the persisted config serves (403 route)" 403 "$code"
 code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$PROXY_URL/github.com/google/uuid/@v/list")"
 assert_eq "... and the pushed cluster" 200 "$code"
+
+# The control plane back (a new process: it knows nothing of the fleet):
+# every node resyncs; a delta node's reconnect lists what it has, so no
+# resource is sent again (state-of-the-world nodes get the full state, as
+# that protocol requires).
 start_cp
 if wait_until 60 fleet_synced "$NODES"; then
   pass "the control plane back: every sidecar reconnected and is in sync"
 else
   fail "the control plane back: every sidecar in sync" "$(fleet | head -c 2000)"
 fi
+resent="$(fleet | python3 -c '
+import json, sys
+out = []
+for n in json.load(sys.stdin)["nodes"]:
+    if n["protocol"] == "delta":
+        out += ["%s %s %d" % (n["id"], t, s["resources_sent"]) for t, s in n["types"].items() if s["resources_sent"]]
+    elif n["protocol"] == "sotw" and n["types"].get("Cluster", {}).get("resources_sent", 0) < 1:
+        out.append("%s: no state of the world sent" % n["id"])
+print(" ".join(out) or "none")')"
+assert_eq "delta nodes were sent no resource they had; state-of-the-world ones the full state" none "$resent"
 finish

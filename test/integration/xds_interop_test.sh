@@ -16,6 +16,7 @@
 #     nothing unchanged (responses without resources), then a real change
 #     still arrives and is ACKed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cp_lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
 command -v protoc >/dev/null || die "protoc is missing (apt-get install protobuf-compiler)"
@@ -102,14 +103,7 @@ cd "$GO_HOME/work" || die "no work dir"
 go_download_sums "go mod download through the pushed config, sums match" \
   github.com/google/uuid@v1.3.0 github.com/pkg/errors@v0.9.1
 cd "$WORK" || die "no work dir"
-# cp_status: the control_plane object of /config_dump as compact JSON with
-# sorted keys (the xDS client's status is a map: no key order to rely on).
-cp_status() {
-  curl -s --max-time 5 "$ADMIN_URL/config_dump" | python3 -c '
-import json, sys
-print(json.dumps(json.load(sys.stdin).get("control_plane", {}), sort_keys=True, separators=(",", ":")))'
-}
-dump="$(cp_status)"
+dump="$(sidecar_cp_status)"
 assert_match "/config_dump: connected to the control plane" "\"api_type\":\"DELTA_GRPC\",\"connected\":true,.*\"url\":\"http://127.0.0.1:$XDS_PORT\"" "$dump"
 assert_match "/config_dump: the ACKed cluster version" '"acked_versions":\{[^}]*modgate.config.v1.Cluster":"[0-9a-f]{16}"' "$dump"
 
@@ -127,7 +121,7 @@ assert_match "the NACK says why, naming the field" "listeners\[[0-9]+\]\.address
   "$(grep '"nack"' "$XDS_LOG" | tail -1)"
 code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/list" "$WORK/after-nack.body")"
 assert_eq "after the NACK the last config serves" 200 "$code"
-dump="$(cp_status)"
+dump="$(sidecar_cp_status)"
 assert_match "/config_dump shows the last NACK and why" '"last_nack":\{"at":"[^"]+","error":"[^"]*listeners[^"]*","type_url":"[^"]*","version":"[^"]*"' "$dump"
 write_desired "$DESIRED_OK"
 
@@ -136,7 +130,7 @@ _kill_pid "$XDS_PID" 5
 _forget_pid "$XDS_PID"
 dump=""
 for ((i = 0; i < 100; i++)); do
-  dump="$(cp_status)"
+  dump="$(sidecar_cp_status)"
   [[ "$dump" == *'"connected":false'* ]] && break
   sleep 0.1
 done

@@ -201,7 +201,10 @@ def main():
                     break
             except OSError:
                 time.sleep(0.05)
-        storm, idle_cpu, rss, latencies = asyncio.run(
+        # Not asyncio.run: its clean-up waits for 1,000 cancelled grpc.aio
+        # streams to close, which can hang; the process exits instead.
+        loop = asyncio.new_event_loop()
+        storm, idle_cpu, rss, latencies = loop.run_until_complete(
             main_async(args, pb, cluster_pb2, grpc, cp.pid, "127.0.0.1:%d" % xds, desired))
         finite = sorted(l for l in latencies if l != float("inf"))
         p99 = finite[min(len(finite) - 1, int(0.99 * len(finite)))] if finite else float("inf")
@@ -218,11 +221,14 @@ def main():
             "control_plane_rss_mib": round(rss, 1),
             "control_plane_idle_cpu_s": round(idle_cpu, 3),
             "idle_seconds": args.idle,
+            "load_average": os.getloadavg(),
         }
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2), flush=True)
     finally:
         cp.terminate()
         cp.wait(timeout=10)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,9 @@ class Connection {
   virtual bool supportsSendfile() const = 0;
   // The TLS session once its handshake finished; null on plain connections.
   virtual std::shared_ptr<const TlsInfo> tlsInfo() const { return nullptr; }
+  // Why the peer ended the connection, when the transport was told (a TLS
+  // alert such as "certificate required"), else empty.
+  virtual std::string closeDetail() const { return ""; }
   virtual event::Dispatcher& dispatcher() = 0;
   virtual uint64_t id() const = 0;
 };

@@ -34,6 +34,24 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
   } else {
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   }
+  if (!config.certificate_chain_file.empty() || !config.private_key_file.empty()) {
+    if (!SSL_CTX_use_certificate_chain_file(ctx.get(), config.certificate_chain_file.c_str())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client_certificate.certificate_chain_file: cannot use ",
+                       config.certificate_chain_file, ": ", lastError()));
+    }
+    if (!SSL_CTX_use_PrivateKey_file(ctx.get(), config.private_key_file.c_str(),
+                                     SSL_FILETYPE_PEM)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client_certificate.private_key_file: cannot use ", config.private_key_file,
+                       ": ", lastError()));
+    }
+    if (!SSL_CTX_check_private_key(ctx.get())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client_certificate.private_key_file: ", config.private_key_file,
+                       " does not match the certificate in ", config.certificate_chain_file));
+    }
+  }
   if (!config.alpn.empty()) {
     std::string wire;
     for (const std::string& protocol : config.alpn) {

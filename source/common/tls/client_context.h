@@ -21,6 +21,10 @@ struct ClientContextConfig {
   // When set, the name sent as SNI and verified in the certificate instead
   // of the URL's host (an origin reached by IP, or through a tunnel).
   std::string sni;
+  // A client certificate (PEM chain, leaf first, and its key) sent when the
+  // server asks for one (mTLS). Both or neither.
+  std::string certificate_chain_file;
+  std::string private_key_file;
 };
 
 // TLS client settings shared by every upstream connection of one HTTP

@@ -192,6 +192,9 @@ void TlsConnection::readPlaintext() {
       if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
       // close_notify (SSL_ERROR_ZERO_RETURN) or a fatal error: either way the
       // stream ends after what was decrypted.
+      if (error == SSL_ERROR_SSL && close_detail_.empty()) {
+        close_detail_ = describeSslError(ssl_.get(), n);
+      }
       peer_closed_ = true;
     }
     flushCiphertext();

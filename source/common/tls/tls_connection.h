@@ -56,6 +56,9 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   std::string_view negotiatedProtocol() const override;
   bool supportsSendfile() const override { return false; }
   std::shared_ptr<const network::TlsInfo> tlsInfo() const override { return tls_info_; }
+  // A fatal alert after the handshake: with TLS 1.3 a server rejects a
+  // client certificate only once the client thinks it is connected.
+  std::string closeDetail() const override { return close_detail_; }
   event::Dispatcher& dispatcher() override { return transport_->dispatcher(); }
   uint64_t id() const override { return transport_->id(); }
 
@@ -94,6 +97,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   buffer::Buffer plaintext_in_;
   buffer::Buffer plaintext_out_;  // queued until the handshake finishes
   std::string handshake_error_;
+  std::string close_detail_;
   std::shared_ptr<const network::TlsInfo> tls_info_;
   // Re-delivers already decrypted/buffered input after readDisable(false).
   event::TimerPtr resume_timer_;

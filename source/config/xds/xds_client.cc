@@ -11,6 +11,7 @@
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/config/dynamic_config.h"
+#include "source/config/tls_context_config.h"
 #include "source/config/upstream_url.h"
 #include "source/config/yaml_to_json.h"
 #include "source/upstream/threaded_dns_resolver.h"
@@ -70,13 +71,8 @@ XdsClient::XdsClient(event::Dispatcher& dispatcher, const v1::Bootstrap& bootstr
       apply_(std::move(apply)),
       resolver_(std::make_unique<upstream::ThreadedDnsResolver>(dispatcher)),
       random_(std::random_device{}()) {
-  tls::ClientContextConfig tls_config;
-  const auto& tls = bootstrap.control_plane().tls();
-  if (!tls.ca_file().empty()) tls_config.ca_file = tls.ca_file();
-  tls_config.verify = !tls.insecure_skip_verify();
-  tls_config.sni = tls.sni();
-  tls_config.alpn = {"h2"};
-  auto context = tls::ClientContext::create(tls_config);
+  auto context =
+      tls::ClientContext::create(ClientContextConfigOf(bootstrap.control_plane().tls(), {"h2"}));
   if (context.ok()) {
     tls_ = std::move(*context);
   } else {

@@ -250,6 +250,8 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     if (!tls.ca_file().empty()) endpoint->client.ca_file = tls.ca_file();
     endpoint->client.verify = !tls.insecure_skip_verify();
     endpoint->client.sni = tls.sni();
+    endpoint->client.certificate_chain_file = tls.client_certificate().certificate_chain_file();
+    endpoint->client.private_key_file = tls.client_certificate().private_key_file();
     endpoint->client.http2 = proto.http2();
     // Cluster.http2 promises prior knowledge over cleartext (h2c): an
     // http:// endpoint has no ALPN to pick h2 by.
@@ -259,10 +261,11 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     // of the cluster that opened it, so clusters must not share pools. Every
     // client setting is in it: a reloaded cluster with other settings gets
     // another client.
-    endpoint->client_key =
-        absl::StrCat(info.name, "|", endpoint->client.ca_file, "|", endpoint->client.verify, "|",
-                     endpoint->client.http2, "|", endpoint->client.sni, "|",
-                     endpoint->client.pool_idle_timeout.count());
+    endpoint->client_key = absl::StrCat(
+        info.name, "|", endpoint->client.ca_file, "|", endpoint->client.verify, "|",
+        endpoint->client.http2, "|", endpoint->client.sni, "|",
+        endpoint->client.certificate_chain_file, "|", endpoint->client.private_key_file, "|",
+        endpoint->client.pool_idle_timeout.count());
     endpoint->connections =
         std::make_shared<ResourceLimit>(max_connections_per_host, count_cx_overflow);
     endpoint->health_check_path = config.health_check_path();
