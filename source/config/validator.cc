@@ -240,6 +240,12 @@ class Validator {
                 "must be one of LIST, INFO, MOD, ZIP, LATEST, SUMDB");
         }
       }
+      if (policy.hide_only() &&
+          (policy.action() != v1::ModulePolicy::DENY ||
+           (policy.versions().empty() && !policy.pseudo_versions() && !policy.retracted()))) {
+        Error(path + ".hide_only",
+              "needs action DENY and a version condition (versions, pseudo_versions, retracted)");
+      }
       Principals(path + ".principals", policy.principals());
       if (policy.anonymous() && !policy.principals().empty()) {
         Error(path + ".anonymous", "exclusive with principals");
