@@ -964,6 +964,7 @@ class Validator {
     if (limits.has_max_concurrent_streams()) {
       Range("limits.max_concurrent_streams", limits.max_concurrent_streams().value(), 1, INT32_MAX);
     }
+    RequireNonNegative("limits.send_timeout", limits.has_send_timeout(), limits.send_timeout());
   }
 
   // 1..max characters (0..max when `required` is false), none of them
