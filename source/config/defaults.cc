@@ -256,6 +256,12 @@ void ApplyLimitsDefaults(v1::Limits& limits) {
   if (!limits.has_max_concurrent_streams()) {
     limits.mutable_max_concurrent_streams()->set_value(kDefaultMaxConcurrentStreams);
   }
+  DefaultDuration(
+      limits.has_send_timeout(), [&] { return limits.mutable_send_timeout(); },
+      kDefaultSendTimeoutSeconds);
+  if (!limits.has_max_pipelined_requests()) {
+    limits.mutable_max_pipelined_requests()->set_value(kDefaultMaxPipelinedRequests);
+  }
 }
 
 // A rollout drives a two-cluster split: sticky by source IP and pinnable by

@@ -31,6 +31,9 @@ inline constexpr uint32_t kDefaultMaxHeadersCount = 100;
 inline constexpr int64_t kDefaultRequestTimeoutSeconds = 10;
 inline constexpr int64_t kDefaultDownstreamIdleTimeoutSeconds = 60;
 inline constexpr uint32_t kDefaultMaxConcurrentStreams = 100;
+// A go command never stalls a minute on a localhost socket, nor pipelines.
+inline constexpr int64_t kDefaultSendTimeoutSeconds = 60;
+inline constexpr uint32_t kDefaultMaxPipelinedRequests = 32;
 inline constexpr absl::string_view kDefaultLogLevel = "info";
 // Upstream resilience defaults: Envoy's.
 inline constexpr int64_t kDefaultHealthCheckNoTrafficIntervalSeconds = 60;

@@ -240,6 +240,12 @@ class Validator {
                 "must be one of LIST, INFO, MOD, ZIP, LATEST, SUMDB");
         }
       }
+      if (policy.hide_only() &&
+          (policy.action() != v1::ModulePolicy::DENY ||
+           (policy.versions().empty() && !policy.pseudo_versions() && !policy.retracted()))) {
+        Error(path + ".hide_only",
+              "needs action DENY and a version condition (versions, pseudo_versions, retracted)");
+      }
       Principals(path + ".principals", policy.principals());
       if (policy.anonymous() && !policy.principals().empty()) {
         Error(path + ".anonymous", "exclusive with principals");
@@ -937,6 +943,7 @@ class Validator {
     if (limits.has_max_concurrent_streams()) {
       Range("limits.max_concurrent_streams", limits.max_concurrent_streams().value(), 1, INT32_MAX);
     }
+    RequireNonNegative("limits.send_timeout", limits.has_send_timeout(), limits.send_timeout());
   }
 
   // 1..max characters (0..max when `required` is false), none of them

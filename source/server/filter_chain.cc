@@ -17,7 +17,10 @@ void WorkerFilterChain::createFilterChain(std::vector<http::StreamFilterPtr>& ch
     chain.push_back(std::make_unique<filters::ratelimit::ClientRateLimitFilter>(
         *counters_, requests_per_second_));
   }
-  if (policy_ != nullptr) chain.push_back(std::make_unique<filters::policy::PolicyFilter>(policy_));
+  if (policy_ != nullptr) {
+    chain.push_back(std::make_unique<filters::policy::PolicyFilter>(policy_, goproxy_.config(),
+                                                                    goproxy_.worker()));
+  }
   goproxy_.createFilterChain(chain);
 }
 

@@ -79,6 +79,8 @@ absl::StatusOr<SecurityFilters::Snapshot> SecurityFilters::prepare(
       rule.modules = proto.modules();
       rule.versions.insert(proto.versions().begin(), proto.versions().end());
       rule.pseudo_versions = proto.pseudo_versions();
+      rule.retracted = proto.retracted();
+      rule.hide_only = proto.hide_only();
       rule.kinds = kindMask(proto.kinds());
       rule.principals.assign(proto.principals().begin(), proto.principals().end());
       rule.anonymous = proto.anonymous();

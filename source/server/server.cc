@@ -20,6 +20,7 @@
 #include "source/common/common/version.h"
 #include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
+#include "source/config/defaults.h"
 #include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
@@ -99,6 +100,13 @@ absl::Status Server::initialize() {
       common::toMillisecondsOr(limits.idle_timeout(), std::chrono::seconds(60));
   connection_settings_.request_headers_timeout =
       common::toMillisecondsOr(limits.request_timeout(), std::chrono::seconds(10));
+  connection_settings_.send_timeout =
+      limits.has_send_timeout()
+          ? common::toMilliseconds(limits.send_timeout())
+          : std::chrono::milliseconds(std::chrono::seconds(config::kDefaultSendTimeoutSeconds));
+  codec.max_pipelined_requests = limits.has_max_pipelined_requests()
+                                     ? limits.max_pipelined_requests().value()
+                                     : config::kDefaultMaxPipelinedRequests;
   admin_settings_ = connection_settings_;
 
   unsigned concurrency = bootstrap_.concurrency();

@@ -81,6 +81,27 @@ TEST(ValidatorTest, AccessLog) {
             "listeners[0].access_log.max_pending_bytes: must be at least 4096");
 }
 
+TEST(ValidatorTest, ModulePolicyHideOnly) {
+  auto policy = [](v1::Bootstrap& b) {
+    v1::ModulePolicy& p = *b.add_module_policies();
+    p.set_name("hide");
+    p.set_action(v1::ModulePolicy::DENY);
+    p.set_hide_only(true);
+    return &p;
+  };
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) { policy(b)->set_retracted(true); }), "");
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) { policy(b); }),
+            "module_policies[0].hide_only: needs action DENY and a version condition (versions, "
+            "pseudo_versions, retracted)");
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) {
+              v1::ModulePolicy* p = policy(b);
+              p->set_action(v1::ModulePolicy::ALLOW);
+              p->add_versions("v1.0.0");
+            }),
+            "module_policies[0].hide_only: needs action DENY and a version condition (versions, "
+            "pseudo_versions, retracted)");
+}
+
 TEST(ValidatorTest, Listeners) {
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) { b.clear_listeners(); }),
             "listeners: at least one listener is required");

@@ -26,6 +26,7 @@ class FakeConnection : public network::Connection {
     data.drain(data.length());
   }
   size_t bufferedWriteBytes() const override { return 0; }
+  uint64_t bytesWritten() const override { return 0; }
   void setWriteBufferWatermarks(size_t, size_t) override {}
   void readDisable(bool) override {}
   void close(network::CloseType) override { open_ = false; }

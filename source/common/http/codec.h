@@ -33,6 +33,12 @@ struct CodecSettings {
   // pause (onAboveWriteBufferHighWatermark) and resumes it at half.
   uint32_t stream_write_buffer_high_watermark = 1024 * 1024;
   bool allow_h2c_upgrade = true;
+  // HTTP/1.1: pipelined requests in a row (each arrived before the previous
+  // response was finished). The one that reaches this many is answered
+  // with "connection: close" and the rest of the pipeline is dropped, so
+  // one connection cannot queue requests without end. 0 = no cap (the
+  // codec's default; the server takes limits.max_pipelined_requests).
+  uint32_t max_pipelined_requests = 0;
 };
 
 // Events about one stream, for whoever produces its response.

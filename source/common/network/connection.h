@@ -63,6 +63,10 @@ class Connection {
   // Queues all of `data` for writing (drains `data`).
   virtual void write(buffer::Buffer& data) = 0;
   virtual size_t bufferedWriteBytes() const = 0;
+  // Bytes handed to the socket so far (for TLS: encrypted bytes). Only
+  // grows; a send watchdog compares two readings to tell a slow reader
+  // from one that stopped reading.
+  virtual uint64_t bytesWritten() const = 0;
   // Output watermarks that drive onAbove/onBelow callbacks.
   virtual void setWriteBufferWatermarks(size_t low, size_t high) = 0;
   // Stops/resumes reading from the socket (back-pressure on the peer).

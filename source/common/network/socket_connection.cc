@@ -300,7 +300,10 @@ bool SocketConnection::flush() {
     // that ended before its range as 0 without.
     errno = 0;
     const int n = output_.writeTo(fd_);
-    if (n > 0) continue;
+    if (n > 0) {
+      bytes_written_ += static_cast<uint64_t>(n);
+      continue;
+    }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       write_blocked_ = true;

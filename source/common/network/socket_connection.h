@@ -35,6 +35,7 @@ class SocketConnection : public Connection {
   void setCallbacks(ConnectionCallbacks& callbacks) override { callbacks_ = &callbacks; }
   void write(buffer::Buffer& data) override;
   size_t bufferedWriteBytes() const override { return output_.length(); }
+  uint64_t bytesWritten() const override { return bytes_written_; }
   void setWriteBufferWatermarks(size_t low, size_t high) override;
   void readDisable(bool disable) override;
   void close(CloseType type) override;
@@ -98,6 +99,7 @@ class SocketConnection : public Connection {
   // EPOLLRDHUP seen: reads go on to the EOF instead of stopping short.
   bool peer_sent_fin_ = false;
   const uint64_t id_;
+  uint64_t bytes_written_ = 0;
 };
 
 }  // namespace modgate::network

@@ -48,6 +48,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   void setCallbacks(network::ConnectionCallbacks& callbacks) override { callbacks_ = &callbacks; }
   void write(buffer::Buffer& data) override;
   size_t bufferedWriteBytes() const override;
+  uint64_t bytesWritten() const override { return transport_->bytesWritten(); }
   void setWriteBufferWatermarks(size_t low, size_t high) override;
   void readDisable(bool disable) override;
   void close(network::CloseType type) override;

@@ -147,6 +147,9 @@ class GoproxyFilterFactory : public http::FilterChainFactory {
   }
   // Called on the worker's thread when a new snapshot is posted.
   void setConfig(GoproxyConfigSharedPtr config) { config_ = std::move(config); }
+  // For filters before this one that read through the cache too (policy).
+  const GoproxyConfigSharedPtr& config() const { return config_; }
+  WorkerContext& worker() { return worker_; }
 
  private:
   GoproxyConfigSharedPtr config_;

@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "source/common/crypto/buffer_hash.h"
-#include "source/filters/goproxy/sumdb_files.h"
+#include "source/filters/goproxy/cached_files.h"
 #include "source/goproxy/module_path.h"
 #include "source/router/route_table.h"
 #include "source/sumdb/dirhash.h"

@@ -64,5 +64,41 @@ TEST(ModulePolicy, Principals) {
   EXPECT_EQ(decide(p, "/corp.example/lib/@v/list"), "deny private");
 }
 
+TEST(ModulePolicy, ListedVersionsAndRetractions) {
+  std::vector<PolicyRule> rules;
+  rules.push_back({.name = "retracted", .modules = "github.com/acme/r", .retracted = true});
+  rules.push_back(
+      {.name = "hide", .modules = "github.com/acme/h", .versions = {"v1.9.0"}, .hide_only = true});
+  rules.push_back({.name = "bad", .modules = "github.com/acme/x", .versions = {"v1.2.3"}});
+  ModulePolicy p(std::move(rules));
+  using goproxy::RequestKind;
+  const std::vector<std::string> anyone;
+
+  // A listed version is judged by the version rules.
+  EXPECT_FALSE(p.allows({RequestKind::kList, "github.com/acme/x", "v1.2.3"}, anyone));
+  EXPECT_TRUE(p.allows({RequestKind::kList, "github.com/acme/x", "v1.2.4"}, anyone));
+  EXPECT_FALSE(p.allows({RequestKind::kLatest, "github.com/acme/x", "v1.2.3"}, anyone));
+  // Retracted only when known to be.
+  EXPECT_FALSE(p.allows({RequestKind::kList, "github.com/acme/r", "v1.0.0", true}, anyone));
+  EXPECT_TRUE(p.allows({RequestKind::kList, "github.com/acme/r", "v1.0.0", false}, anyone));
+  EXPECT_FALSE(p.allows({RequestKind::kZip, "github.com/acme/r", "v1.0.0", true}, anyone));
+  // hide_only: hidden from listings, served by name.
+  EXPECT_FALSE(p.allows({RequestKind::kList, "github.com/acme/h", "v1.9.0"}, anyone));
+  EXPECT_FALSE(p.allows({RequestKind::kLatest, "github.com/acme/h", "v1.9.0"}, anyone));
+  EXPECT_EQ(decide(p, "/github.com/acme/h/@v/v1.9.0.zip"), "-");
+
+  // Which requests need the module's versions read first.
+  EXPECT_TRUE(p.needsRetractions(parse("/github.com/acme/r/@v/v1.0.0.info"), anyone));
+  EXPECT_TRUE(p.needsRetractions(parse("/github.com/acme/r/@v/list"), anyone));
+  EXPECT_FALSE(p.needsRetractions(parse("/github.com/acme/x/@v/v1.0.0.info"), anyone));
+  EXPECT_FALSE(p.needsRetractions(parse("/sumdb/sum.golang.org/tile/8/0/000"), anyone));
+  for (auto target :
+       {"/github.com/acme/r/@v/list", "/github.com/acme/h/@latest", "/github.com/acme/x/@v/list"}) {
+    EXPECT_TRUE(p.filtersVersions(parse(target), anyone)) << target;
+  }
+  EXPECT_FALSE(p.filtersVersions(parse("/github.com/other/m/@v/list"), anyone));
+  EXPECT_FALSE(p.filtersVersions(parse("/github.com/acme/x/@v/v1.2.3.info"), anyone));
+}
+
 }  // namespace
 }  // namespace modgate::filters::policy

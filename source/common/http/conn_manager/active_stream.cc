@@ -148,6 +148,10 @@ void ActiveStream::resetFromConnection() {
 }
 
 void ActiveStream::finish() {
+  if (blocked_) {
+    blocked_ = false;
+    parent_.onStreamBlocked(false);
+  }
   info_.end_time = parent_.dispatcher().now();
   info_.reset = state_ == State::kReset;
   for (auto& filter : filters_) filter->onDestroy();
@@ -156,10 +160,18 @@ void ActiveStream::finish() {
 }
 
 void ActiveStream::onAboveWriteBufferHighWatermark() {
+  if (!blocked_) {
+    blocked_ = true;
+    parent_.onStreamBlocked(true);
+  }
   for (auto& filter : filters_) filter->onAboveWriteBufferHighWatermark();
 }
 
 void ActiveStream::onBelowWriteBufferLowWatermark() {
+  if (blocked_) {
+    blocked_ = false;
+    parent_.onStreamBlocked(false);
+  }
   for (auto& filter : filters_) filter->onBelowWriteBufferLowWatermark();
 }
 

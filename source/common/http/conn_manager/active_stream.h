@@ -61,6 +61,8 @@ class ActiveStream : public RequestDecoder,
   std::unique_ptr<RequestHeaders> request_;
   bool request_complete_ = false;
   bool headers_encoded_ = false;
+  // Paused above the write watermark (the connection's send watchdog runs).
+  bool blocked_ = false;
   State state_ = State::kDecoding;
   StreamInfo info_;
 };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "source/common/common/logger.h"
 #include "source/common/http/conn_manager/active_stream.h"
 #include "source/common/http/http1/server_connection.h"
 #include "source/common/http/http2/server_connection.h"
@@ -124,6 +125,9 @@ void ConnectionManager::onStreamDone(ActiveStream& stream) {
   streams_.remove(&stream);
   dispatcher().deferredDelete(event::DeferredDeletablePtr(&stream));
   if (!streams_.empty() || closed_) return;
+  // A finished response may still be on its way (an HTTP/1.1 body handed
+  // to sendfile() at once): the watchdog, not the idle timer, bounds that.
+  if (connection_->bufferedWriteBytes() > 0) armSendWatchdog();
   if (draining_ || (codec_ != nullptr && codec_->wantsToClose())) {
     closeConnection(network::CloseType::kFlushWrite);
   } else {
@@ -135,6 +139,7 @@ void ConnectionManager::onEvent(network::ConnectionEvent event) {
   if (event == network::ConnectionEvent::kConnected || closed_) return;
   closed_ = true;
   idle_timer_->disableTimer();
+  if (send_timer_) send_timer_->disableTimer();
   if (drain_timer_) drain_timer_->disableTimer();
   if (codec_connection_closed_) codec_connection_closed_();
   // Anything the codec did not know about (it should know all).
@@ -143,6 +148,7 @@ void ConnectionManager::onEvent(network::ConnectionEvent event) {
 }
 
 void ConnectionManager::onAboveWriteBufferHighWatermark() {
+  armSendWatchdog();
   if (codec_ != nullptr) codec_->onUnderlyingConnectionAboveWriteBufferHighWatermark();
 }
 
@@ -177,7 +183,53 @@ void ConnectionManager::resetIdleTimer() {
 }
 
 void ConnectionManager::onIdleTimeout() {
-  if (streams_.empty()) closeConnection(network::CloseType::kNoFlush);
+  if (!streams_.empty()) return;
+  if (connection_->bufferedWriteBytes() > 0 && send_timer_ && send_timer_->enabled()) {
+    // Still sending a finished response: idle only once it is out (the
+    // send watchdog closes a client that stopped taking it).
+    idle_timer_->enableTimer(settings_.idle_timeout);
+    return;
+  }
+  closeConnection(network::CloseType::kNoFlush);
+}
+
+void ConnectionManager::onStreamBlocked(bool blocked) {
+  if (blocked) {
+    ++blocked_streams_;
+    armSendWatchdog();
+  } else if (blocked_streams_ > 0) {
+    --blocked_streams_;
+  }
+}
+
+bool ConnectionManager::waitingForClient() const {
+  return blocked_streams_ > 0 || connection_->bufferedWriteBytes() > 0;
+}
+
+void ConnectionManager::armSendWatchdog() {
+  if (closed_ || settings_.send_timeout.count() <= 0) return;
+  if (!send_timer_) send_timer_ = dispatcher().createTimer([this] { onSendTimeout(); });
+  if (send_timer_->enabled()) return;
+  written_at_arm_ = connection_->bytesWritten();
+  send_timer_->enableTimer(settings_.send_timeout);
+}
+
+void ConnectionManager::onSendTimeout() {
+  if (closed_ || !waitingForClient()) return;  // caught up: re-armed when it falls behind again
+  const uint64_t written = connection_->bytesWritten();
+  if (written != written_at_arm_) {
+    // Slow, but reading: another period.
+    written_at_arm_ = written;
+    send_timer_->enableTimer(settings_.send_timeout);
+    return;
+  }
+  // The client took no byte for a whole send_timeout: drop what is queued
+  // for it (closing frees the buffers and every stream's resources).
+  LOG_INFO("send_timeout: closed the connection from ", connection_->remoteAddress(),
+           ": no byte taken in ", settings_.send_timeout.count(), " ms (",
+           connection_->bufferedWriteBytes(), " bytes queued, ", blocked_streams_,
+           " streams paused)");
+  closeConnection(network::CloseType::kNoFlush);
 }
 
 }  // namespace modgate::http

@@ -25,6 +25,12 @@ struct ConnectionManagerSettings {
   std::chrono::milliseconds request_headers_timeout{10000};
   // After a drain starts, connections close once idle or after this long.
   std::chrono::milliseconds drain_timeout{5000};
+  // A connection with response bytes waiting for the client (in its
+  // socket buffer, or a stream paused by the client's reading or flow
+  // control) is closed when no byte reached the socket for this long: the
+  // client stopped reading. Not a cap on a download's length: every byte
+  // the client takes restarts it. 0 = never.
+  std::chrono::milliseconds send_timeout{60000};
 };
 
 // Owns one downstream connection: picks the codec (HTTP/2 by its preface,
@@ -69,6 +75,13 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void closeConnection(network::CloseType type);
   void resetIdleTimer();
   void onIdleTimeout();
+  // A stream is paused because the client is not taking its bytes (true),
+  // or resumed (false).
+  void onStreamBlocked(bool blocked);
+  // Watches for write progress while output waits for the client.
+  void armSendWatchdog();
+  void onSendTimeout();
+  bool waitingForClient() const;
 
   network::ConnectionPtr connection_;
   std::string listener_name_;
@@ -85,6 +98,11 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::list<ActiveStream*> streams_;
   event::TimerPtr idle_timer_;
   event::TimerPtr drain_timer_;
+  event::TimerPtr send_timer_;
+  // connection_->bytesWritten() when the send watchdog was last (re)armed.
+  uint64_t written_at_arm_ = 0;
+  // Streams paused above their write watermark.
+  uint32_t blocked_streams_ = 0;
   bool closed_ = false;
   // The idle timer currently bounds a partial HTTP/1.1 request's headers.
   bool awaiting_headers_ = false;

@@ -141,6 +141,7 @@ absl::Status ServerConnectionImpl::dispatch(buffer::Buffer& data) {
     return absl::OkStatus();
   }
   buffered_.move(data);
+  ++read_batch_;
   dispatching_ = true;
   const Progress progress = processBuffered();
   if (progress == Progress::kUpgraded) return absl::OkStatus();  // `this` may be retired
@@ -227,6 +228,13 @@ int ServerConnectionImpl::fail(int status, std::string_view reason) {
 }
 
 int ServerConnectionImpl::onMessageBegin() {
+  // Pipelined: this request came in the same read as the previous one, or
+  // was held while that one was answered. A client that waits for each
+  // answer sends the next in a later read.
+  const bool pipelined = requests_begun_ > 0 && (resuming_ || read_batch_ == last_begin_batch_);
+  pipelined_run_ = pipelined ? pipelined_run_ + 1 : 0;
+  last_begin_batch_ = read_batch_;
+  ++requests_begun_;
   in_request_ = true;
   can_send_error_ = true;
   request_ = std::make_unique<RequestHeaders>();
@@ -426,6 +434,10 @@ int ServerConnectionImpl::onHeadersComplete() {
   request_->method = http_method_str(static_cast<http_method>(parser_.method));
   request_->scheme = "http";
   if (!http_should_keep_alive(&parser_)) wants_to_close_ = true;
+  if (settings_.max_pipelined_requests != 0 && pipelined_run_ >= settings_.max_pipelined_requests) {
+    // A pipelining flood: answer this one, then close.
+    wants_to_close_ = true;
+  }
 
   RequestFraming framing;
   framing.is_head = parser_.method == HTTP_HEAD;
@@ -568,7 +580,9 @@ void ServerConnectionImpl::onDeferredWork() {
   if (!resume_pending_) return;
   resume_pending_ = false;
   if (dispatching_) return;  // cannot happen from a timer, but be safe
+  resuming_ = true;
   const Progress progress = processBuffered();
+  resuming_ = false;
   if (progress == Progress::kError) {
     // Nobody to return the error to: close after the error response.
     connection_.close(network::CloseType::kFlushWrite);

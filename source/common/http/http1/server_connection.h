@@ -162,6 +162,14 @@ class ServerConnectionImpl : public ServerConnection {
 
   bool dispatching_ = false;
   bool wants_to_close_ = false;
+  // Pipelined requests in a row (settings_.max_pipelined_requests), told
+  // by the read that brought them: read_batch_ counts dispatch() calls.
+  uint32_t pipelined_run_ = 0;
+  uint64_t read_batch_ = 0;
+  uint64_t last_begin_batch_ = 0;
+  uint64_t requests_begun_ = 0;
+  // processBuffered() runs for held requests, not for newly read bytes.
+  bool resuming_ = false;
   bool shutdown_notice_ = false;
   bool closed_ = false;
   bool failed_ = false;

@@ -105,6 +105,33 @@ TEST_F(ServerConnectionTest, ThousandPipelinedWithHeldInputBeyondLimit) {
   EXPECT_EQ(answered, 1000);
 }
 
+TEST_F(ServerConnectionTest, PipelinedRunIsCapped) {
+  CodecSettings settings;
+  settings.max_pipelined_requests = 5;
+  start(settings);
+  std::string requests;
+  for (int i = 0; i < 10; ++i) requests += get("/p/" + std::to_string(i));
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send(requests));
+  // The first request and five pipelined behind it; the fifth says close.
+  for (int i = 0; i < 6; ++i) {
+    auto response = client.readResponse();
+    ASSERT_TRUE(response) << i;
+    EXPECT_EQ(response->body, "/p/" + std::to_string(i));
+    EXPECT_EQ(response->header("connection").has_value(), i == 5) << i;
+  }
+  EXPECT_TRUE(client.waitForClose());
+
+  // A client that waits for each answer is never pipelining.
+  RawClient sequential(server_->port());
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(sequential.send(get("/p/" + std::to_string(i))));
+    auto response = sequential.readResponse();
+    ASSERT_TRUE(response) << i;
+    EXPECT_FALSE(response->header("connection")) << i;
+  }
+}
+
 TEST_F(ServerConnectionTest, HeadHasContentLengthButNoBody) {
   RawClient client(server_->port());
   ASSERT_TRUE(client.send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n" + get("/p/after")));

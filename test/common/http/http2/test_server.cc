@@ -112,6 +112,7 @@ class CountingConnection : public network::Connection {
     inner_.write(data);
   }
   size_t bufferedWriteBytes() const override { return inner_.bufferedWriteBytes(); }
+  uint64_t bytesWritten() const override { return inner_.bytesWritten(); }
   void setWriteBufferWatermarks(size_t low, size_t high) override {
     inner_.setWriteBufferWatermarks(low, high);
   }

@@ -1,4 +1,4 @@
-#include "source/filters/goproxy/sumdb_files.h"
+#include "source/filters/goproxy/cached_files.h"
 
 #include <unistd.h>
 
@@ -7,14 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "source/common/common/time.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
+#include "source/filters/goproxy/verifying_sink.h"
 
 namespace modgate::filters::goproxy {
 namespace {
 
 using modgate::goproxy::Request;
 
-// Lookups are a few hundred bytes and tiles 8 KiB: anything much larger is
-// not a checksum database answer.
+// Lookups are a few hundred bytes, tiles 8 KiB, lists and go.mod files a
+// few KiB: anything much larger is not what a caller expects.
 constexpr uint64_t kMaxSumdbFileBytes = 1 << 20;
 
 // Reads a small body from `fd` at `offset`. This is blocking file I/O on
@@ -51,7 +52,7 @@ absl::Status answerError(const cache::Entry& entry) {
 class Waiter : public cache::InflightCallbacks {
  public:
   static void start(std::shared_ptr<cache::Inflight> inflight, event::Dispatcher& dispatcher,
-                    SumdbFileCallback cb) {
+                    CachedFileCallback cb) {
     auto waiter = std::shared_ptr<Waiter>(new Waiter(dispatcher, std::move(cb)));
     waiter->self_ = waiter;
     waiter->inflight_ = std::move(inflight);
@@ -74,7 +75,7 @@ class Waiter : public cache::InflightCallbacks {
   }
 
  private:
-  Waiter(event::Dispatcher& dispatcher, SumdbFileCallback cb)
+  Waiter(event::Dispatcher& dispatcher, CachedFileCallback cb)
       : dispatcher_(dispatcher), cb_(std::move(cb)) {}
 
   void end(absl::StatusOr<std::string> body) {
@@ -87,15 +88,16 @@ class Waiter : public cache::InflightCallbacks {
   }
 
   event::Dispatcher& dispatcher_;
-  SumdbFileCallback cb_;
+  CachedFileCallback cb_;
   std::shared_ptr<Waiter> self_;
   std::shared_ptr<cache::Inflight> inflight_;
   std::unique_ptr<cache::Subscription> subscription_;
 };
 
 // Where a miss is fetched from: the same choice GoproxyFilter makes for a
-// client's /sumdb/ request.
-absl::StatusOr<Fetch::Target> targetFor(const GoproxyConfig& config, const Request& request) {
+// client's request.
+absl::StatusOr<Fetch::Target> targetFor(const GoproxyConfig& config, const Request& request,
+                                        const std::vector<std::string>& principals) {
   Fetch::Target target;
   target.kind = request.kind;
   if (const router::SumDb* db = config.routes->sumdb(request.sumdb_name);
@@ -107,8 +109,9 @@ absl::StatusOr<Fetch::Target> targetFor(const GoproxyConfig& config, const Reque
   http::RequestHeaders headers;
   headers.method = "GET";
   headers.path = request.upstream_path;
-  const router::Route* route = config.routes->match(request, headers);
-  if (route == nullptr) return absl::NotFoundError("no route for the checksum database");
+  const router::Route* route = config.routes->match(request, headers, principals);
+  if (route == nullptr)
+    return absl::NotFoundError(absl::StrCat("no route for ", request.cache_key));
   if (route->direct_response.has_value()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "route answers ", route->direct_response->status, ": ", route->direct_response->body));
@@ -122,7 +125,8 @@ absl::StatusOr<Fetch::Target> targetFor(const GoproxyConfig& config, const Reque
     target.chain.push_back(
         router::ChainStep{route->split->clusters[stable].cluster, router::Fallthrough::kNotFound});
   } else {
-    return absl::NotFoundError("the checksum database's route has no upstream");
+    return absl::NotFoundError(
+        absl::StrCat("the route for ", request.cache_key, " has no upstream"));
   }
   target.paths.assign(target.chain.size(), request.upstream_path);
   return target;
@@ -130,13 +134,14 @@ absl::StatusOr<Fetch::Target> targetFor(const GoproxyConfig& config, const Reque
 
 }  // namespace
 
-void readSumdbFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
-                   const std::string& db, const std::string& file, SumdbFileCallback cb) {
+void readCachedFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
+                    const std::string& path, const std::vector<std::string>& principals,
+                    CachedFileCallback cb) {
   event::Dispatcher& dispatcher = worker.dispatcher();
   auto later = [&dispatcher, cb](absl::StatusOr<std::string> body) {
     dispatcher.post([cb, body = std::move(body)] { cb(body); });
   };
-  auto parsed = modgate::goproxy::ParseRequest(absl::StrCat("/sumdb/", db, "/", file));
+  auto parsed = modgate::goproxy::ParseRequest(path);
   if (auto* error = std::get_if<modgate::goproxy::RequestError>(&parsed)) {
     later(absl::InvalidArgumentError(error->reason));
     return;
@@ -168,7 +173,7 @@ void readSumdbFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
     later(absl::UnavailableError("not cached, and modgate is offline"));
     return;
   }
-  auto target = targetFor(*config, request);
+  auto target = targetFor(*config, request, principals);
   if (!target.ok()) {
     later(target.status());
     return;
@@ -176,11 +181,20 @@ void readSumdbFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
   bool created = false;
   std::shared_ptr<cache::Inflight> inflight = config->inflight->join(request.cache_key, created);
   if (created) {
-    worker.startFetch(*std::move(target),
-                      std::make_unique<CacheFillSink>(config, request, inflight),
-                      config->max_pending_disk_bytes);
+    const bool verify = VerifyingSink::applies(*config, request);
+    std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
+        config, request, inflight, std::shared_ptr<const cache::Entry>(), verify);
+    if (verify) {
+      sink = std::make_unique<VerifyingSink>(std::move(sink), inflight, config, worker, request);
+    }
+    worker.startFetch(*std::move(target), std::move(sink), config->max_pending_disk_bytes);
   }
   Waiter::start(std::move(inflight), dispatcher, std::move(cb));
+}
+
+void readSumdbFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
+                   const std::string& db, const std::string& file, CachedFileCallback cb) {
+  readCachedFile(config, worker, absl::StrCat("/sumdb/", db, "/", file), {}, std::move(cb));
 }
 
 }  // namespace modgate::filters::goproxy
