@@ -8,6 +8,7 @@
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
+#include "source/common/http/conn_manager/protocol_counters.h"
 #include "source/common/http/filter.h"
 #include "source/common/network/connection.h"
 
@@ -25,6 +26,8 @@ struct ConnectionManagerSettings {
   std::chrono::milliseconds request_headers_timeout{10000};
   // After a drain starts, connections close once idle or after this long.
   std::chrono::milliseconds drain_timeout{5000};
+  // Where connections and streams are counted by protocol; null: not counted.
+  ProtocolCounters* protocol_counters = nullptr;
 };
 
 // Owns one downstream connection: picks the codec (HTTP/2 by its preface,
@@ -64,6 +67,11 @@ class ConnectionManager : public network::ConnectionCallbacks,
  private:
   friend class ActiveStream;
   void createCodec(buffer::Buffer& data);
+  // Counts this connection under the protocol its codec speaks (again after
+  // an h2c upgrade, moving it from http1 to h2c).
+  void countProtocol(bool http2);
+  // The counts of this connection's protocol, or null before a codec.
+  ProtocolCounters::Counts* protocolCounts() { return protocol_counts_; }
   void finishUpgrade(buffer::Buffer& data);
   void onStreamDone(ActiveStream& stream);
   void closeConnection(network::CloseType type);
@@ -83,6 +91,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::unique_ptr<RequestHeaders> pending_upgrade_request_;
   std::string pending_upgrade_settings_;
   std::list<ActiveStream*> streams_;
+  ProtocolCounters::Counts* protocol_counts_ = nullptr;
   event::TimerPtr idle_timer_;
   event::TimerPtr drain_timer_;
   bool closed_ = false;
