@@ -20,6 +20,7 @@
 #include "source/common/common/version.h"
 #include "source/common/json/proto_json.h"
 #include "source/config/config_dump.h"
+#include "source/config/defaults.h"
 #include "source/config/dynamic_config.h"
 #include "source/config/error_list.h"
 #include "source/config/loader.h"
@@ -100,6 +101,8 @@ absl::Status Server::initialize() {
       common::toMillisecondsOr(limits.idle_timeout(), std::chrono::seconds(60));
   connection_settings_.request_headers_timeout =
       common::toMillisecondsOr(limits.request_timeout(), std::chrono::seconds(10));
+  connection_settings_.drain_timeout = common::toMillisecondsOr(
+      limits.drain_timeout(), std::chrono::seconds(config::kDefaultDrainTimeoutSeconds));
   admin_settings_ = connection_settings_;
   admin_settings_.protocol_counters = nullptr;  // the metrics count client traffic only
 
