@@ -195,14 +195,17 @@ assert_eq "Dockerfile: every runtime package exists in Debian 12" "" "$missing_p
 # debian:12-slim always has.
 base="libc6 libstdc++6 libgcc-s1 zlib1g"
 unlisted=""
-while read -r lib; do
-  pkg=""
-  for cand in "$lib" "$(readlink -f "$lib")" "/usr$lib" "${lib#/usr}"; do
-    pkg="$(dpkg -S "$cand" 2>/dev/null | head -n 1 | cut -d: -f1)" && [[ -n "$pkg" ]] && break
-  done
+# One dpkg -S for all of them (it reads the whole package database per
+# call), by the path ldd names and by the real path: dpkg knows a file
+# under whichever its package installed it (/lib or /usr/lib).
+mapfile -t libs < <(ldd "$MODGATE" | awk '/=>/ { print $3 }')
+owners="$(for lib in "${libs[@]}"; do echo "$lib"; readlink -f "$lib"; done | xargs -r dpkg -S 2>/dev/null)"
+for lib in "${libs[@]}"; do
+  real="$(readlink -f "$lib")"
+  pkg="$(awk -v a="$lib" -v b="$real" '$NF == a || $NF == b { sub(/:.*/, "", $1); print $1; exit }' <<<"$owners")"
   [[ -z "$pkg" ]] && { unlisted+=" $lib(no-package)"; continue; }
   grep -qxF "$pkg" <<<"$runtime_pkgs" || [[ " $base " == *" $pkg "* ]] || unlisted+=" $pkg"
-done < <(ldd "$MODGATE" | awk '/=>/ { print $3 }')
+done
 assert_eq "Dockerfile: the runtime stage installs the package of every library modgate loads" "" "$(tr ' ' '\n' <<<"$unlisted" | sort -u | tr '\n' ' ' | sed 's/^ *//; s/ *$//')"
 ldd "$MODGATE" | grep -qE 'lib(ssl|crypto)\.so\.3' && fail "modgate loads no OpenSSL 3" "$(ldd "$MODGATE" | grep -E 'so\.3')" ||
   pass "modgate loads no OpenSSL 3 (BoringSSL only)"
