@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -7,11 +8,21 @@
 #include <string_view>
 #include <vector>
 
+#include "source/cache/cache_kind.h"
 #include "source/cache/entry.h"
 #include "source/cache/entry_writer.h"
 #include "source/common/event/dispatcher.h"
 
 namespace modgate::cache {
+
+// One kind's share of the cache (see cache_kind.h).
+struct KindStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t hits = 0;    // lookups that found an entry (fresh or not)
+  uint64_t misses = 0;  // lookups that found none
+  uint64_t evictions = 0;
+};
 
 struct CacheStats {
   uint64_t entries = 0;
@@ -21,6 +32,16 @@ struct CacheStats {
   uint64_t evictions = 0;
   uint64_t hot_entries = 0;
   uint64_t hot_bytes = 0;  // bodies held in memory
+  std::array<KindStats, kCacheKinds> kinds{};
+};
+
+// How much one entry is used, for GET /cache/modules: its lookups that found
+// it since it entered the index in this process (a newer version of the key
+// keeps the count; a restart starts from 0).
+struct EntryUsage {
+  std::string key;
+  uint64_t file_size = 0;
+  uint64_t hits = 0;
 };
 
 // Called on the `reply_to` dispatcher of openBody(): `fd` (owned by the
@@ -72,6 +93,9 @@ class Cache {
   // purge, verify-cache): a copy of the index taken under its lock,
   // O(entries). Never on a worker's request path.
   virtual std::vector<std::shared_ptr<const Entry>> entries() const = 0;
+  // Every key in the index with its size and hit count; the same kind of
+  // copy as entries(), for the admin thread only.
+  virtual std::vector<EntryUsage> usage() const = 0;
   // Where the cache lives (for disk-free reports).
   virtual const std::string& root() const = 0;
 };

@@ -164,9 +164,11 @@ std::shared_ptr<const Entry> DiskCache::lookup(std::string_view key) {
     auto it = index_.find(AbslView(key));
     if (it == index_.end()) {
       misses_.fetch_add(1, std::memory_order_relaxed);
+      kind_misses_[KindIndex(key)].fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
     Node& node = *it->second;
+    ++node.hits;
     lru_.splice(lru_.begin(), lru_, node.lru_it);
     if (node.entry->hot_body != nullptr) {
       hot_lru_.splice(hot_lru_.begin(), hot_lru_, node.hot_it);
@@ -177,6 +179,7 @@ std::shared_ptr<const Entry> DiskCache::lookup(std::string_view key) {
     entry = node.entry;
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
+  kind_hits_[KindIndex(key)].fetch_add(1, std::memory_order_relaxed);
   // This hit reads the file; the next one will not.
   if (load) runBlocking([this, entry] { loadHotBody(entry); });
   return entry;
@@ -325,6 +328,16 @@ std::vector<std::shared_ptr<const Entry>> DiskCache::entries() const {
   return out;
 }
 
+std::vector<EntryUsage> DiskCache::usage() const {
+  std::vector<EntryUsage> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  out.reserve(index_.size());
+  for (const auto& [key, node] : index_) {
+    out.push_back(EntryUsage{node->entry->key, node->entry->file_size, node->hits});
+  }
+  return out;
+}
+
 CacheStats DiskCache::stats() const {
   CacheStats s;
   {
@@ -333,6 +346,15 @@ CacheStats DiskCache::stats() const {
     s.bytes = bytes_;
     s.hot_entries = hot_lru_.size();
     s.hot_bytes = hot_bytes_;
+    for (size_t k = 0; k < kCacheKinds; ++k) {
+      s.kinds[k].entries = kind_entries_[k];
+      s.kinds[k].bytes = kind_bytes_[k];
+    }
+  }
+  for (size_t k = 0; k < kCacheKinds; ++k) {
+    s.kinds[k].hits = kind_hits_[k].load(std::memory_order_relaxed);
+    s.kinds[k].misses = kind_misses_[k].load(std::memory_order_relaxed);
+    s.kinds[k].evictions = kind_evictions_[k].load(std::memory_order_relaxed);
   }
   s.hits = hits_.load(std::memory_order_relaxed);
   s.misses = misses_.load(std::memory_order_relaxed);
@@ -393,12 +415,16 @@ DiskCache::Node* DiskCache::insertLocked(std::shared_ptr<const Entry> entry) {
     Node& old = *it->second;
     if (old.entry->hot_body != nullptr) dropHotLocked(old);
     bytes_ -= old.entry->file_size;
+    kind_bytes_[KindIndex(old.entry->key)] -= old.entry->file_size;
+    --kind_entries_[KindIndex(old.entry->key)];
     lru_.splice(lru_.begin(), lru_, old.lru_it);
   }
   Node* node = it->second.get();
   node->lru_it = lru_.begin();
   node->loading = false;
   bytes_ += entry->file_size;
+  kind_bytes_[KindIndex(entry->key)] += entry->file_size;
+  ++kind_entries_[KindIndex(entry->key)];
   node->entry = std::move(entry);
   return node;
 }
@@ -407,6 +433,8 @@ DiskCache::Victim DiskCache::removeLocked(Node* node) {
   if (node->entry->hot_body != nullptr) dropHotLocked(*node);
   Victim victim{node->entry->path, node->entry->file_id};
   bytes_ -= node->entry->file_size;
+  kind_bytes_[KindIndex(node->entry->key)] -= node->entry->file_size;
+  --kind_entries_[KindIndex(node->entry->key)];
   lru_.erase(node->lru_it);
   auto it = index_.find(AbslView(node->entry->key));
   index_.erase(it);  // destroys node
@@ -417,8 +445,9 @@ void DiskCache::evictLocked(const Node* keep, std::vector<Victim>& victims) {
   while (bytes_ > options_.max_bytes && !lru_.empty()) {
     Node* victim = lru_.back();
     if (victim == keep) break;  // only the new entry is left, and it fits alone
-    victims.push_back(removeLocked(victim));
     evictions_.fetch_add(1, std::memory_order_relaxed);
+    kind_evictions_[KindIndex(victim->entry->key)].fetch_add(1, std::memory_order_relaxed);
+    victims.push_back(removeLocked(victim));
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -64,6 +65,7 @@ class DiskCache : public Cache, private WriterHost {
   void remove(std::string_view key) override;
   CacheStats stats() const override;
   std::vector<std::shared_ptr<const Entry>> entries() const override;
+  std::vector<EntryUsage> usage() const override;
   const std::string& root() const override { return root_; }
 
  private:
@@ -72,6 +74,7 @@ class DiskCache : public Cache, private WriterHost {
     std::list<Node*>::iterator lru_it;
     std::list<Node*>::iterator hot_it;  // valid when entry->hot_body is set
     bool loading = false;               // a hot-body load is queued
+    uint64_t hits = 0;                  // lookups that found this key
   };
   // A file to delete once it has left the index.
   struct Victim {
@@ -113,12 +116,18 @@ class DiskCache : public Cache, private WriterHost {
   std::list<Node*> hot_lru_ ABSL_GUARDED_BY(mu_);  // entries with a body in memory
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t hot_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Entries and bytes by kind (KindOfKey), kept with entries_ and bytes_.
+  std::array<uint64_t, kCacheKinds> kind_entries_ ABSL_GUARDED_BY(mu_){};
+  std::array<uint64_t, kCacheKinds> kind_bytes_ ABSL_GUARDED_BY(mu_){};
 
   std::mutex fs_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
   std::atomic<uint64_t> evictions_{0};
+  std::array<std::atomic<uint64_t>, kCacheKinds> kind_hits_{};
+  std::array<std::atomic<uint64_t>, kCacheKinds> kind_misses_{};
+  std::array<std::atomic<uint64_t>, kCacheKinds> kind_evictions_{};
   std::atomic<uint64_t> temp_counter_{0};
 
   // Counts queued thread-pool work; shared with that work so the last task

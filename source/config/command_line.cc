@@ -29,6 +29,15 @@ constexpr absl::string_view kUsage =
   modgate control-plane -c FILE  serve the configs of a fleet of sidecars over xDS
                                  (-c: a modgate.controlplane.v1.ControlPlane file;
                                  only --log-level applies)
+  modgate prefill [-c FILE] (--go-sum FILE | --go-mod FILE | --list FILE) [--parallel N]
+                                 fetch every listed module version (.info, .mod, .zip)
+                                 into the cache through the configured upstreams, checked
+                                 against the go.sum; through the running modgate if one
+                                 serves the cache, else through one started for it
+  modgate export DIR [-c FILE] [--module PATTERNS]
+                                 write the cache as a GOPROXY file tree (GOPROXY=file://DIR),
+                                 with the checksum database data to verify offline;
+                                 --module: GOPRIVATE-style globs of the modules to export
 
 Flags:
   -c, --config FILE        YAML (.yaml/.yml) or JSON (.json) config file;
@@ -83,6 +92,21 @@ absl::Status SetFlag(absl::string_view name, const std::string& value, CommandLi
       return bad(absl::StrCat("expected a non-negative integer, got \"", value, "\""));
     }
     cl.concurrency = threads;
+  } else if (name == "--go-sum" || name == "--go-mod" || name == "--list") {
+    if (cl.mode != CommandLine::Mode::kPrefill) return bad("only for modgate prefill");
+    if (!cl.prefill_input.empty()) return bad("give one of --go-sum, --go-mod and --list");
+    if (value.empty()) return bad("empty file name");
+    cl.prefill_input = value;
+    cl.prefill_format = std::string(name.substr(2));
+  } else if (name == "--parallel") {
+    if (cl.mode != CommandLine::Mode::kPrefill) return bad("only for modgate prefill");
+    if (!absl::SimpleAtoi(value, &cl.prefill_parallel) || cl.prefill_parallel < 1 ||
+        cl.prefill_parallel > 64) {
+      return bad(absl::StrCat("expected 1..64, got \"", value, "\""));
+    }
+  } else if (name == "--module") {
+    if (cl.mode != CommandLine::Mode::kExport) return bad("only for modgate export");
+    cl.export_modules = value;
   } else if (name == "--log-level") {
     if (!IsValidLogLevel(value)) {
       return bad(absl::StrCat("invalid level \"", value,
@@ -96,7 +120,8 @@ absl::Status SetFlag(absl::string_view name, const std::string& value, CommandLi
 bool TakesValue(absl::string_view name) {
   return name == "-c" || name == "--config" || name == "--listen" || name == "--admin" ||
          name == "--upstream" || name == "--cache-dir" || name == "--cache-max-bytes" ||
-         name == "--concurrency" || name == "--log-level";
+         name == "--concurrency" || name == "--log-level" || name == "--go-sum" ||
+         name == "--go-mod" || name == "--list" || name == "--parallel" || name == "--module";
 }
 
 bool IsSwitch(absl::string_view name) {
@@ -140,11 +165,22 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   } else if (i < args.size() && args[i] == "control-plane") {
     cl.mode = CommandLine::Mode::kControlPlane;
     ++i;
+  } else if (i < args.size() && args[i] == "prefill") {
+    cl.mode = CommandLine::Mode::kPrefill;
+    ++i;
+  } else if (i < args.size() && args[i] == "export") {
+    cl.mode = CommandLine::Mode::kExport;
+    ++i;
+    if (i >= args.size() || absl::StartsWith(args[i], "-")) {
+      return UsageError("export requires the directory to write: modgate export DIR");
+    }
+    cl.export_dir = args[i++];
   }
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "-") || arg == "-") {
-      if (arg == "validate" || arg == "verify-cache" || arg == "control-plane") {
+      if (arg == "validate" || arg == "verify-cache" || arg == "control-plane" ||
+          arg == "prefill" || arg == "export") {
         return UsageError(absl::StrCat("\"", arg, "\" must come first"));
       }
       return UsageError(absl::StrCat("unexpected argument \"", arg, "\""));
@@ -171,6 +207,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
   }
   if (cl.mode == CommandLine::Mode::kValidate && cl.config_path.empty()) {
     return UsageError("validate requires -c FILE");
+  }
+  if (cl.mode == CommandLine::Mode::kPrefill && cl.prefill_input.empty()) {
+    return UsageError("prefill requires one of --go-sum FILE, --go-mod FILE and --list FILE");
   }
   if (cl.mode == CommandLine::Mode::kControlPlane && cl.config_path.empty()) {
     return UsageError("control-plane requires -c FILE");

@@ -24,8 +24,14 @@ struct CommandLine {
     // the report.
     kVerifyCache,
     kControlPlane,  // modgate control-plane -c FILE: serve a fleet over xDS
-    kVersion,       // --version
-    kHelp,          // --help / -h
+    // modgate prefill [-c FILE] (--go-sum F | --go-mod F | --list F)
+    // [--parallel N]: fill the config's cache with those module versions.
+    kPrefill,
+    // modgate export DIR [-c FILE] [--module PATTERNS]: the config's cache
+    // as a GOPROXY file tree.
+    kExport,
+    kVersion,  // --version
+    kHelp,     // --help / -h
   };
   Mode mode = Mode::kRun;
   // -c / --config; "" = the embedded default config.
@@ -41,6 +47,14 @@ struct CommandLine {
   // --no-watch: do not reload when the config file changes (SIGHUP and
   // POST /reload still do).
   bool watch_config = true;
+  // prefill: the input file and its format ("go-sum", "go-mod" or "list"),
+  // and how many module versions are fetched at once.
+  std::string prefill_input;
+  std::string prefill_format;
+  uint32_t prefill_parallel = 4;
+  // export: the directory to write, and GOPRIVATE-style module globs.
+  std::string export_dir;
+  std::string export_modules;
 };
 
 // The --help text.

@@ -253,6 +253,9 @@ void ApplyLimitsDefaults(v1::Limits& limits) {
   DefaultDuration(
       limits.has_idle_timeout(), [&] { return limits.mutable_idle_timeout(); },
       kDefaultDownstreamIdleTimeoutSeconds);
+  DefaultDuration(
+      limits.has_drain_timeout(), [&] { return limits.mutable_drain_timeout(); },
+      kDefaultDrainTimeoutSeconds);
   if (!limits.has_max_concurrent_streams()) {
     limits.mutable_max_concurrent_streams()->set_value(kDefaultMaxConcurrentStreams);
   }

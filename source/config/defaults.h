@@ -30,6 +30,7 @@ inline constexpr uint32_t kDefaultMaxRequestHeadersKb = 60;
 inline constexpr uint32_t kDefaultMaxHeadersCount = 100;
 inline constexpr int64_t kDefaultRequestTimeoutSeconds = 10;
 inline constexpr int64_t kDefaultDownstreamIdleTimeoutSeconds = 60;
+inline constexpr int64_t kDefaultDrainTimeoutSeconds = 5;
 inline constexpr uint32_t kDefaultMaxConcurrentStreams = 100;
 // A go command never stalls a minute on a localhost socket, nor pipelines.
 inline constexpr int64_t kDefaultSendTimeoutSeconds = 60;

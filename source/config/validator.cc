@@ -940,6 +940,7 @@ class Validator {
     RequirePositive("limits.request_timeout", limits.has_request_timeout(),
                     limits.request_timeout());
     RequirePositive("limits.idle_timeout", limits.has_idle_timeout(), limits.idle_timeout());
+    RequirePositive("limits.drain_timeout", limits.has_drain_timeout(), limits.drain_timeout());
     if (limits.has_max_concurrent_streams()) {
       Range("limits.max_concurrent_streams", limits.max_concurrent_streams().value(), 1, INT32_MAX);
     }

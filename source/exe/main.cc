@@ -4,6 +4,7 @@
 // it to the server; everything else lives in source/server and below.
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -15,9 +16,18 @@
 #include "source/config/loader.h"
 #include "source/control_plane/control_plane_server.h"
 #include "source/exe/admin_client.h"
+#include "source/exe/cache_export.h"
+#include "source/exe/prefill_command.h"
 #include "source/server/server.h"
 
 namespace {
+// This binary, to start a server of the same build for prefill.
+std::string SelfPath(const char* argv0) {
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string(argv0);
+}
+
 // `modgate control-plane -c FILE`: a different server from the same binary.
 int runControlPlane(const modgate::config::CommandLine& command_line) {
   modgate::controlplane::v1::ControlPlane config;
@@ -75,6 +85,14 @@ int main(int argc, char** argv) {
                                                 !bootstrap->admin().address().empty()
                                             ? bootstrap->admin().address()
                                             : std::string("127.0.0.1:9901"));
+  }
+  if (command_line->mode == Mode::kPrefill) {
+    return modgate::exe::runPrefill(*command_line, *bootstrap, SelfPath(argv[0]));
+  }
+  if (command_line->mode == Mode::kExport) {
+    return modgate::exe::runExport({.cache_dir = bootstrap->cache().dir(),
+                                    .out_dir = command_line->export_dir,
+                                    .modules = command_line->export_modules});
   }
   if (command_line->mode == Mode::kValidate) {
     // The effective config (defaults filled in, secrets redacted), then OK.

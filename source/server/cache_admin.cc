@@ -2,12 +2,18 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <array>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "source/admin/query_params.h"
+#include "source/cache/cache_kind.h"
 #include "source/goproxy/module_path.h"
 #include "source/goproxy/url_path.h"
 
@@ -16,17 +22,11 @@ namespace modgate::server {
 using admin::queryValue;
 namespace {
 
-// Index into RequestLatency::kKinds of a cache key (see goproxy/request.cc
-// for how keys are built).
-size_t kindOfKey(std::string_view key) {
-  if (key.starts_with("sumdb/")) return 5;
-  if (key.ends_with("/@v/list")) return 0;
-  if (key.ends_with(".info")) return 1;
-  if (key.ends_with(".mod")) return 2;
-  if (key.ends_with(".zip")) return 3;
-  if (key.ends_with("/@latest")) return 4;
-  return 6;
-}
+static_assert(cache::kCacheKindNames == stats::RequestLatency::kKinds,
+              "a kind's index must mean the same in the cache and the request histograms");
+
+// GET /cache/modules lists at most this many (the index may hold millions).
+constexpr uint64_t kMaxTopModules = 1000;
 
 std::string timeText(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms),
@@ -52,7 +52,7 @@ admin::v1::CacheReport cacheReport(const cache::Cache& cache,
   const std::shared_ptr<const cache::Entry>* oldest = nullptr;
   const auto entries = cache.entries();
   for (const auto& entry : entries) {
-    Tally& t = tally[kindOfKey(entry->key)];
+    Tally& t = tally[cache::KindIndex(entry->key)];
     ++t.entries;
     t.bytes += entry->file_size;
     if (oldest == nullptr || entry->meta.stored_at_unix_ms < (*oldest)->meta.stored_at_unix_ms) {
@@ -92,6 +92,7 @@ admin::v1::CacheReport cacheReport(const cache::Cache& cache,
     kind.set_entries(static_cast<uint32_t>(tally[k].entries));
     kind.set_bytes(static_cast<double>(tally[k].bytes));
     kind.set_requests(static_cast<double>(tally[k].requests));
+    kind.set_evictions(static_cast<double>(stats.kinds[k].evictions));
     kind.set_hit_ratio(tally[k].requests == 0 ? 0
                                               : static_cast<double>(tally[k].hits) /
                                                     static_cast<double>(tally[k].requests));
@@ -149,6 +150,68 @@ Admin::Response purgeModule(cache::Cache& cache, std::string_view query) {
   result.set_removed(static_cast<uint32_t>(result.keys_size()));
   result.set_bytes(static_cast<double>(bytes));
   return Admin::jsonResponse(result);
+}
+
+Admin::Response topModules(const cache::Cache& cache, std::string_view query) {
+  const std::string top_text = queryValue(query, "top");
+  uint64_t top = 20;
+  if (!top_text.empty() &&
+      (!absl::SimpleAtoi(top_text, &top) || top == 0 || top > kMaxTopModules)) {
+    return badRequest(absl::StrCat("top: want a number from 1 to ", kMaxTopModules));
+  }
+  std::string by = queryValue(query, "by");
+  if (by.empty()) by = "hits";
+  if (by != "hits" && by != "bytes") return badRequest("by: want hits or bytes");
+
+  struct Tally {
+    uint64_t hits = 0;
+    uint64_t bytes = 0;
+    uint32_t entries = 0;
+    absl::flat_hash_set<std::string_view> versions;
+  };
+  const std::vector<cache::EntryUsage> usage = cache.usage();
+  absl::flat_hash_map<std::string_view, Tally> modules;
+  for (const cache::EntryUsage& entry : usage) {
+    const std::string_view module = cache::ModuleOfKey(entry.key);
+    if (module.empty()) continue;
+    Tally& t = modules[module];
+    t.hits += entry.hits;
+    t.bytes += entry.file_size;
+    ++t.entries;
+    const std::string_view rest = std::string_view(entry.key).substr(module.size());
+    if (rest.starts_with("/@v/") && rest != "/@v/list") {
+      t.versions.insert(rest.substr(4, rest.rfind('.') - 4));
+    }
+  }
+  std::vector<std::pair<std::string_view, const Tally*>> order;
+  order.reserve(modules.size());
+  for (const auto& [module, tally] : modules) order.emplace_back(module, &tally);
+  const bool by_hits = by == "hits";
+  auto rank = [by_hits](const Tally& t) {
+    return by_hits ? std::make_pair(t.hits, t.bytes) : std::make_pair(t.bytes, t.hits);
+  };
+  const size_t n = std::min<size_t>(top, order.size());
+  std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                    [&rank](const auto& a, const auto& b) {
+                      const auto ra = rank(*a.second), rb = rank(*b.second);
+                      return ra != rb ? ra > rb : a.first < b.first;
+                    });
+  admin::v1::ModulesReport report;
+  report.set_by(by);
+  report.set_modules(static_cast<uint32_t>(modules.size()));
+  for (size_t i = 0; i < n; ++i) {
+    const auto& [escaped, tally] = order[i];
+    admin::v1::ModuleUsage& module = *report.add_top();
+    // Keys hold the escaped, URL-encoded path; show the path go users type.
+    absl::StatusOr<std::string> path = goproxy::DecodeUrlPath(escaped);
+    if (path.ok()) path = goproxy::UnescapePath(*path);
+    module.set_module(path.ok() ? *path : std::string(escaped));
+    module.set_hits(static_cast<double>(tally->hits));
+    module.set_bytes(static_cast<double>(tally->bytes));
+    module.set_entries(tally->entries);
+    module.set_versions(static_cast<uint32_t>(tally->versions.size()));
+  }
+  return Admin::jsonResponse(report);
 }
 
 }  // namespace modgate::server

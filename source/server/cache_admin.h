@@ -23,4 +23,10 @@ admin::v1::CacheReport cacheReport(const cache::Cache& cache,
 // again next time. 400 naming the parameter when M or V is not valid.
 Admin::Response purgeModule(cache::Cache& cache, std::string_view query);
 
+// GET /cache/modules?top=N[&by=hits|bytes]: the N modules (default 20, at
+// most 1000) with the most cache hits or bytes, each with its hits, bytes,
+// entries and cached versions. Main thread: O(entries) over a copy of the
+// index; hits count from this process's start.
+Admin::Response topModules(const cache::Cache& cache, std::string_view query);
+
 }  // namespace modgate::server

@@ -96,6 +96,7 @@ absl::Status Server::initialize() {
   if (limits.has_max_concurrent_streams()) {
     codec.max_concurrent_streams = limits.max_concurrent_streams().value();
   }
+  connection_settings_.protocol_counters = &protocol_counters_;
   connection_settings_.idle_timeout =
       common::toMillisecondsOr(limits.idle_timeout(), std::chrono::seconds(60));
   connection_settings_.request_headers_timeout =
@@ -107,7 +108,10 @@ absl::Status Server::initialize() {
   codec.max_pipelined_requests = limits.has_max_pipelined_requests()
                                      ? limits.max_pipelined_requests().value()
                                      : config::kDefaultMaxPipelinedRequests;
+  connection_settings_.drain_timeout = common::toMillisecondsOr(
+      limits.drain_timeout(), std::chrono::seconds(config::kDefaultDrainTimeoutSeconds));
   admin_settings_ = connection_settings_;
+  admin_settings_.protocol_counters = nullptr;  // the metrics count client traffic only
 
   unsigned concurrency = bootstrap_.concurrency();
   if (concurrency == 0) concurrency = std::max(1u, std::thread::hardware_concurrency());
@@ -735,10 +739,17 @@ void Server::registerAdminHandlers() {
         stats_.cache_hot_bytes->Set(static_cast<double>(cache_stats.hot_bytes));
         stats_.cache_hot_entries->Set(static_cast<double>(cache_stats.hot_entries));
         // The cache counts evictions itself; catch the counter up.
-        double evicted = static_cast<double>(cache_stats.evictions);
-        if (evicted > stats_.cache_evictions->Value()) {
-          stats_.cache_evictions->Increment(evicted - stats_.cache_evictions->Value());
+        stats::Stats::catchUp(*stats_.cache_evictions, static_cast<double>(cache_stats.evictions));
+        for (size_t k = 0; k < stats::Stats::kCacheKinds; ++k) {
+          const cache::KindStats& kind = cache_stats.kinds[k];
+          stats_.cache_kind_bytes[k]->Set(static_cast<double>(kind.bytes));
+          stats_.cache_kind_entries[k]->Set(static_cast<double>(kind.entries));
+          stats::Stats::catchUp(*stats_.cache_kind_hits[k], static_cast<double>(kind.hits));
+          stats::Stats::catchUp(*stats_.cache_kind_misses[k], static_cast<double>(kind.misses));
+          stats::Stats::catchUp(*stats_.cache_kind_evictions[k],
+                                static_cast<double>(kind.evictions));
         }
+        stats_.setProtocolCounts(protocol_counters_);
         stats::Stats::catchUp(*stats_.access_log_written_lines,
                               static_cast<double>(access_log_totals_.written_lines.load()));
         stats::Stats::catchUp(*stats_.access_log_dropped_lines,
@@ -755,6 +766,9 @@ void Server::registerAdminHandlers() {
                     [this](std::string_view) {
                       return Admin::jsonResponse(cacheReport(*cache_, stats_.workerLatency()));
                     });
+  admin_.addHandler("/cache/modules",
+                    "the most requested modules: ?top=N (default 20) [&by=hits|bytes]", false,
+                    [this](std::string_view query) { return topModules(*cache_, query); });
   admin_.addHandler("/cache/purge",
                     "remove a module's entries: ?module=M[&version=V] (list and @latest too)", true,
                     [this](std::string_view query) {

@@ -165,6 +165,9 @@ class Server {
   event::DispatcherImpl main_dispatcher_{"main"};
   filters::access_log::AccessLogConfigSharedPtr access_logs_;
   stats::Stats stats_;
+  // Connections and streams by protocol, counted by every worker's
+  // connection managers (connection_settings_ points here).
+  http::ProtocolCounters protocol_counters_;
   std::unique_ptr<common::ThreadPool> disk_pool_;
   // The last (or current) verify-cache run, for GET /verify_cache.
   std::shared_ptr<filters::goproxy::CacheVerifyReport> verify_report_ =

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "source/cache/entry_file.h"
@@ -380,6 +381,74 @@ TEST_F(DiskCacheTest, ReplacingAKeyKeepsAccountsStraight) {
   EXPECT_EQ(fd, -1);
   EXPECT_NE(error.find("replaced"), std::string::npos) << error;
   EXPECT_NE(cache_->lookup("example.com/a/@v/list"), nullptr);
+}
+
+TEST_F(DiskCacheTest, CountsByKindAndHitsPerEntry) {
+  const std::string zip(10000, 'z');
+  openCache();
+  auto probe = InsertSync(*cache_, "example.com/a/@v/v1.0.0.zip", okMeta(), zip);
+  ASSERT_TRUE(probe.ok());
+  const uint64_t zip_size = (*probe)->file_size;
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/list", okMeta(), "v1.0.0\n").ok());
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/v1.0.0.info", okMeta(), "{}").ok());
+  ASSERT_TRUE(InsertSync(*cache_, "sumdb/sum.golang.org/latest", okMeta(), "tree").ok());
+  EXPECT_NE(cache_->lookup("example.com/a/@v/v1.0.0.zip"), nullptr);
+  EXPECT_NE(cache_->lookup("example.com/a/@v/v1.0.0.zip"), nullptr);
+  EXPECT_NE(cache_->lookup("example.com/a/@v/v1.0.0.info"), nullptr);
+  EXPECT_EQ(cache_->lookup("example.com/a/@v/v2.0.0.zip"), nullptr);
+  // A new version of a key keeps its hits.
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/list", okMeta(), "v1.0.0\nv1.1.0\n").ok());
+  EXPECT_NE(cache_->lookup("example.com/a/@v/list"), nullptr);
+
+  const CacheStats stats = cache_->stats();
+  const KindStats& zips = stats.kinds[static_cast<size_t>(CacheKind::kZip)];
+  EXPECT_EQ(zips.entries, 1u);
+  EXPECT_EQ(zips.bytes, zip_size);
+  EXPECT_EQ(zips.hits, 2u);
+  EXPECT_EQ(zips.misses, 1u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kInfo)].hits, 1u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kList)].entries, 1u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kSumdb)].entries, 1u);
+  uint64_t bytes = 0, entries = 0;
+  for (const KindStats& kind : stats.kinds) {
+    bytes += kind.bytes;
+    entries += kind.entries;
+  }
+  EXPECT_EQ(bytes, stats.bytes);
+  EXPECT_EQ(entries, stats.entries);
+
+  absl::flat_hash_map<std::string, uint64_t> hits;
+  for (const EntryUsage& usage : cache_->usage()) hits[usage.key] = usage.hits;
+  EXPECT_EQ(hits["example.com/a/@v/v1.0.0.zip"], 2u);
+  EXPECT_EQ(hits["example.com/a/@v/list"], 1u);
+  EXPECT_EQ(hits["sumdb/sum.golang.org/latest"], 0u);
+
+  // Evictions by kind: with room for one zip, a second one evicts the first.
+  for (const char* key :
+       {"example.com/a/@v/list", "example.com/a/@v/v1.0.0.info", "sumdb/sum.golang.org/latest"}) {
+    cache_->remove(key);
+  }
+  options_.max_bytes = zip_size + zip_size / 2;
+  openCache();
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/b/@v/v1.0.0.zip", okMeta(), zip).ok());
+  const CacheStats after = cache_->stats();
+  EXPECT_EQ(after.kinds[static_cast<size_t>(CacheKind::kZip)].evictions, 1u);
+  EXPECT_EQ(after.kinds[static_cast<size_t>(CacheKind::kZip)].entries, 1u);
+  EXPECT_EQ(after.evictions, 1u);
+}
+
+TEST(CacheKindTest, KindAndModuleOfKeys) {
+  EXPECT_EQ(KindOfKey("github.com/!burnt!sushi/toml/@v/v1.2.0.zip"), CacheKind::kZip);
+  EXPECT_EQ(KindOfKey("example.com/a/@v/list"), CacheKind::kList);
+  EXPECT_EQ(KindOfKey("example.com/a/@latest"), CacheKind::kLatest);
+  EXPECT_EQ(KindOfKey("example.com/a/@v/v1.0.0.mod"), CacheKind::kMod);
+  EXPECT_EQ(KindOfKey("sumdb/sum.golang.org/lookup/example.com/a@v1.0.0"), CacheKind::kSumdb);
+  EXPECT_EQ(KindOfKey("example.com/a.zip"), CacheKind::kOther);
+  EXPECT_EQ(ModuleOfKey("github.com/!burnt!sushi/toml/@v/v1.2.0.zip"),
+            "github.com/!burnt!sushi/toml");
+  EXPECT_EQ(ModuleOfKey("example.com/a/@latest"), "example.com/a");
+  EXPECT_EQ(ModuleOfKey("sumdb/sum.golang.org/latest"), "");
+  EXPECT_EQ(ModuleOfKey("no-module-here"), "");
 }
 
 TEST_F(DiskCacheTest, VanishedFileIsDroppedFromIndex) {

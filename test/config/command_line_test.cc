@@ -71,6 +71,42 @@ TEST(ParseCommandLineTest, Modes) {
   EXPECT_EQ(cl->config_path, "f.yaml");
 }
 
+TEST(ParseCommandLineTest, PrefillAndExport) {
+  absl::StatusOr<CommandLine> cl =
+      Parse({"prefill", "--go-sum", "go.sum", "--parallel", "8", "--cache-dir", "/c"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->mode, Mode::kPrefill);
+  EXPECT_EQ(cl->prefill_input, "go.sum");
+  EXPECT_EQ(cl->prefill_format, "go-sum");
+  EXPECT_EQ(cl->prefill_parallel, 8u);
+  EXPECT_EQ(*cl->cache_dir, "/c");
+  cl = Parse({"prefill", "--list=mods.txt"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->prefill_format, "list");
+  EXPECT_EQ(cl->prefill_parallel, 4u);
+
+  cl = Parse({"export", "/tmp/tree", "--module", "github.com/acme/*", "-c", "m.yaml"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->mode, Mode::kExport);
+  EXPECT_EQ(cl->export_dir, "/tmp/tree");
+  EXPECT_EQ(cl->export_modules, "github.com/acme/*");
+  EXPECT_EQ(cl->config_path, "m.yaml");
+
+  EXPECT_THAT(Parse({"prefill"}).status().message(),
+              HasSubstr("prefill requires one of --go-sum FILE, --go-mod FILE and --list FILE"));
+  EXPECT_THAT(Parse({"prefill", "--go-sum", "a", "--list", "b"}).status().message(),
+              HasSubstr("--list: give one of --go-sum, --go-mod and --list"));
+  EXPECT_THAT(Parse({"prefill", "--list", "a", "--parallel", "0"}).status().message(),
+              HasSubstr("--parallel: expected 1..64"));
+  EXPECT_THAT(Parse({"--go-sum", "a"}).status().message(),
+              HasSubstr("--go-sum: only for modgate prefill"));
+  EXPECT_THAT(Parse({"prefill", "--list", "a", "--module", "x"}).status().message(),
+              HasSubstr("--module: only for modgate export"));
+  EXPECT_THAT(Parse({"export"}).status().message(), HasSubstr("export requires the directory"));
+  EXPECT_THAT(Parse({"export", "--module", "x"}).status().message(),
+              HasSubstr("export requires the directory"));
+}
+
 TEST(ParseCommandLineTest, BadFlags) {
   struct {
     std::vector<std::string> args;

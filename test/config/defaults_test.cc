@@ -86,6 +86,7 @@ TEST(ApplyDefaultsTest, FillsEverythingDocumented) {
   EXPECT_EQ(b.limits().max_headers_count().value(), 100u);
   EXPECT_EQ(b.limits().request_timeout().seconds(), 10);
   EXPECT_EQ(b.limits().idle_timeout().seconds(), 60);
+  EXPECT_EQ(b.limits().drain_timeout().seconds(), 5);
   EXPECT_EQ(b.limits().max_concurrent_streams().value(), 100u);
   EXPECT_EQ(b.limits().max_connections(), 0u);
 

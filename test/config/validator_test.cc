@@ -544,9 +544,11 @@ TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
               b.mutable_limits()->mutable_max_request_headers_kb()->set_value(0);
               b.mutable_limits()->mutable_request_timeout()->set_seconds(0);
+              b.mutable_limits()->mutable_drain_timeout()->set_seconds(-1);
             }),
             "limits.max_request_headers_kb: must be 1..8192\n"
-            "limits.request_timeout: must be positive");
+            "limits.request_timeout: must be positive\n"
+            "limits.drain_timeout: must be positive");
 }
 
 TEST(ValidatorTest, ReportsOnlyTheFirstFew) {

@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
 
-DRAIN_TIMEOUT=5 # connection_manager.h drain_timeout; not configurable
+DRAIN_TIMEOUT=5 # limits.drain_timeout's default
 RATE=8000000    # origin body bytes/s for the slow zip: ~4 s
 ZIP_PATH=/example.com/fixtures/large/@v/v1.0.0.zip
 ZIP_FILE="$FIXTURE$ZIP_PATH"
@@ -185,4 +185,28 @@ else
   fail "SIGTERM: the download in flight completed with the exact zip" "curl exit $crc, status $code, $(stat -c %s "$WORK/slow.zip") bytes, sha256 $got; $(head -c 200 "$WORK/slow.err")"
   show_tail "$MODGATE_STDERR" 10 "modgate output"
 fi
+# ---- limits.drain_timeout: a shorter drain cuts a slow download ----------------------
+cat >"$WORK/drain.yaml" <<'EOF2'
+limits:
+  drain_timeout: 1s
+EOF2
+start_modgate -c "$WORK/drain.yaml" --upstream "$ORIGIN_URL" --cache-dir "$WORK/cache3"
+curl -sS --max-time 60 -o "$WORK/cut.zip" "$PROXY_URL$ZIP_PATH" 2>/dev/null &
+curl_pid=$!
+wait_until 30 bash -c "(( \$(stat -c %s '$WORK/cut.zip' 2>/dev/null || echo 0) >= 1048576 ))" ||
+  fail "drain_timeout 1s: the slow download started" "not after 30 s"
+kill -TERM "$MODGATE_PID"
+rc=timeout
+for ((i = 0; i < 300; i++)); do
+  if ! kill -0 "$MODGATE_PID" 2>/dev/null; then wait "$MODGATE_PID"; rc=$?; break; fi
+  sleep 0.1
+done
+assert_eq "drain_timeout 1s: modgate exits with status 0 though a download is in flight" 0 "$rc"
+assert_match "drain_timeout 1s: it exited at its drain deadline, not because requests finished" \
+  'drain timeout: [0-9]+ connections and fetches still busy; exiting' "$(cat "$MODGATE_STDERR")"
+[[ "$rc" == timeout ]] || { _forget_pid "$MODGATE_PID"; MODGATE_PID=""; }
+wait "$curl_pid"
+(($(stat -c %s "$WORK/cut.zip") < $(stat -c %s "$ZIP_FILE"))) &&
+  pass "drain_timeout 1s: the slow download was cut short" ||
+  fail "drain_timeout 1s: the slow download was cut short" "it completed"
 finish

@@ -2,7 +2,8 @@
 # The operations admin endpoints: GET /cache (entries and bytes by kind, hit
 # ratio, oldest entry, disk free), POST /cache/purge?module=M[&version=V]
 # (the next request is a miss again; list and @latest go too; bad
-# parameters are 400 naming them; GET is 405), GET /server_info, 404 for an
+# parameters are 400 naming them; GET is 405), GET /cache/modules?top=N
+# (by hits or bytes) and the per-kind cache metrics, GET /server_info, 404 for an
 # unknown path, and `modgate --version`; every JSON body parses.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
@@ -42,6 +43,42 @@ print("; ".join(bad) or "ok")
 EOF
 )"
 assert_eq "GET /cache is 200 JSON with entries, bytes, by-kind hit ratios, oldest entry, disk free" "200 ok" "$code $got"
+
+# ---- GET /cache/modules ---------------------------------------------------------------
+# uuid: 2 hits (the second and third .info), 3 entries, 1 version; toml: one
+# 222 KB zip, no hit, the most bytes.
+http_get "$PROXY_URL/github.com/!burnt!sushi/toml/@v/v1.2.0.zip" >/dev/null
+wait_cached 4 || fail "the toml zip is committed" "not in the cache"
+top_modules() { # QUERY: "<modules> <by>: <module> <hits> <bytes>0? <entries> <versions>; ..."
+  python3 - "$WORK/admin.body" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("%d %s: %s" % (d["modules"], d["by"], "; ".join(
+    "%s %d %s %d %d" % (m["module"], m["hits"], "big" if m["bytes"] > 200000 else "small",
+                        m["entries"], m["versions"]) for m in d["top"])))
+EOF2
+}
+code="$(admin_get "/cache/modules?top=1")"
+assert_eq "GET /cache/modules?top=1: the module with the most hits, with its hits, bytes, entries and versions" \
+  "200 2 hits: github.com/google/uuid 2 small 3 1" "$code $(top_modules)"
+code="$(admin_get "/cache/modules?by=bytes")"
+assert_eq "?by=bytes: the largest module first, its path unescaped" \
+  "200 2 bytes: github.com/BurntSushi/toml 0 big 1 1; github.com/google/uuid 2 small 3 1" "$code $(top_modules)"
+for q in "top=0" "top=1001" "top=ten" "by=size"; do
+  code="$(admin_get "/cache/modules?$q")"
+  assert_match "/cache/modules?$q is 400 naming the parameter" "^400 ${q%%=*}: " "$code $(cat "$WORK/admin.body")"
+done
+assert_eq "POST /cache/modules is 405" 405 "$(admin_get /cache/modules -X POST)"
+
+# ---- per-kind cache metrics -------------------------------------------------------------
+prom() { prom_value "$@"; }
+assert_eq "modgate_cache_kind_lookups_total: info 2 hits 1 miss, zip 1 miss" "2 1 1" \
+  "$(prom modgate_cache_kind_lookups_total kind=info result=hit) $(prom modgate_cache_kind_lookups_total kind=info result=miss) $(prom modgate_cache_kind_lookups_total kind=zip result=miss)"
+zip_bytes="$(prom modgate_cache_kind_bytes kind=zip)"
+assert_eq "modgate_cache_kind_{entries,bytes}: one zip entry of more than 222286 bytes" "1 yes" \
+  "$(prom modgate_cache_kind_entries kind=zip) $( ((zip_bytes > 222286)) && echo yes || echo "no ($zip_bytes)")"
+assert_eq "modgate_cache_kind_evictions_total is exported per kind (none evicted)" "0 6" \
+  "$(prom modgate_cache_kind_evictions_total) $(curl -s "$ADMIN_URL/stats/prometheus" | grep -c '^modgate_cache_kind_evictions_total{')"
 
 # ---- POST /cache/purge ----------------------------------------------------------------
 assert_eq "GET /cache/purge is 405" 405 "$(admin_get "/cache/purge?module=$M")"

@@ -81,4 +81,27 @@ fi
 code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ADMIN_URL/ready")"
 assert_eq "admin /ready still 200" 200 "$code"
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
+# Connections and streams by protocol: 1 HTTP/1.1 request, 1 nghttp (h2c by
+# prior knowledge), 1 Upgrade: h2c (an http1 connection, then h2c with its
+# stream 1), h2load 2 connections x 20 streams; all closed afterwards.
+by_protocol() { # cx_total rq_total for http1, then h2c
+  echo "$(prom_value modgate_downstream_cx_protocol_total protocol=http1) $(prom_value modgate_downstream_rq_protocol_total protocol=http1)" \
+    "$(prom_value modgate_downstream_cx_protocol_total protocol=h2c) $(prom_value modgate_downstream_rq_protocol_total protocol=h2c)"
+}
+read -r h1_cx0 h1_rq0 h2_cx0 h2_rq0 <<<"$(by_protocol)"
+p=/github.com/google/uuid/@v/v1.3.0.info
+curl -s -o /dev/null --max-time 30 --http1.1 "$PROXY_URL$p"
+timeout 60 nghttp "$PROXY_URL$p" >/dev/null 2>&1
+curl -s -o /dev/null --max-time 30 --http2 "$PROXY_URL$p"
+timeout 120 h2load -n 20 -c 2 -m 4 "$PROXY_URL$p" >/dev/null 2>&1
+read -r h1_cx1 h1_rq1 h2_cx1 h2_rq1 <<<"$(by_protocol)"
+assert_eq "modgate_downstream_{cx,rq}_protocol_total: http1 2 connections 1 stream, h2c 4 and 22" \
+  "2 1 4 22" "$((h1_cx1 - h1_cx0)) $((h1_rq1 - h1_rq0)) $((h2_cx1 - h2_cx0)) $((h2_rq1 - h2_rq0))"
+all_closed() {
+  (($(prom_value modgate_downstream_cx_protocol_active) == 0 && $(prom_value modgate_downstream_rq_protocol_active) == 0))
+}
+wait_until 60 all_closed
+assert_eq "modgate_downstream_{cx,rq}_protocol_active return to 0 once the clients are gone" "0 0" \
+  "$(prom_value modgate_downstream_cx_protocol_active) $(prom_value modgate_downstream_rq_protocol_active)"
+
 finish

@@ -82,6 +82,11 @@ code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$
   fail "plain HTTP to the TLS listener" "got 200"
 
 # ---- nghttp and h2load over TLS ------------------------------------------------
+protocol_counts() { # the connections and streams counted for h2 and http1_tls
+  echo "$(prom_value modgate_downstream_cx_protocol_total protocol=h2) $(prom_value modgate_downstream_rq_protocol_total protocol=h2)" \
+    "$(prom_value modgate_downstream_cx_protocol_total protocol=http1_tls) $(prom_value modgate_downstream_rq_protocol_total protocol=http1_tls)"
+}
+read -r h2_cx0 h2_rq0 h1_cx0 h1_rq0 <<<"$(protocol_counts)"
 out="$(timeout 30 nghttp -v "$TLS_URL$p" 2>&1 </dev/null)"
 # nghttp has no CA option; it does not verify, and says what it negotiated.
 if grep -q 'The negotiated protocol: h2' <<<"$out" && grep -q ':status: 200' <<<"$out"; then
@@ -97,6 +102,9 @@ out="$(timeout 120 h2load --h1 -n 200 -c 2 "$TLS_URL$p" 2>&1)"
 if grep -q 'Application protocol: http/1.1' <<<"$out" && grep -qE 'status codes: 200 2xx' <<<"$out"; then
   pass "h2load --h1 over TLS: http/1.1 by ALPN, 200 requests all 2xx"
 else fail "h2load --h1 over TLS" "$(grep -E 'protocol|requests:|status codes' <<<"$out")"; fi
+read -r h2_cx1 h2_rq1 h1_cx1 h1_rq1 <<<"$(protocol_counts)"
+assert_eq "modgate_downstream_{cx,rq}_protocol_total: h2 5 connections 401 streams, http1_tls 2 and 200" \
+  "5 401 2 200" "$((h2_cx1 - h2_cx0)) $((h2_rq1 - h2_rq0)) $((h1_cx1 - h1_cx0)) $((h1_rq1 - h1_rq0))"
 
 # ---- the go command with GOPROXY=https:// ----------------------------------------
 MODS=(github.com/BurntSushi/toml@v1.2.0 github.com/pkg/errors@v0.9.1 golang.org/x/sys@v0.3.0)

@@ -55,18 +55,10 @@ class GrpcClientStreamTest : public ::testing::Test {
     const char* tmp = std::getenv("TEST_TMPDIR");
     port_file_ = std::string(tmp != nullptr ? tmp : "/tmp") + "/grpc_echo.port";
     unlink(port_file_.c_str());
-    server_ = fork();
-    if (server_ == 0) {
-      execl("/usr/bin/python3", "python3", "test/upstream/grpc_echo_server.py", port_file_.c_str(),
-            nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 300 && port_ == 0; ++i) {
-      std::ifstream in(port_file_);
-      in >> port_;
-      if (port_ == 0) usleep(50 * 1000);
-    }
-    ASSERT_NE(port_, 0) << "the Python gRPC server did not start";
+    server_ = testing::ChildServer::start(
+        {"/usr/bin/python3", "test/upstream/grpc_echo_server.py", port_file_},
+        [this] { return (port_ = testing::readPortFile(port_file_)) != 0; });
+    ASSERT_NE(server_, nullptr) << "the Python gRPC server did not start";
 
     Connected connected;
     Connector connector(dispatcher_, resolver_, nullptr, "no TLS",
@@ -83,10 +75,7 @@ class GrpcClientStreamTest : public ::testing::Test {
     stream_.reset();
     connection_.reset();
     testing::runFor(dispatcher_, std::chrono::milliseconds(0));
-    if (server_ > 0) {
-      kill(server_, SIGKILL);
-      waitpid(server_, nullptr, 0);
-    }
+    server_.reset();
   }
 
   void startCall() {
@@ -103,7 +92,7 @@ class GrpcClientStreamTest : public ::testing::Test {
   event::DispatcherImpl dispatcher_{"test"};
   ThreadedDnsResolver resolver_{dispatcher_};
   std::string port_file_;
-  pid_t server_ = -1;
+  std::unique_ptr<testing::ChildServer> server_;
   uint16_t port_ = 0;
   std::unique_ptr<Http2ClientConnection> connection_;
   std::unique_ptr<GrpcClientStream> stream_;
@@ -150,9 +139,7 @@ TEST_F(GrpcClientStreamTest, TheServerGoingAwayIsUnavailable) {
   startCall();
   send("one");
   ASSERT_TRUE(testing::runUntil(dispatcher_, [&] { return recorder_.messages.size() == 1; }));
-  kill(server_, SIGKILL);
-  waitpid(server_, nullptr, 0);
-  server_ = -1;
+  server_->crash();
   ASSERT_TRUE(testing::runUntil(dispatcher_, [&] { return recorder_.closed.has_value(); }));
   EXPECT_EQ(recorder_.closed->code(), absl::StatusCode::kUnavailable);
 }

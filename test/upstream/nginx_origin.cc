@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test/upstream/child_server.h"
 #include "test/upstream/test_support.h"
 
 namespace modgate::upstream::testing {
@@ -41,24 +42,6 @@ uint16_t freePort() {
   }
   close(fd);
   return port;
-}
-
-bool accepting(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace
@@ -154,37 +137,15 @@ std::unique_ptr<NginxOrigin> NginxOrigin::start(const Options& options) {
   std::string conf_file = p + "/nginx.conf";
   if (!writeFile(conf_file, config)) return nullptr;
   std::string error_log = p + "/logs/error.log";
-  pid_t pid = fork();
-  if (pid < 0) return nullptr;
-  if (pid == 0) {
-    execl(kNginx, kNginx, "-p", p.c_str(), "-c", conf_file.c_str(), "-e", error_log.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  origin->pid_ = pid;
-  for (int i = 0; i < 1000; ++i) {
-    if (accepting(origin->port_)) return origin;
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      origin->pid_ = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const uint16_t port = origin->port_;
+  origin->process_ = ChildServer::start({kNginx, "-p", p, "-c", conf_file, "-e", error_log},
+                                        [port] { return acceptingOnLoopback(port); });
+  if (origin->process_ != nullptr) return origin;
   std::cerr << "nginx did not start:\n" << readFile(error_log) << std::endl;
   return nullptr;
 }
 
-NginxOrigin::~NginxOrigin() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  for (int i = 0; i < 300; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-}
+NginxOrigin::~NginxOrigin() = default;
 
 std::vector<NginxOrigin::LogLine> NginxOrigin::accessLog() const {
   // nginx logs a request after its response is sent, so a client can be

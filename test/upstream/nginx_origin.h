@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "test/upstream/child_server.h"
+
 namespace modgate::upstream::testing {
 
 // A real HTTP/2 origin for the client tests: nginx (Debian's, built with
@@ -31,7 +33,7 @@ class NginxOrigin {
   static bool available();
   // nullptr if nginx did not come up within 10 s (the error log is printed).
   static std::unique_ptr<NginxOrigin> start(const Options& options);
-  ~NginxOrigin();  // SIGTERM + waitpid
+  ~NginxOrigin();
 
   uint16_t port() const { return port_; }
   const std::string& docroot() const { return docroot_; }
@@ -48,7 +50,7 @@ class NginxOrigin {
 
  private:
   NginxOrigin() = default;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildServer> process_;
   uint16_t port_ = 0;
   std::string prefix_;
   std::string docroot_;

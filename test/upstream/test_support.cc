@@ -18,13 +18,6 @@
 namespace modgate::upstream::testing {
 namespace {
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 int counter = 0;
 
 }  // namespace
@@ -49,36 +42,11 @@ std::unique_ptr<OriginProcess> OriginProcess::start(const Options& options) {
     args.insert(args.end(), {"--cert", options.cert, "--key", options.key});
   }
   if (!options.alpn.empty()) args.insert(args.end(), {"--alpn", options.alpn});
-  pid_t pid = fork();
-  if (pid < 0) return nullptr;
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 1000; ++i) {
-    std::string text = readFile(port_file);
-    if (!text.empty())
-      return std::unique_ptr<OriginProcess>(new OriginProcess(pid, std::stoi(text)));
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) return nullptr;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  return nullptr;
-}
-
-OriginProcess::~OriginProcess() {
-  kill(pid_, SIGTERM);
-  for (int i = 0; i < 300; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  std::unique_ptr<ChildServer> process =
+      ChildServer::start(args, [&port_file] { return readPortFile(port_file) != 0; });
+  if (process == nullptr) return nullptr;
+  return std::unique_ptr<OriginProcess>(
+      new OriginProcess(std::move(process), readPortFile(port_file)));
 }
 
 std::optional<TestCerts> TestCerts::generate() {

@@ -12,6 +12,7 @@
 
 #include "source/common/event/dispatcher_impl.h"
 #include "source/upstream/http_client.h"
+#include "test/upstream/child_server.h"
 
 namespace modgate::upstream::testing {
 
@@ -28,13 +29,13 @@ class OriginProcess {
   };
   // nullptr if it did not come up within 10 s.
   static std::unique_ptr<OriginProcess> start(const Options& options);
-  ~OriginProcess();  // SIGTERM + waitpid
 
   uint16_t port() const { return port_; }
 
  private:
-  OriginProcess(pid_t pid, uint16_t port) : pid_(pid), port_(port) {}
-  pid_t pid_;
+  OriginProcess(std::unique_ptr<ChildServer> process, uint16_t port)
+      : process_(std::move(process)), port_(port) {}
+  std::unique_ptr<ChildServer> process_;
   uint16_t port_;
 };
 

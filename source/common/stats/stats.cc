@@ -98,6 +98,58 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Entries evicted to stay under the size cap")
                          .Register(*registry_)
                          .Add({});
+  auto& kind_bytes = prometheus::BuildGauge()
+                         .Name("modgate_cache_kind_bytes")
+                         .Help("Bytes held by the disk cache, by kind")
+                         .Register(*registry_);
+  auto& kind_entries = prometheus::BuildGauge()
+                           .Name("modgate_cache_kind_entries")
+                           .Help("Entries held by the disk cache, by kind")
+                           .Register(*registry_);
+  auto& kind_lookups = prometheus::BuildCounter()
+                           .Name("modgate_cache_kind_lookups_total")
+                           .Help(
+                               "Cache index lookups by kind: hit (an entry was found, fresh or "
+                               "not) or miss")
+                           .Register(*registry_);
+  auto& kind_evictions = prometheus::BuildCounter()
+                             .Name("modgate_cache_kind_evictions_total")
+                             .Help("Entries evicted to stay under the size cap, by kind")
+                             .Register(*registry_);
+  for (size_t k = 0; k < kCacheKinds; ++k) {
+    const std::string kind(RequestLatency::kKinds[k]);
+    cache_kind_bytes[k] = &kind_bytes.Add({{"kind", kind}});
+    cache_kind_entries[k] = &kind_entries.Add({{"kind", kind}});
+    cache_kind_hits[k] = &kind_lookups.Add({{"kind", kind}, {"result", "hit"}});
+    cache_kind_misses[k] = &kind_lookups.Add({{"kind", kind}, {"result", "miss"}});
+    cache_kind_evictions[k] = &kind_evictions.Add({{"kind", kind}});
+  }
+  auto& cx_protocol_total = prometheus::BuildCounter()
+                                .Name("modgate_downstream_cx_protocol_total")
+                                .Help(
+                                    "Downstream connections by protocol (an h2c upgrade counts "
+                                    "as http1, then h2c)")
+                                .Register(*registry_);
+  auto& cx_protocol_active = prometheus::BuildGauge()
+                                 .Name("modgate_downstream_cx_protocol_active")
+                                 .Help("Open downstream connections by protocol")
+                                 .Register(*registry_);
+  auto& rq_protocol_total = prometheus::BuildCounter()
+                                .Name("modgate_downstream_rq_protocol_total")
+                                .Help("Downstream streams (requests) by protocol")
+                                .Register(*registry_);
+  auto& rq_protocol_active = prometheus::BuildGauge()
+                                 .Name("modgate_downstream_rq_protocol_active")
+                                 .Help("Downstream streams in progress by protocol")
+                                 .Register(*registry_);
+  for (size_t p = 0; p < kProtocols; ++p) {
+    const prometheus::Labels labels = {
+        {"protocol", std::string(http::ProtocolCounters::kNames[p])}};
+    cx_protocol_total_[p] = &cx_protocol_total.Add(labels);
+    cx_protocol_active_[p] = &cx_protocol_active.Add(labels);
+    rq_protocol_total_[p] = &rq_protocol_total.Add(labels);
+    rq_protocol_active_[p] = &rq_protocol_active.Add(labels);
+  }
   access_log_written_lines = &prometheus::BuildCounter()
                                   .Name("modgate_access_log_written_lines_total")
                                   .Help("Access log lines written")
@@ -206,6 +258,16 @@ std::string Stats::renderPrometheus() const {
                           absl::StrCat("cluster=\"", cluster, "\""), histogram->snapshot());
   }
   return out;
+}
+
+void Stats::setProtocolCounts(const http::ProtocolCounters& counters) {
+  for (size_t p = 0; p < kProtocols; ++p) {
+    const http::ProtocolCounters::Counts& counts = counters.by_protocol[p];
+    catchUp(*cx_protocol_total_[p], static_cast<double>(counts.cx_total.load()));
+    catchUp(*rq_protocol_total_[p], static_cast<double>(counts.rq_total.load()));
+    cx_protocol_active_[p]->Set(static_cast<double>(counts.cx_active.load()));
+    rq_protocol_active_[p]->Set(static_cast<double>(counts.rq_active.load()));
+  }
 }
 
 void Stats::catchUp(prometheus::Counter& counter, double total) {

@@ -6,11 +6,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "source/common/http/conn_manager/protocol_counters.h"
 #include "source/common/stats/latency_histogram.h"
 
 namespace modgate::stats {
@@ -44,6 +46,20 @@ class Stats {
   prometheus::Gauge* cache_hot_bytes;
   prometheus::Gauge* cache_hot_entries;
   prometheus::Counter* cache_evictions;
+  // The same by cache kind (RequestLatency::kKinds order, "other" left
+  // out: no cache key has it), from the cache's own counts at scrape:
+  // modgate_cache_kind_{bytes,entries}, modgate_cache_kind_lookups_total
+  // {result="hit|miss"}, modgate_cache_kind_evictions_total.
+  static constexpr size_t kCacheKinds = 6;
+  std::array<prometheus::Gauge*, kCacheKinds> cache_kind_bytes{};
+  std::array<prometheus::Gauge*, kCacheKinds> cache_kind_entries{};
+  std::array<prometheus::Counter*, kCacheKinds> cache_kind_hits{};
+  std::array<prometheus::Counter*, kCacheKinds> cache_kind_misses{};
+  std::array<prometheus::Counter*, kCacheKinds> cache_kind_evictions{};
+
+  // Downstream connections and streams by protocol (http1, http1_tls, h2c,
+  // h2), set at scrape from the workers' shared ProtocolCounters.
+  void setProtocolCounts(const http::ProtocolCounters& counters);
 
   // Status class index of an HTTP status: 1..5 for 1xx..5xx, 0 otherwise
   // (0 also counts requests that got no response at all).
@@ -101,6 +117,11 @@ class Stats {
   prometheus::Family<prometheus::Gauge>* upstream_healthy_;
   prometheus::Family<prometheus::Counter>* cluster_counters_[6];
   std::vector<const RequestLatency*> worker_latency_;
+  static constexpr size_t kProtocols = http::ProtocolCounters::kNames.size();
+  std::array<prometheus::Counter*, kProtocols> cx_protocol_total_{};
+  std::array<prometheus::Gauge*, kProtocols> cx_protocol_active_{};
+  std::array<prometheus::Counter*, kProtocols> rq_protocol_total_{};
+  std::array<prometheus::Gauge*, kProtocols> rq_protocol_active_{};
   std::map<std::string, std::unique_ptr<LatencyHistogram>> upstream_time_to_headers_;
 };
 

@@ -19,9 +19,18 @@ ActiveStream::ActiveStream(ConnectionManager& parent, ResponseEncoder& encoder,
   info_.tls = parent_.connection().tlsInfo();
   info_.listener = parent_.listenerName();
   for (auto& filter : filters_) filter->setCallbacks(*this);
+  protocol_counts_ = parent_.protocolCounts();
+  if (protocol_counts_ != nullptr) {
+    protocol_counts_->rq_total.fetch_add(1, std::memory_order_relaxed);
+    protocol_counts_->rq_active.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
-ActiveStream::~ActiveStream() = default;
+ActiveStream::~ActiveStream() {
+  // The counts outlive the connection manager, which may go first.
+  if (protocol_counts_ != nullptr)
+    protocol_counts_->rq_active.fetch_sub(1, std::memory_order_relaxed);
+}
 
 namespace {
 

@@ -5,6 +5,7 @@
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
+#include "source/common/http/conn_manager/protocol_counters.h"
 #include "source/common/http/filter.h"
 
 namespace modgate::http {
@@ -55,6 +56,8 @@ class ActiveStream : public RequestDecoder,
   void finish();
 
   ConnectionManager& parent_;
+  // Where this stream is counted as active (its connection's protocol).
+  ProtocolCounters::Counts* protocol_counts_ = nullptr;
   ResponseEncoder& encoder_;
   std::vector<StreamFilterPtr> filters_;
   size_t next_filter_ = 0;

@@ -28,6 +28,18 @@ ConnectionManager::~ConnectionManager() {
   // Streams reference the codec; they are gone before the codec is.
   for (ActiveStream* stream : streams_) delete stream;
   streams_.clear();
+  if (protocol_counts_ != nullptr)
+    protocol_counts_->cx_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ConnectionManager::countProtocol(bool http2) {
+  if (settings_.protocol_counters == nullptr) return;
+  if (protocol_counts_ != nullptr)
+    protocol_counts_->cx_active.fetch_sub(1, std::memory_order_relaxed);
+  const bool tls = connection_->tlsInfo() != nullptr;
+  protocol_counts_ = &settings_.protocol_counters->by_protocol[ProtocolCounters::index(http2, tls)];
+  protocol_counts_->cx_total.fetch_add(1, std::memory_order_relaxed);
+  protocol_counts_->cx_active.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ConnectionManager::createCodec(buffer::Buffer& data) {
@@ -41,12 +53,14 @@ void ConnectionManager::createCodec(buffer::Buffer& data) {
     auto* raw = codec.get();
     codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
     codec_ = std::move(codec);
+    countProtocol(/*http2=*/true);
     return;
   }
   auto codec = std::make_unique<http1::ServerConnectionImpl>(*connection_, *this, settings_.codec);
   auto* raw = codec.get();
   codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
   codec_ = std::move(codec);
+  countProtocol(/*http2=*/false);
 }
 
 void ConnectionManager::onData(buffer::Buffer& data) {
@@ -94,6 +108,8 @@ void ConnectionManager::onUpgradeToH2c(std::unique_ptr<RequestHeaders> request,
 }
 
 void ConnectionManager::finishUpgrade(buffer::Buffer& data) {
+  // Before the codec: it opens stream 1 (the upgraded request) at once.
+  countProtocol(/*http2=*/true);
   auto codec = http2::ServerConnectionImpl::createUpgraded(*connection_, *this, settings_.codec,
                                                            pending_upgrade_settings_,
                                                            std::move(pending_upgrade_request_));

@@ -8,6 +8,7 @@
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
+#include "source/common/http/conn_manager/protocol_counters.h"
 #include "source/common/http/filter.h"
 #include "source/common/network/connection.h"
 
@@ -31,6 +32,9 @@ struct ConnectionManagerSettings {
   // client stopped reading. Not a cap on a download's length: every byte
   // the client takes restarts it. 0 = never.
   std::chrono::milliseconds send_timeout{60000};
+
+  // Where connections and streams are counted by protocol; null: not counted.
+  ProtocolCounters* protocol_counters = nullptr;
 };
 
 // Owns one downstream connection: picks the codec (HTTP/2 by its preface,
@@ -70,6 +74,11 @@ class ConnectionManager : public network::ConnectionCallbacks,
  private:
   friend class ActiveStream;
   void createCodec(buffer::Buffer& data);
+  // Counts this connection under the protocol its codec speaks (again after
+  // an h2c upgrade, moving it from http1 to h2c).
+  void countProtocol(bool http2);
+  // The counts of this connection's protocol, or null before a codec.
+  ProtocolCounters::Counts* protocolCounts() { return protocol_counts_; }
   void finishUpgrade(buffer::Buffer& data);
   void onStreamDone(ActiveStream& stream);
   void closeConnection(network::CloseType type);
@@ -96,6 +105,7 @@ class ConnectionManager : public network::ConnectionCallbacks,
   std::unique_ptr<RequestHeaders> pending_upgrade_request_;
   std::string pending_upgrade_settings_;
   std::list<ActiveStream*> streams_;
+  ProtocolCounters::Counts* protocol_counts_ = nullptr;
   event::TimerPtr idle_timer_;
   event::TimerPtr drain_timer_;
   event::TimerPtr send_timer_;
