@@ -38,13 +38,13 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::create(
     if (!SSL_CTX_use_certificate_chain_file(ctx.get(), config.certificate_chain_file.c_str())) {
       return absl::InvalidArgumentError(
           absl::StrCat("client_certificate.certificate_chain_file: cannot use ",
-                       config.certificate_chain_file, ": ", lastError()));
+                       config.certificate_chain_file, ": ", takeSslError()));
     }
     if (!SSL_CTX_use_PrivateKey_file(ctx.get(), config.private_key_file.c_str(),
                                      SSL_FILETYPE_PEM)) {
       return absl::InvalidArgumentError(
           absl::StrCat("client_certificate.private_key_file: cannot use ", config.private_key_file,
-                       ": ", lastError()));
+                       ": ", takeSslError()));
     }
     if (!SSL_CTX_check_private_key(ctx.get())) {
       return absl::InvalidArgumentError(

@@ -52,7 +52,7 @@ class ReportStream : private upstream::GrpcClientStreamCallbacks {
 
   bool open() const { return stream_ != nullptr; }
   std::chrono::milliseconds interval() const { return interval_; }
-  const std::string& lastError() const { return last_error_; }
+  const std::string& takeSslError() const { return last_error_; }
 
  private:
   void openStream();

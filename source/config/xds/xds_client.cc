@@ -389,7 +389,7 @@ std::string XdsClient::statusJson() const {
         &out, ",\"reports\":{\"open\":", reports_ != nullptr && reports_->open() ? "true" : "false",
         ",\"interval_ms\":",
         reports_ != nullptr ? reports_->interval().count() : ReportStream::kDefaultInterval.count(),
-        ",\"last_error\":", JsonQuote(reports_ != nullptr ? reports_->lastError() : ""), "}");
+        ",\"last_error\":", JsonQuote(reports_ != nullptr ? reports_->takeSslError() : ""), "}");
   }
   if (last_nack_.has_value()) {
     absl::StrAppend(&out, ",\"last_nack\":{\"type_url\":", JsonQuote(last_nack_->type_url),
