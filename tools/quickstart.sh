@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(bazel-bootstrap g++ pkgconf ca-certificates libevent-dev libnghttp2-dev
   android-libboringssl-dev libprotobuf-dev protobuf-compiler libabsl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libyaml-cpp-dev libhttp-parser-dev libminizip-dev libxxhash-dev)
+  libgtest-dev libgmock-dev libyaml-cpp-dev libhttp-parser-dev libxxhash-dev libminizip-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
