@@ -122,14 +122,36 @@ TEST_F(ServerConnectionTest, PipelinedRunIsCapped) {
   }
   EXPECT_TRUE(client.waitForClose());
 
-  // A client that waits for each answer is never pipelining.
+  // A client that waits for each answer is never pipelining, whether the
+  // answers come at once or later from the event loop.
   RawClient sequential(server_->port());
   for (int i = 0; i < 12; ++i) {
-    ASSERT_TRUE(sequential.send(get("/p/" + std::to_string(i))));
+    const std::string path = (i % 2 == 0 ? "/p/" : "/slow/") + std::to_string(i);
+    ASSERT_TRUE(sequential.send(get(path)));
     auto response = sequential.readResponse();
     ASSERT_TRUE(response) << i;
+    EXPECT_EQ(response->body, path);
     EXPECT_FALSE(response->header("connection")) << i;
   }
+}
+
+TEST_F(ServerConnectionTest, PipelinedRunBehindSlowAnswersIsCapped) {
+  CodecSettings settings;
+  settings.max_pipelined_requests = 5;
+  start(settings);
+  // Every answer comes later from the event loop, so the requests behind it
+  // are held and parsed when it completes: still pipelined.
+  std::string requests;
+  for (int i = 0; i < 10; ++i) requests += get("/slow/" + std::to_string(i));
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send(requests));
+  for (int i = 0; i < 6; ++i) {
+    auto response = client.readResponse();
+    ASSERT_TRUE(response) << i;
+    EXPECT_EQ(response->body, "/slow/" + std::to_string(i));
+    EXPECT_EQ(response->header("connection").has_value(), i == 5) << i;
+  }
+  EXPECT_TRUE(client.waitForClose());
 }
 
 TEST_F(ServerConnectionTest, HeadHasContentLengthButNoBody) {
