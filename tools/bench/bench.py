@@ -917,7 +917,7 @@ def machine_facts(opts):
         "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
         "nginx": sh("nginx -v"), "h2load": sh("h2load --version | head -1"),
         "python": platform.python_version(),
-        "modgate": os.environ.get("BENCH_MODGATE_SOURCE", "?") + ", built with -c opt",
+        "modgate": os.environ.get("BENCH_MODGATE_SOURCE", "?") + ", built with --config=release",
         "loadavg_start": opts.loadavg_start,
     }
 
@@ -959,8 +959,9 @@ time per request, latency and RSS lower is better. Targets from the
 performance issue: warm req/s and 10 MiB MB/s >= 1.0x nginx; server CPU per
 small request <= 0.67x (HTTP/1.1) and <= 0.5x (h2c); storm: exactly one
 origin request, every client's first byte within 100 ms of the first
-client's, all 200 done no later than nginx, RSS <= 100 MiB during the storm;
-idle RSS <= 20 MiB; < 10 KiB RSS per idle keep-alive connection.
+client's, all 200 done no later than nginx; peak RSS during the storm, after
+the warm-up and over the whole repetition <= nginx's + 16 MiB (issue 12);
+idle RSS <= 8 MiB; < 10 KiB RSS per idle keep-alive connection.
 
 ## Reading the results
 
@@ -979,10 +980,10 @@ idle RSS <= 20 MiB; < 10 KiB RSS per idle keep-alive connection.
   limit, which compresses that ratio; CPU per request still shows the cost.
 - nginx's RSS is the sum over its processes (master, worker, cache
   manager/loader), so pages they share are counted more than once.
-- modgate's peak VmHWM includes its hot-object cache (bodies up to 1 MiB,
-  256 MiB in all by default), which holds the 1000 64 KiB zips here even
-  though plain HTTP/1.1 sends them with sendfile; HTTP/2 and TLS clients
-  are served from that copy.
+- modgate's peak VmHWM includes its hot-object cache (bodies up to 16 KiB,
+  4 MiB in all by default) and, over the whole repetition, the 10,000 idle
+  connections; RssFile is mapped code and files (shared with the page
+  cache), RssAnon the process's own memory.
 
 ## Where the CPU per request went (perf and strace, one worker)
 
@@ -1020,7 +1021,8 @@ builds and tests share this machine).
 
 ## Method
 
-- **Build**: `bazel --output_base=/tmp/ob-bench build -c opt //source/exe:modgate`.
+- **Build**: `bazel --output_base=/tmp/ob-bench build --config=release //source/exe:modgate`
+  (.bazelrc: `-c opt`, stripped, Debian's static archives where they exist).
 - **Origin**: `test/integration/origin.py` (Python, threaded, HTTP/1.1
   keep-alive) serving a synthetic GOPROXY tree written by
   `tools/bench/gen_modules.py`: 1000 modules `bench.example.com/mNNNN` with
