@@ -922,6 +922,21 @@ def machine_facts(opts):
     }
 
 
+# Sections of docs/benchmarks.md written from other tools' runs (run.sh
+# --memory, sidecar_memory.py, xds_fleet.py): a full run keeps them.
+KEPT_SECTIONS = ("## Sidecar memory", "## Memory beside nginx", "## Control plane at")
+
+
+def kept_sections(path):
+    try:
+        with open(path) as fp:
+            text = fp.read()
+    except OSError:
+        return ""
+    parts = re.split(r"(?m)^(?=## )", text)
+    return "".join(p.rstrip() + "\n\n" for p in parts if p.startswith(KEPT_SECTIONS))
+
+
 def write_docs(path, rows, facts, opts, reps, incidents, text):
     nrep = len(reps)
     misses = [r for r in rows if r["pass"] is False]
@@ -937,7 +952,8 @@ def write_docs(path, rows, facts, opts, reps, incidents, text):
         per_rep=per_rep_md(rows),
         misses="\n".join(miss_lines) if miss_lines else "- none",
         incidents="\n".join("- " + i.replace("\n", "\n  ") for i in incidents) if incidents else "- none",
-        delay=ORIGIN_DELAY_MS, rate=ORIGIN_RATE // 1000000, ttl=LIST_TTL_S)
+        delay=ORIGIN_DELAY_MS, rate=ORIGIN_RATE // 1000000, ttl=LIST_TTL_S,
+        kept=kept_sections(path))
     with open(path, "w") as fp:
         fp.write(doc)
 
@@ -985,7 +1001,7 @@ idle RSS <= 8 MiB; < 10 KiB RSS per idle keep-alive connection.
   connections; RssFile is mapped code and files (shared with the page
   cache), RssAnon the process's own memory.
 
-## Where the CPU per request went (perf and strace, one worker)
+{kept}## Where the CPU per request went (perf and strace, one worker)
 
 Each step was measured as a paired A/B on the same load; the commits
 name the numbers.
