@@ -22,5 +22,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   install || { $sudo apt-get update -q >/dev/null && install; }
 fi
 
-bazel build -c opt //source/exe:modgate >&2
+bazel build --config=release //source/exe:modgate >&2
 exec bazel-bin/source/exe/modgate "$@"

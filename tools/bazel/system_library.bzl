@@ -5,22 +5,48 @@ searches, so only link flags are needed; pkg-config supplies them at fetch
 time.
 """
 
+# Libraries that stay shared in a --config=release build: the C and C++
+# runtimes (BoringSSL's libssl.so.0 needs libstdc++.so) and the system's
+# helpers, whose static copies would only duplicate what libc already maps.
+_ALWAYS_SHARED = ["atomic", "c", "dl", "gcc_s", "m", "pthread", "rt", "stdc++", "z"]
+_LIB_DIR = "/usr/lib/x86_64-linux-gnu"
+
+def static_linkopts(ctx, linkopts):
+    """The same link line with Debian's static archives (libNAME.a) where they
+    exist, in one group so that archives may refer to each other in any order."""
+    out = []
+    for flag in linkopts:
+        name = flag[2:] if flag.startswith("-l") and not flag.startswith("-l:") else None
+        if name and name not in _ALWAYS_SHARED and ctx.path("%s/lib%s.a" % (_LIB_DIR, name)).exists:
+            out.append("-l:lib%s.a" % name)
+        else:
+            out.append(flag)
+    return ["-Wl,--start-group"] + out + ["-Wl,--end-group"]
+
 def _system_library_impl(ctx):
     linkopts = list(ctx.attr.linkopts)
+    static = list(ctx.attr.linkopts)
     for name in ctx.attr.pkg_config:
-        result = ctx.execute(["pkg-config", "--libs", name])
-        if result.return_code != 0:
-            fail("pkg-config --libs %s failed: %s" % (name, result.stderr))
-        for flag in result.stdout.strip().split(" "):
-            if flag and flag not in linkopts:
-                linkopts.append(flag)
+        for flags, mode in [(linkopts, ["--libs"]), (static, ["--static", "--libs"])]:
+            result = ctx.execute(["pkg-config"] + mode + [name])
+            if result.return_code != 0:
+                fail("pkg-config %s %s failed: %s" % (" ".join(mode), name, result.stderr))
+            for flag in result.stdout.strip().split(" "):
+                if flag and flag not in flags:
+                    flags.append(flag)
+
+    # --config=release (--define modgate_static_libs=1) links the static
+    # archives: a sidecar maps only the code it uses (docs/benchmarks.md).
     ctx.file("BUILD.bazel", """
 cc_library(
     name = "{name}",
-    linkopts = {linkopts},
+    linkopts = select({{
+        "@modgate//tools/bazel:static_libs": {static},
+        "//conditions:default": {linkopts},
+    }}),
     visibility = ["//visibility:public"],
 )
-""".format(name = ctx.name, linkopts = repr(linkopts)))
+""".format(name = ctx.name, linkopts = repr(linkopts), static = repr(static_linkopts(ctx, static))))
 
 system_library = repository_rule(
     implementation = _system_library_impl,

@@ -5,6 +5,13 @@
 #                                writes docs/benchmarks.md (~8 minutes)
 #   tools/bench/run.sh --quick   smoke test: 1 repetition, 3 s per scenario,
 #                                report in the work directory only
+#   tools/bench/run.sh --memory  memory only (~3 minutes): 1 repetition of idle
+#                                RSS, idle connections, the storm and the warm-up
+#                                peak beside nginx, then the sidecar profile
+#                                (sidecar_memory.py) on the test fixture origin
+#                                (MODGATE_FIXTURE_ORIGIN, or ~/.cache/modgate-ci/
+#                                fixture-origin) if it exists; report in the work
+#                                directory only
 #   --only A,B                   only these warm scenarios (info_h1, info_h2c,
 #                                zip64k_h1, zip10m_h1, list_h1): a development
 #                                A/B; no report is written
@@ -26,6 +33,7 @@ OB=${BENCH_OUTPUT_BASE:-/tmp/ob-bench}
 WORKERS=${BENCH_WORKERS:-1}
 
 quick=0
+memory=0
 worktree=0
 only=
 while [ $# -gt 0 ]; do
@@ -34,8 +42,9 @@ while [ $# -gt 0 ]; do
   case "$a" in
     --only) only=${1:?--only needs a list}; shift ;;
     --quick) quick=1 ;;
+    --memory) memory=1 ;;
     --worktree) worktree=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -67,17 +76,33 @@ else
   git -C "$REPO" archive HEAD | tar -x -C "$SRC"
   export BENCH_MODGATE_SOURCE="committed HEAD $(git -C "$REPO" rev-parse --short HEAD)"
 fi
-echo "run.sh: building modgate from $BENCH_MODGATE_SOURCE (-c opt, output base $OB)" >&2
-(cd "$SRC" && bazel --output_base="$OB" build -c opt --experimental_convenience_symlinks=ignore \
+# --config=release (.bazelrc): the binary users deploy, optimized, stripped and
+# linked with Debian's static archives.
+echo "run.sh: building modgate from $BENCH_MODGATE_SOURCE (--config=release, output base $OB)" >&2
+(cd "$SRC" && bazel --output_base="$OB" build --config=release --experimental_convenience_symlinks=ignore \
   //source/exe:modgate >&2)
-BIN="$(cd "$SRC" && bazel --output_base="$OB" info -c opt bazel-bin 2>/dev/null)/source/exe/modgate"
+BIN="$(cd "$SRC" && bazel --output_base="$OB" info --config=release bazel-bin 2>/dev/null)/source/exe/modgate"
 [ -x "$BIN" ] || { echo "run.sh: no binary at $BIN" >&2; exit 1; }
 # Run a copy, in case a rebuild happens while the benchmark runs.
 cp -f "$BIN" "$TMP/modgate"
 
 python3 "$HERE/gen_modules.py" "$TMP/data" >&2
 
-if [ -n "$only" ]; then
+if [ "$memory" = 1 ]; then
+  taskset -c 0 python3 "$HERE/bench.py" --modgate "$TMP/modgate" --data "$TMP/data" \
+    --workers "$WORKERS" --memory --reps 1 --workdir "$TMP/memory"
+  fixture=${MODGATE_FIXTURE_ORIGIN:-$HOME/.cache/modgate-ci/fixture-origin}
+  if [ -f "$fixture/manifest.txt" ]; then
+    echo
+    echo "sidecar profile (--concurrency 1, default config), fixture origin $fixture:"
+    rm -rf "$TMP/sidecar" && mkdir -p "$TMP/sidecar"
+    python3 "$HERE/sidecar_memory.py" --modgate "$TMP/modgate" --fixture "$fixture" \
+      --workdir "$TMP/sidecar"
+  else
+    echo "run.sh: no fixture origin at $fixture: sidecar profile skipped" >&2
+  fi
+  exit 0
+elif [ -n "$only" ]; then
   args=(--only "$only" --workdir "$TMP/only")
   [ "$quick" = 1 ] && args+=(--reps 1 --duration 3)
 elif [ "$quick" = 1 ]; then

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -41,6 +42,30 @@ def status_kib(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
+
+
+class PeakSampler:
+    """Peak RssAnon and RssFile of a process, sampled every 10 ms (VmHWM has only their sum)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.anon = self.file = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.wait(0.01):
+            try:
+                self.anon = max(self.anon, status_kib(self.pid, "RssAnon"))
+                self.file = max(self.file, status_kib(self.pid, "RssFile"))
+            except OSError:
+                return
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.anon, self.file
 
 
 def wait_http(url, secs=60):
@@ -81,9 +106,16 @@ def main():
         wait_http("http://127.0.0.1:%d/ready" % admin)
         time.sleep(1)
 
+        sampler = [PeakSampler(mg.pid)]
+
         def report(step):
-            print("%-12s VmRSS %6d KiB  VmHWM %6d KiB" %
-                  (step, status_kib(mg.pid, "VmRSS"), status_kib(mg.pid, "VmHWM")), flush=True)
+            anon, file = sampler[0].finish()
+            print("%-12s VmRSS %6d KiB  VmHWM %6d KiB  RssAnon %6d KiB  RssFile %6d KiB  "
+                  "step peak RssAnon %6d KiB  RssFile %6d KiB" %
+                  (step, status_kib(mg.pid, "VmRSS"), status_kib(mg.pid, "VmHWM"),
+                   status_kib(mg.pid, "RssAnon"), status_kib(mg.pid, "RssFile"), anon, file),
+                  flush=True)
+            sampler[0] = PeakSampler(mg.pid)
 
         report("idle")
         # Every module version of the fixture, as the go command fetches them.
