@@ -62,7 +62,7 @@ build_and_run() { # CASE DIR
 }
 
 # ---- prefill without a running modgate -------------------------------------------------
-timeout 900 "$MODGATE" prefill --go-sum "$FIXTURE/go.sum" --cache-dir "$WORK/cacheA" \
+GOSUMDB="$GOSUMDB_KEY" timeout 900 "$MODGATE" prefill --go-sum "$FIXTURE/go.sum" --cache-dir "$WORK/cacheA" \
   --upstream "$ORIGIN_URL" --parallel 4 >"$WORK/prefillA.out" 2>&1
 rc=$?
 assert_eq "prefill --go-sum (no modgate running): exit 0" 0 "$rc"
@@ -70,6 +70,9 @@ assert_eq "prefill --go-sum (no modgate running): exit 0" 0 "$rc"
 assert_match "prefill prints a summary: $TOTAL module versions, 0 failed" \
   "^prefill: $TOTAL module versions, 0 failed, " "$(grep '^prefill: [0-9]* module versions' "$WORK/prefillA.out")"
 assert_eq "not a terminal: one plain line per module version" "$TOTAL" "$(grep -c '^prefill: \[[0-9]*/[0-9]*\] ok ' "$WORK/prefillA.out")"
+assert_match "with \$GOSUMDB set, the checksum database's data for every one" \
+  "^prefill: checksum database $GOSUMDB_NAME: data for $TOTAL, none for 0, 0 private" \
+  "$(grep '^prefill: checksum database' "$WORK/prefillA.out")"
 zips="$(find "$WORK/cacheA/v1" -name '*.zip' | wc -l)"
 want_zips="$(grep -vc '/go.mod ' "$FIXTURE/go.sum")"
 assert_eq "every zip of the go.sum is in the cache" "$want_zips" "$zips"
@@ -118,6 +121,17 @@ start_modgate --cache-dir "$WORK/cacheA"
 go_env offline
 make_app "$GO_HOME/work/app" with-go.sum
 build_and_run "origin stopped: go build through modgate on the prefilled cache" "$GO_HOME/work/app"
+
+# ---- the prefilled cache alone, exported, verifies offline ---------------------------------
+# No go build went through cacheA without a go.sum: its checksum data came from prefill.
+stop_modgate
+timeout 300 "$MODGATE" export "$WORK/treeA" --cache-dir "$WORK/cacheA" >"$WORK/exportA.out" 2>&1
+assert_eq "export of the prefilled cache: exit 0" 0 "$?"
+go_env treeA
+export GOPROXY="file://$WORK/treeA"
+make_app "$GO_HOME/work/app"
+build_and_run "GOPROXY=file:// of the prefilled cache's export, no go.sum (verified offline)" \
+  "$GO_HOME/work/app"
 
 # ---- export ---------------------------------------------------------------------------
 stop_modgate
