@@ -30,10 +30,15 @@ constexpr absl::string_view kUsage =
                                  (-c: a modgate.controlplane.v1.ControlPlane file;
                                  only --log-level applies)
   modgate prefill [-c FILE] (--go-sum FILE | --go-mod FILE | --list FILE) [--parallel N]
+                  [--sumdb NAME|off]
                                  fetch every listed module version (.info, .mod, .zip)
                                  into the cache through the configured upstreams, checked
                                  against the go.sum; through the running modgate if one
-                                 serves the cache, else through one started for it
+                                 serves the cache, else through one started for it; and
+                                 the checksum database's lookup and tiles for each, so
+                                 that an export verifies offline (--sumdb: the database,
+                                 default the name in $GOSUMDB, else sum.golang.org; modules
+                                 matching $GONOSUMDB or $GOPRIVATE are skipped)
   modgate export DIR [-c FILE] [--module PATTERNS]
                                  write the cache as a GOPROXY file tree (GOPROXY=file://DIR),
                                  with the checksum database data to verify offline;
@@ -104,6 +109,10 @@ absl::Status SetFlag(absl::string_view name, const std::string& value, CommandLi
         cl.prefill_parallel > 64) {
       return bad(absl::StrCat("expected 1..64, got \"", value, "\""));
     }
+  } else if (name == "--sumdb") {
+    if (cl.mode != CommandLine::Mode::kPrefill) return bad("only for modgate prefill");
+    if (value.empty()) return bad("empty name (\"off\" skips the checksum database)");
+    cl.prefill_sumdb = value;
   } else if (name == "--module") {
     if (cl.mode != CommandLine::Mode::kExport) return bad("only for modgate export");
     cl.export_modules = value;
@@ -121,7 +130,8 @@ bool TakesValue(absl::string_view name) {
   return name == "-c" || name == "--config" || name == "--listen" || name == "--admin" ||
          name == "--upstream" || name == "--cache-dir" || name == "--cache-max-bytes" ||
          name == "--concurrency" || name == "--log-level" || name == "--go-sum" ||
-         name == "--go-mod" || name == "--list" || name == "--parallel" || name == "--module";
+         name == "--go-mod" || name == "--list" || name == "--parallel" || name == "--module" ||
+         name == "--sumdb";
 }
 
 bool IsSwitch(absl::string_view name) {

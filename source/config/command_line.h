@@ -52,6 +52,9 @@ struct CommandLine {
   std::string prefill_input;
   std::string prefill_format;
   uint32_t prefill_parallel = 4;
+  // The checksum database whose data prefill fetches too ("off": none;
+  // unset: from $GOSUMDB).
+  std::optional<std::string> prefill_sumdb;
   // export: the directory to write, and GOPRIVATE-style module globs.
   std::string export_dir;
   std::string export_modules;

@@ -23,7 +23,7 @@ absl::StatusOr<std::vector<ProxyListEntry>> ParseProxyList(absl::string_view lis
                        "\" is not supported: modgate only forwards to other module proxies and "
                        "cannot fetch from version control; list proxy URLs only"));
     }
-    absl::StatusOr<UpstreamUrl> parsed = ParseUpstreamUrl(url);
+    absl::StatusOr<UpstreamUrl> parsed = ParseEndpointUrl(url);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("entry ", position, ": ", parsed.status().message()));

@@ -21,7 +21,7 @@ struct ProxyListEntry {
 };
 
 // Parses a GOPROXY list such as "https://a,https://b|https://c". Each entry
-// must be an http(s) URL (see ParseUpstreamUrl). "direct" and "off" are
+// must be an http(s) or file:/// URL (see ParseEndpointUrl). "direct" and "off" are
 // rejected: modgate only talks to proxies and cannot fetch from version
 // control. Empty entries are rejected as likely typos.
 absl::StatusOr<std::vector<ProxyListEntry>> ParseProxyList(absl::string_view list);

@@ -1,7 +1,9 @@
 #include "source/config/upstream_url.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "source/config/host_port.h"
 
 namespace modgate::config {
@@ -74,6 +76,33 @@ absl::StatusOr<UpstreamUrl> ParseUpstreamUrl(absl::string_view url) {
   // "https://host/" and "https://host" name the same GOPROXY base.
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   parsed.path_prefix = std::string(path);
+  return parsed;
+}
+
+absl::StatusOr<UpstreamUrl> ParseEndpointUrl(absl::string_view url) {
+  if (!absl::StartsWithIgnoreCase(url, "file:")) return ParseUpstreamUrl(url);
+  auto error = [url](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid URL \"", url, "\": ", why));
+  };
+  if (!absl::StartsWith(url.substr(5), "///")) {
+    return error("expected file:///absolute/directory (no host)");
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+      return error("contains control characters");
+    }
+  }
+  if (url.find_first_of("?#\\") != absl::string_view::npos) {
+    return error("a query, fragment or backslash is not allowed");
+  }
+  absl::string_view path = url.substr(7);
+  for (absl::string_view segment : absl::StrSplit(path.substr(1), '/')) {
+    if (segment == "." || segment == "..") return error("\".\" and \"..\" are not allowed");
+  }
+  UpstreamUrl parsed;
+  parsed.scheme = "file";
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  parsed.path_prefix = path == "/" ? "" : std::string(path);
   return parsed;
 }
 

@@ -26,4 +26,9 @@ struct UpstreamUrl {
 // is extended with paths, which a query would break).
 absl::StatusOr<UpstreamUrl> ParseUpstreamUrl(absl::string_view url);
 
+// A cluster endpoint: what ParseUpstreamUrl accepts, or "file:///DIR", a
+// GOPROXY file tree on local disk (scheme "file", no host or port, the
+// absolute directory in path_prefix; no "." or ".." segments).
+absl::StatusOr<UpstreamUrl> ParseEndpointUrl(absl::string_view url);
+
 }  // namespace modgate::config

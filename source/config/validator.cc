@@ -620,7 +620,7 @@ class Validator {
     if (endpoint.url().empty()) {
       Error(path + ".url", "required");
     } else {
-      absl::StatusOr<UpstreamUrl> url = ParseUpstreamUrl(endpoint.url());
+      absl::StatusOr<UpstreamUrl> url = ParseEndpointUrl(endpoint.url());
       if (!url.ok()) {
         Error(path + ".url", url.status().message());
       } else if (endpoint.has_tls() && url->scheme != "https") {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -18,7 +19,10 @@
 #include "source/exe/admin_client.h"
 #include "source/goproxy/module_path.h"
 #include "source/goproxy/url_path.h"
+#include "source/router/route_table.h"
 #include "source/sumdb/dirhash.h"
+#include "source/sumdb/lookup.h"
+#include "source/sumdb/tlog.h"
 #include "source/sumdb/zip_hash.h"
 
 namespace modgate::exe {
@@ -147,7 +151,51 @@ int prefill(const std::vector<PrefillItem>& items, const PrefillOptions& options
   std::atomic<uint64_t> bytes{0};
   std::mutex mu;  // failures, and output lines
   std::vector<std::string> failures;
+  std::vector<std::string> no_checksum_data;
+  std::atomic<size_t> sumdb_skipped{0};  // GONOSUMDB / GOPRIVATE
   const auto start = std::chrono::steady_clock::now();
+
+  std::set<std::string> tiles_fetched;  // under mu: tiles are shared by many records
+
+  // The lookup and the tiles the go command reads to verify it, through
+  // the proxy (which caches them as for any client).
+  auto fetchSumdb = [&](const PrefillItem& item) -> absl::Status {
+    if (options.sumdb.empty()) return absl::OkStatus();
+    if (router::matchPrefixPatterns(options.no_sumdb, item.module)) {
+      ++sumdb_skipped;
+      return absl::OkStatus();
+    }
+    const std::string module = *goproxy::EscapePath(item.module);
+    const std::string version = *goproxy::EscapeVersion(item.version);
+    const std::string db = absl::StrCat("/sumdb/", options.sumdb, "/");
+    auto failed = [](absl::string_view what, const absl::Status& status) {
+      return absl::Status(status.code(),
+                          absl::StrCat("checksum database ", what, ": ", status.message()));
+    };
+    absl::StatusOr<std::string> lookup =
+        Get(options.proxy_address,
+            goproxy::EncodeUrlPath(absl::StrCat(db, "lookup/", module, "@", version)));
+    if (!lookup.ok()) return failed("lookup", lookup.status());
+    bytes += lookup->size();
+    absl::StatusOr<sumdb::Record> record = sumdb::ParseRecord(*lookup);
+    if (!record.ok()) return failed("lookup", record.status());
+    absl::StatusOr<sumdb::Tree> tree = sumdb::ParseTree(record->note);
+    if (!tree.ok()) return failed("lookup", tree.status());
+    for (const std::string& tile : sumdb::GoCommandTiles(tree->n, record->id)) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!tiles_fetched.insert(tile).second) continue;
+      }
+      absl::StatusOr<std::string> data = Get(options.proxy_address, db + tile);
+      if (!data.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        tiles_fetched.erase(tile);  // another module version may try again
+        return failed(tile, data.status());
+      }
+      bytes += data->size();
+    }
+    return absl::OkStatus();
+  };
 
   auto fetchOne = [&](const PrefillItem& item) -> absl::Status {
     auto module = goproxy::EscapePath(item.module);
@@ -185,6 +233,9 @@ int prefill(const std::vector<PrefillItem>& items, const PrefillOptions& options
     for (size_t i = next++; i < items.size(); i = next++) {
       const PrefillItem& item = items[i];
       absl::Status status = fetchOne(item);
+      // Without it the module is cached and served, but an export of the
+      // cache cannot be verified offline: said, not a failure.
+      absl::Status sumdb_status = status.ok() ? fetchSumdb(item) : absl::OkStatus();
       if (status.code() == absl::StatusCode::kDataLoss) {
         // Cached but not what go.sum says: take it out again.
         // '+' (of "+incompatible") would read as a space in a query.
@@ -197,6 +248,9 @@ int prefill(const std::vector<PrefillItem>& items, const PrefillOptions& options
       ++done;
       const std::string name = absl::StrCat(item.module, "@", item.version);
       if (!status.ok()) failures.push_back(absl::StrCat(name, ": ", status.message()));
+      if (!sumdb_status.ok()) {
+        no_checksum_data.push_back(absl::StrCat(name, ": ", sumdb_status.message()));
+      }
       if (!options.tty) {
         fprintf(stderr, "prefill: [%zu/%zu] %s %s\n", done.load(), items.size(),
                 status.ok() ? "ok" : "FAILED", name.c_str());
@@ -229,6 +283,14 @@ int prefill(const std::vector<PrefillItem>& items, const PrefillOptions& options
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fprintf(stderr, "prefill: %zu module versions, %zu failed, %s in %.1f s\n", items.size(),
           failures.size(), Megabytes(bytes.load()).c_str(), seconds);
+  if (!options.sumdb.empty()) {
+    fprintf(stderr, "prefill: checksum database %s: data for %zu, none for %zu, %zu private\n",
+            options.sumdb.c_str(),
+            items.size() - failures.size() - no_checksum_data.size() - sumdb_skipped.load(),
+            no_checksum_data.size(), sumdb_skipped.load());
+  }
+  for (const std::string& missing : no_checksum_data)
+    fprintf(stderr, "prefill: no checksum data for %s\n", missing.c_str());
   for (const std::string& failure : failures)
     fprintf(stderr, "prefill: FAILED %s\n", failure.c_str());
   return static_cast<int>(failures.size());

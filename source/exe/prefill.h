@@ -34,6 +34,12 @@ struct PrefillOptions {
   std::string proxy_address;
   std::string admin_address;
   int parallel = 4;
+  // The checksum database (its name, "sum.golang.org") whose lookup and
+  // tiles are fetched for each module version, so that an export of the
+  // cache verifies offline; "" = none. Modules matching the GOPRIVATE-style
+  // `no_sumdb` globs are skipped, as the go command skips them.
+  std::string sumdb;
+  std::string no_sumdb;
   // Progress bar (done/total, bytes, rate, ETA) when stderr is a terminal;
   // one line per module version otherwise.
   bool tty = false;
@@ -41,7 +47,8 @@ struct PrefillOptions {
 
 // Fetches each item's .info, .mod and .zip through the proxy (so routes,
 // upstreams, single flight and checksum verification apply, and the cache
-// is filled as by any client), checking each against its go.sum hashes. A
+// is filled as by any client), checking each against its go.sum hashes,
+// then the checksum database's lookup and tiles for it (options.sumdb). A
 // module version that fails verification is purged again. Prints a summary;
 // returns the number of failed items.
 int prefill(const std::vector<PrefillItem>& items, const PrefillOptions& options);

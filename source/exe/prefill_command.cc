@@ -86,6 +86,27 @@ class ChildServer {
   pid_t pid_ = -1;
 };
 
+// The go command's rule: GOSUMDB is "off", "<name>", "<name>+<key>" or
+// "<name>+<key> <url>"; unset means sum.golang.org.
+std::string SumdbName(const std::optional<std::string>& flag) {
+  std::string value = flag.value_or("");
+  if (!flag) {
+    const char* env = ::getenv("GOSUMDB");
+    value = env != nullptr && *env != '\0' ? env : "sum.golang.org";
+  }
+  value = value.substr(0, value.find_first_of("+ "));
+  return value == "off" ? "" : value;
+}
+
+// GONOSUMDB, else GOPRIVATE (as the go command falls back).
+std::string NoSumdbPatterns() {
+  for (const char* name : {"GONOSUMDB", "GOPRIVATE"}) {
+    const char* env = ::getenv(name);
+    if (env != nullptr && *env != '\0') return env;
+  }
+  return "";
+}
+
 }  // namespace
 
 int runPrefill(const config::CommandLine& cl, const config::v1::Bootstrap& bootstrap,
@@ -110,6 +131,8 @@ int runPrefill(const config::CommandLine& cl, const config::v1::Bootstrap& boots
   PrefillOptions options;
   options.parallel = static_cast<int>(cl.prefill_parallel);
   options.tty = ::isatty(STDERR_FILENO) == 1;
+  options.sumdb = SumdbName(cl.prefill_sumdb);
+  options.no_sumdb = NoSumdbPatterns();
   ChildServer child;
   const std::string& dir = bootstrap.cache().dir();
   if (CacheInUse(dir)) {

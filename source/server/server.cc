@@ -135,7 +135,7 @@ absl::Status Server::initialize() {
   auto clusters = upstream::ClusterManager::create(bootstrap_, stats_);
   if (!clusters.ok()) return clusters.status();
   cluster_manager_ = std::move(*clusters);
-  cluster_manager_->start(main_dispatcher_);
+  cluster_manager_->start(main_dispatcher_, *disk_pool_);
   runtime_.setStaticLayer({bootstrap_.runtime().begin(), bootstrap_.runtime().end()});
   cluster_manager_->applyRuntime(runtime_.snapshot());
   canary_ = std::make_unique<CanaryManager>(main_dispatcher_, stats_, [this] {
@@ -158,7 +158,7 @@ absl::Status Server::initialize() {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
-    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, i + 1,
+    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, *disk_pool_, i + 1,
                                                                      openFileCapacity(concurrency));
     for (const auto& [name, cluster] : cluster_manager_->clusters()) {
       slot.context->clusters().update(cluster, cluster_manager_->currentFactory(name));

@@ -36,6 +36,33 @@ std::vector<std::string> ProofTiles(int64_t tree_size, int64_t id) {
   return paths;
 }
 
+std::vector<std::string> GoCommandTiles(int64_t tree_size, int64_t id) {
+  std::vector<goproxy::Tile> tiles;
+  auto known = [&](const goproxy::Tile& tile) {
+    return std::find(tiles.begin(), tiles.end(), tile) != tiles.end();
+  };
+  for (int64_t index : TreeHashIndexes(tree_size)) {
+    const goproxy::Tile tile = TileInTree(TileForIndex(kTileHeight, index), tree_size);
+    if (tile.w > 0 && !known(tile)) tiles.push_back(tile);
+  }
+  for (int64_t index : RecordProofIndexes(tree_size, id)) {
+    // Up the parents until one already read (tlog's tileParent chain).
+    const goproxy::Tile base = TileForIndex(kTileHeight, index);
+    for (int k = 0; base.l + k < 64; ++k) {
+      goproxy::Tile parent = base;
+      parent.l += k;
+      parent.n >>= k * base.h;
+      parent = TileInTree(parent, tree_size);
+      if (parent.w == 0 || known(parent)) break;
+      tiles.push_back(parent);
+    }
+  }
+  std::vector<std::string> paths;
+  paths.reserve(tiles.size());
+  for (const goproxy::Tile& tile : tiles) paths.push_back(goproxy::TilePath(tile));
+  return paths;
+}
+
 absl::Status CheckLookupProof(const VerifiedLookup& lookup,
                               const absl::flat_hash_map<std::string, std::string>& tiles) {
   const int64_t tree_size = lookup.tree.n;

@@ -34,6 +34,13 @@ absl::StatusOr<VerifiedLookup> OpenLookup(std::string_view body, const NoteVerif
 // in a log of `tree_size` records, each once.
 std::vector<std::string> ProofTiles(int64_t tree_size, int64_t id);
 
+// Paths of every tile the go command reads to verify record `id` in a log
+// of `tree_size` records (tlog.TileHashReader): the tiles of the tree's
+// root, and the proof's tiles with the parent tiles that authenticate
+// them. A superset of ProofTiles: what a GOPROXY tree must hold for the go
+// command to verify the module offline.
+std::vector<std::string> GoCommandTiles(int64_t tree_size, int64_t id);
+
 // Proves the lookup's record in its tree from `tiles` (path -> data; every
 // path ProofTiles named). The proof is checked against the signed root,
 // so a lying tile fails here, whatever it holds.

@@ -205,6 +205,12 @@ absl::StatusOr<Hash> HashFromTile(const goproxy::Tile& tile, std::string_view da
   return tileHash(data.substr(start, end - start));
 }
 
+std::vector<int64_t> TreeHashIndexes(int64_t n) {
+  std::vector<int64_t> need;
+  subTreeIndex(0, n, need);
+  return need;
+}
+
 std::vector<int64_t> RecordProofIndexes(int64_t t, int64_t n) {
   std::vector<int64_t> need;
   if (t < 0 || n < 0 || n >= t) return need;

@@ -59,6 +59,9 @@ absl::StatusOr<std::vector<Hash>> ProveRecord(int64_t t, int64_t n, const HashRe
 // records whose root is `root` (tlog.CheckRecord).
 absl::Status CheckRecord(const std::vector<Hash>& proof, int64_t t, const Hash& root, int64_t n,
                          const Hash& h);
+// Stored-hash indexes whose hashes combine into the root of a log of n
+// records (tlog's subTreeIndex(0, n)).
+std::vector<int64_t> TreeHashIndexes(int64_t n);
 // The root of a log of n records (tlog.TreeHash).
 absl::StatusOr<Hash> TreeHash(int64_t n, const HashReader& reader);
 

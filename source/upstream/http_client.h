@@ -14,9 +14,11 @@
 
 namespace modgate::upstream {
 
-// An origin base URL: "https://proxy.golang.org", "http://[::1]:8080/prefix".
+// An origin base URL: "https://proxy.golang.org", "http://[::1]:8080/prefix",
+// or "file:///srv/goproxy" (a GOPROXY file tree: no host or port, the
+// directory in path_prefix).
 struct Url {
-  std::string scheme;       // "http" or "https"
+  std::string scheme;       // "http", "https" or "file"
   std::string host;         // name or IP literal, IPv6 without brackets, lower-case
   uint16_t port = 0;        // explicit or the scheme's default
   std::string path_prefix;  // "" or "/prefix" (no trailing slash, no query)
@@ -25,6 +27,7 @@ struct Url {
   // "host", "host:port" (non-default port), "[v6]:port": the Host header.
   std::string authority() const;
   bool tls() const { return scheme == "https"; }
+  bool file() const { return scheme == "file"; }
 };
 
 enum class FailureReason {

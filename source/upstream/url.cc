@@ -24,11 +24,21 @@ absl::StatusOr<Url> Url::parse(std::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("URL without scheme: ", toAbsl(text)));
   }
   url.scheme = absl::AsciiStrToLower(toAbsl(text.substr(0, colon)));
+  std::string_view rest = text.substr(colon + 3);
+  if (url.scheme == "file") {
+    // file:///DIR: a GOPROXY file tree; the path is the directory.
+    if (rest.empty() || rest.front() != '/') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("file URL must be file:///absolute/dir: ", toAbsl(text)));
+    }
+    while (rest.size() > 1 && rest.back() == '/') rest.remove_suffix(1);
+    url.path_prefix = rest == "/" ? std::string() : std::string(rest);
+    return url;
+  }
   if (url.scheme != "http" && url.scheme != "https") {
     return absl::InvalidArgumentError(
-        absl::StrCat("URL scheme must be http or https: ", toAbsl(text)));
+        absl::StrCat("URL scheme must be http, https or file: ", toAbsl(text)));
   }
-  std::string_view rest = text.substr(colon + 3);
   size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
@@ -86,6 +96,7 @@ absl::StatusOr<Url> Url::parse(std::string_view text) {
 }
 
 std::string Url::authority() const {
+  if (file()) return "";
   std::string out = host.find(':') != std::string::npos ? absl::StrCat("[", host, "]") : host;
   if (port != (tls() ? 443 : 80)) absl::StrAppend(&out, ":", port);
   return out;

@@ -25,6 +25,16 @@ TEST(ParseProxyListTest, SingleEntry) {
   EXPECT_THAT(*entries, ElementsAre(ProxyListEntry{"https://a.example", On::ON_UNSPECIFIED}));
 }
 
+TEST(ParseProxyListTest, FileTreesAreUpstreamsToo) {
+  absl::StatusOr<std::vector<ProxyListEntry>> entries =
+      ParseProxyList("file:///srv/goproxy,https://a.example");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_THAT(*entries, ElementsAre(ProxyListEntry{"file:///srv/goproxy", On::NOT_FOUND},
+                                    ProxyListEntry{"https://a.example", On::ON_UNSPECIFIED}));
+  EXPECT_THAT(ParseProxyList("file:relative").status().message(),
+              HasSubstr("expected file:///absolute/directory"));
+}
+
 TEST(ParseProxyListTest, RejectsDirectOffAndJunk) {
   absl::StatusOr<std::vector<ProxyListEntry>> entries =
       ParseProxyList("https://proxy.golang.org,direct");

@@ -263,6 +263,13 @@ TEST(ValidatorTest, Endpoints) {
   EXPECT_THAT(url_error("https://host/#x"), HasSubstr("a fragment (#...) is not allowed"));
   EXPECT_THAT(url_error("https://host:99999"), HasSubstr("invalid port \"99999\""));
   EXPECT_EQ(url_error(""), "clusters[1].endpoints[0].url: required");
+  // A GOPROXY file tree on local disk.
+  EXPECT_EQ(url_error("file:///srv/goproxy/"), "");
+  EXPECT_EQ(url_error("file://host/srv"),
+            "clusters[1].endpoints[0].url: invalid URL \"file://host/srv\": expected "
+            "file:///absolute/directory (no host)");
+  EXPECT_THAT(url_error("file:///srv/../etc"), HasSubstr("\".\" and \"..\" are not allowed"));
+  EXPECT_THAT(url_error("file:///srv?x"), HasSubstr("a query, fragment or backslash"));
 
   EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
               b.mutable_clusters(0)->mutable_endpoints(0)->mutable_weight()->set_value(129);

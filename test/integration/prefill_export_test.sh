@@ -11,7 +11,9 @@
 # - `modgate export DIR` (beside the running modgate) writes a GOPROXY tree
 #   with which `GOPROXY=file://DIR GOFLAGS=-mod=mod go build` succeeds, also
 #   without a go.sum (the checksum database's cached tiles and lookups are
-#   exported with it), and `--module` exports only the modules it matches.
+#   exported with it), and `--module` exports only the modules it matches;
+# - a second modgate whose only upstream is file:// of that tree serves the
+#   same go build (the origin is still stopped).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
@@ -60,7 +62,7 @@ build_and_run() { # CASE DIR
 }
 
 # ---- prefill without a running modgate -------------------------------------------------
-timeout 900 "$MODGATE" prefill --go-sum "$FIXTURE/go.sum" --cache-dir "$WORK/cacheA" \
+GOSUMDB="$GOSUMDB_KEY" timeout 900 "$MODGATE" prefill --go-sum "$FIXTURE/go.sum" --cache-dir "$WORK/cacheA" \
   --upstream "$ORIGIN_URL" --parallel 4 >"$WORK/prefillA.out" 2>&1
 rc=$?
 assert_eq "prefill --go-sum (no modgate running): exit 0" 0 "$rc"
@@ -68,6 +70,9 @@ assert_eq "prefill --go-sum (no modgate running): exit 0" 0 "$rc"
 assert_match "prefill prints a summary: $TOTAL module versions, 0 failed" \
   "^prefill: $TOTAL module versions, 0 failed, " "$(grep '^prefill: [0-9]* module versions' "$WORK/prefillA.out")"
 assert_eq "not a terminal: one plain line per module version" "$TOTAL" "$(grep -c '^prefill: \[[0-9]*/[0-9]*\] ok ' "$WORK/prefillA.out")"
+assert_match "with \$GOSUMDB set, the checksum database's data for every one" \
+  "^prefill: checksum database $GOSUMDB_NAME: data for $TOTAL, none for 0, 0 private" \
+  "$(grep '^prefill: checksum database' "$WORK/prefillA.out")"
 zips="$(find "$WORK/cacheA/v1" -name '*.zip' | wc -l)"
 want_zips="$(grep -vc '/go.mod ' "$FIXTURE/go.sum")"
 assert_eq "every zip of the go.sum is in the cache" "$want_zips" "$zips"
@@ -117,6 +122,17 @@ go_env offline
 make_app "$GO_HOME/work/app" with-go.sum
 build_and_run "origin stopped: go build through modgate on the prefilled cache" "$GO_HOME/work/app"
 
+# ---- the prefilled cache alone, exported, verifies offline ---------------------------------
+# No go build went through cacheA without a go.sum: its checksum data came from prefill.
+stop_modgate
+timeout 300 "$MODGATE" export "$WORK/treeA" --cache-dir "$WORK/cacheA" >"$WORK/exportA.out" 2>&1
+assert_eq "export of the prefilled cache: exit 0" 0 "$?"
+go_env treeA
+export GOPROXY="file://$WORK/treeA"
+make_app "$GO_HOME/work/app"
+build_and_run "GOPROXY=file:// of the prefilled cache's export, no go.sum (verified offline)" \
+  "$GO_HOME/work/app"
+
 # ---- export ---------------------------------------------------------------------------
 stop_modgate
 start_modgate --cache-dir "$WORK/cacheB"
@@ -132,6 +148,22 @@ go_env tree
 export GOPROXY="file://$WORK/tree"
 make_app "$GO_HOME/work/app"
 build_and_run "GOPROXY=file:// of the export, GOFLAGS=-mod=mod, no go.sum (verified offline)" "$GO_HOME/work/app"
+
+# ---- the exported tree as the only upstream of a second modgate ------------------------
+# The other half of the air gap: a cluster endpoint may be a file:///DIR tree.
+stop_modgate
+start_modgate --cache-dir "$WORK/cacheTree" --upstream "file://$WORK/tree"
+go_env from-tree
+make_app "$GO_HOME/work/app"
+build_and_run "a modgate whose only upstream is file:// of the export serves go build (no go.sum)" \
+  "$GO_HOME/work/app"
+assert_eq "a version the tree lacks is a 404 from the file upstream" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$PROXY_URL/github.com/google/uuid/@v/v0.0.1.info")"
+assert_eq "a path with .. segments is refused (400)" 400 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$PROXY_URL/github.com/../../../etc/@v/list")"
+assert_match "/clusters shows the file endpoint" "url::file://$WORK/tree" \
+  "$(curl -s "http://127.0.0.1:$MODGATE_ADMIN_PORT/clusters")"
+stop_modgate
 
 timeout 300 "$MODGATE" export "$WORK/tree2" --cache-dir "$WORK/cacheB" --module 'github.com/google/*' >/dev/null 2>&1
 assert_eq "export --module github.com/google/*: only uuid" "github.com/google/uuid" \

@@ -225,5 +225,53 @@ TEST(TlogTest, ProofsAcrossTileLevels) {
   }
 }
 
+// What the go command reads (tlog.TileHashReader): the root's tiles, the
+// proof's tiles, and the parents that authenticate full tiles.
+TEST(TlogTest, GoCommandTilesCoverTheRootTheProofAndParents) {
+  EXPECT_EQ(GoCommandTiles(46, 28), std::vector<std::string>{"tile/8/0/000.p/46"});
+  const int64_t n = 70001;
+  SyntheticLog log(n);
+  auto root = TreeHash(n, [&](const std::vector<int64_t>& x) { return log.read(x); });
+  ASSERT_TRUE(root.ok());
+  for (int64_t id : {int64_t{0}, int64_t{256}, int64_t{65536}, n - 1}) {
+    const std::vector<std::string> paths = GoCommandTiles(n, id);
+    absl::flat_hash_map<std::string, std::string> tiles;
+    for (const std::string& path : paths) {
+      auto tile = goproxy::ParseTilePath(path);
+      ASSERT_TRUE(tile.ok()) << path;
+      EXPECT_TRUE(tiles.emplace(path, log.tile(*tile)).second) << "twice: " << path;
+      // A full tile below the top has its parent in the set.
+      if (tile->w == 256 && tile->l < 2) {
+        goproxy::Tile parent = *tile;
+        parent.l += 1;
+        parent.n >>= 8;
+        parent = TileInTree(parent, n);
+        if (parent.w > 0) {
+          EXPECT_NE(std::find(paths.begin(), paths.end(), goproxy::TilePath(parent)), paths.end())
+              << path << " without " << goproxy::TilePath(parent);
+        }
+      }
+    }
+    for (const std::string& path : ProofTiles(n, id)) EXPECT_TRUE(tiles.contains(path)) << path;
+    // The root comes out of these tiles alone.
+    HashReader from_tiles =
+        [&](const std::vector<int64_t>& indexes) -> absl::StatusOr<std::vector<Hash>> {
+      std::vector<Hash> hashes;
+      for (int64_t index : indexes) {
+        const goproxy::Tile tile = TileInTree(TileForIndex(kTileHeight, index), n);
+        auto it = tiles.find(goproxy::TilePath(tile));
+        if (it == tiles.end()) return absl::NotFoundError(goproxy::TilePath(tile));
+        auto hash = HashFromTile(tile, it->second, index);
+        if (!hash.ok()) return hash.status();
+        hashes.push_back(*hash);
+      }
+      return hashes;
+    };
+    auto from = TreeHash(n, from_tiles);
+    ASSERT_TRUE(from.ok()) << id << ": " << from.status();
+    EXPECT_EQ(*from, *root) << id;
+  }
+}
+
 }  // namespace
 }  // namespace modgate::sumdb

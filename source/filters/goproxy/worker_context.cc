@@ -4,9 +4,10 @@
 
 namespace modgate::filters::goproxy {
 
-WorkerContext::WorkerContext(event::Dispatcher& dispatcher, uint64_t seed,
-                             size_t open_file_capacity)
+WorkerContext::WorkerContext(event::Dispatcher& dispatcher, common::ThreadPool& file_pool,
+                             uint64_t seed, size_t open_file_capacity)
     : dispatcher_(dispatcher),
+      file_pool_(file_pool),
       clusters_(seed),
       open_files_(open_file_capacity),
       // Never zero (xorshift's fixed point); distinct per worker and run.
@@ -28,7 +29,8 @@ upstream::HttpClient& WorkerContext::clientFor(const upstream::Endpoint& endpoin
   auto it = clients_.find(endpoint.client_key);
   if (it == clients_.end()) {
     it = clients_
-             .emplace(endpoint.client_key, upstream::createHttpClient(dispatcher_, endpoint.client))
+             .emplace(endpoint.client_key,
+                      upstream::createEndpointClient(dispatcher_, endpoint, file_pool_))
              .first;
   }
   return *it->second;

@@ -3,6 +3,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "source/common/common/thread_pool.h"
 #include "source/common/event/dispatcher.h"
 #include "source/filters/goproxy/fetch.h"
 #include "source/filters/goproxy/open_file_cache.h"
@@ -17,7 +18,9 @@ namespace modgate::filters::goproxy {
 class WorkerContext : public UpstreamContext {
  public:
   // `open_file_capacity`: how many cache files this worker keeps open.
-  WorkerContext(event::Dispatcher& dispatcher, uint64_t seed, size_t open_file_capacity);
+  // `file_pool` runs the reads of file:// endpoints.
+  WorkerContext(event::Dispatcher& dispatcher, common::ThreadPool& file_pool, uint64_t seed,
+                size_t open_file_capacity);
   ~WorkerContext() override;
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
@@ -52,6 +55,7 @@ class WorkerContext : public UpstreamContext {
   };
 
   event::Dispatcher& dispatcher_;
+  common::ThreadPool& file_pool_;
   upstream::ThreadLocalClusters clusters_;
   OpenFileCache open_files_;
   // Sized for the distinct targets of a large build's module graph.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "source/upstream/file_origin_client.h"
 #include "source/upstream/load_balancer/load_balancer_factory.h"
 
 namespace modgate::upstream {
@@ -30,6 +31,13 @@ bool Cluster::retryAllowed() const {
     allowed = std::max(limits.min_retry_concurrency, static_cast<uint32_t>(std::floor(budget)));
   }
   return active_retries.load(std::memory_order_relaxed) < allowed;
+}
+
+std::unique_ptr<HttpClient> createEndpointClient(event::Dispatcher& dispatcher,
+                                                 const Endpoint& endpoint,
+                                                 common::ThreadPool& file_pool) {
+  if (endpoint.url.file()) return createFileOriginClient(dispatcher, file_pool);
+  return createHttpClient(dispatcher, endpoint.client);
 }
 
 HostSharedPtr makeHost(std::unique_ptr<Endpoint> endpoint, uint32_t weight, uint32_t priority) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "source/common/common/thread_pool.h"
+#include "source/common/event/dispatcher.h"
 #include "source/common/stats/latency_histogram.h"
 #include "source/upstream/health/outlier_detector.h"
 #include "source/upstream/http_client.h"
@@ -75,6 +77,13 @@ struct Endpoint {
 
   bool healthy() const { return !health_check_failed.load() && !outlier_ejected.load(); }
 };
+
+// The client an endpoint's requests go through: a file tree reader for
+// file:// URLs (its reads on `file_pool`), else the HTTP client with the
+// endpoint's settings.
+std::unique_ptr<HttpClient> createEndpointClient(event::Dispatcher& dispatcher,
+                                                 const Endpoint& endpoint,
+                                                 common::ThreadPool& file_pool);
 
 struct ClusterStats {
   prometheus::Counter* rq_retry = nullptr;

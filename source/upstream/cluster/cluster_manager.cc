@@ -262,8 +262,8 @@ absl::StatusOr<std::unique_ptr<ClusterManager::Update::Built>> ClusterManager::b
     // client setting is in it: a reloaded cluster with other settings gets
     // another client.
     endpoint->client_key = absl::StrCat(
-        info.name, "|", endpoint->client.ca_file, "|", endpoint->client.verify, "|",
-        endpoint->client.http2, "|", endpoint->client.sni, "|",
+        endpoint->url.file() ? "file|" : "", info.name, "|", endpoint->client.ca_file, "|",
+        endpoint->client.verify, "|", endpoint->client.http2, "|", endpoint->client.sni, "|",
         endpoint->client.certificate_chain_file, "|", endpoint->client.private_key_file, "|",
         endpoint->client.pool_idle_timeout.count());
     endpoint->connections =
@@ -404,14 +404,16 @@ HttpClient& ClusterManager::healthCheckClient(const Host& host) {
   auto it = health_clients_.find(endpoint.client_key);
   if (it == health_clients_.end()) {
     it = health_clients_
-             .emplace(endpoint.client_key, createHttpClient(*main_dispatcher_, endpoint.client))
+             .emplace(endpoint.client_key,
+                      createEndpointClient(*main_dispatcher_, endpoint, *file_pool_))
              .first;
   }
   return *it->second;
 }
 
-void ClusterManager::start(event::Dispatcher& main_dispatcher) {
+void ClusterManager::start(event::Dispatcher& main_dispatcher, common::ThreadPool& file_pool) {
   main_dispatcher_ = &main_dispatcher;
+  file_pool_ = &file_pool;
   for (auto& [name, runtime] : runtimes_) startRuntime(name);
 }
 

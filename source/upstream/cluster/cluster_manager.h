@@ -80,7 +80,8 @@ class ClusterManager {
   // detectors begin (hosts with active health checks start unhealthy until
   // their first check passes, as in Envoy; with every host unhealthy the
   // panic threshold spreads traffic over all of them meanwhile).
-  void start(event::Dispatcher& main_dispatcher);
+  // `file_pool` runs the file reads of file:// endpoints' health checks.
+  void start(event::Dispatcher& main_dispatcher, common::ThreadPool& file_pool);
 
   // Main thread: diffs `bootstrap` against the running clusters and builds
   // the new ones. Errors name the field ("clusters[2].endpoints[0].url:
@@ -137,6 +138,7 @@ class ClusterManager {
   RemoveCb remove_;
   std::map<std::string, std::unique_ptr<Runtime>> runtimes_;
   event::Dispatcher* main_dispatcher_ = nullptr;
+  common::ThreadPool* file_pool_ = nullptr;
   // Health checks use their own clients on the main thread.
   std::map<std::string, std::unique_ptr<HttpClient>> health_clients_;
 };

@@ -37,10 +37,11 @@ class ClusterManagerTest : public ::testing::Test {
           published_.push_back(cluster->name());
         },
         [this](const std::string& name) { removed_.push_back(name); });
-    manager_->start(dispatcher_);
+    manager_->start(dispatcher_, file_pool_);
   }
 
   event::DispatcherImpl dispatcher_{"test"};
+  common::ThreadPool file_pool_{"test-files", 1};
   stats::Stats stats_;
   config::v1::Bootstrap bootstrap_;
   std::unique_ptr<ClusterManager> manager_;
