@@ -115,6 +115,17 @@ absl::StatusOr<v1::Bootstrap> LoadText(const std::string& path, std::string_view
                StartsLikeJson(absl::string_view(text.data(), text.size())));
   absl::StatusOr<v1::Bootstrap> bootstrap = json ? LoadJson(text) : LoadYaml(text);
   if (!bootstrap.ok()) return PrefixLines(bootstrap.status(), path);
+  // Only a control plane running the rollout for the whole fleet sets it
+  // (and a sidecar then refuses local /rollout commands): from a file it
+  // would freeze the rollout with nothing to move it.
+  for (int i = 0; i < bootstrap->routes_size(); ++i) {
+    if (bootstrap->routes(i).rollout().has_fleet()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": routes[", i,
+                       "].rollout.fleet: set by the control plane that runs a fleet-wide "
+                       "rollout; not allowed in a config file"));
+    }
+  }
   return bootstrap;
 }
 

@@ -193,6 +193,23 @@ TEST(LoaderTest, EmptyDocumentIsEmptyBootstrap) {
   EXPECT_TRUE(LoadYaml("# only a comment\n").ok());
 }
 
+TEST(LoaderTest, FleetRolloutControlIsNotForFiles) {
+  constexpr std::string_view kYaml = R"(routes:
+  - name: all
+    weighted_clusters:
+      clusters:
+        - {cluster: old, weight: 100}
+        - {cluster: new, weight: 0}
+    rollout:
+      fleet: {canary_weight: 10, state: progressing}
+)";
+  absl::StatusOr<v1::Bootstrap> b = LoadText("sidecar.yaml", kYaml);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(),
+            "sidecar.yaml: routes[0].rollout.fleet: set by the control plane that runs a "
+            "fleet-wide rollout; not allowed in a config file");
+}
+
 TEST(LoaderTest, UnknownFieldNamesPathAndLine) {
   constexpr std::string_view kYaml = R"(clusters:
   - name: a
