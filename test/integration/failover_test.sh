@@ -103,22 +103,7 @@ total_uris="$(cat "$WORK"/uris.? | wc -l)"
 go_env failover
 app="$GO_HOME/work/app"
 mkdir -p "$app"
-cat >"$app/main.go" <<'EOF'
-package main
-
-import (
-	"fmt"
-
-	"github.com/google/uuid"
-	"github.com/spf13/cobra"
-	"github.com/stretchr/testify/assert"
-)
-
-func main() {
-	cmd := &cobra.Command{Use: "demo"}
-	fmt.Println(cmd.Name(), uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")), assert.ObjectsAreEqual(1, 1))
-}
-EOF
+write_demo_main "$app/main.go"
 (
   cd "$app" || exit 1
   mv main.go main.go.txt
@@ -172,7 +157,7 @@ else
   grep -E 'fetch .* failed' "$MODGATE_STDERR" | sed -E 's/.* failed: //; s/\(http[^)]*\)|\([0-9.:]+\)//' | sort | uniq -c | sed 's/^/    failure kinds: /'
 fi
 
-if ((go_rc == 0)) && [[ "$(tail -n 1 "$WORK/go.out")" == "demo 05b16a01-46c6-56dd-bd6e-c6dfb4a1427a true" ]]; then
+if ((go_rc == 0)) && [[ "$(tail -n 1 "$WORK/go.out")" == "$DEMO_OUTPUT" ]]; then
   pass "go mod init + go get cobra@latest + go build through modgate during the failover: built and ran"
 else
   fail "go get + go build through modgate during the failover" "exit $go_rc"

@@ -393,6 +393,29 @@ go_env() {
   unset GOWORK GO111MODULE
 }
 
+# The program the go build tests compile: it imports uuid, cobra and testify,
+# whose versions the go command resolves through the proxy, and prints
+# DEMO_OUTPUT.
+DEMO_OUTPUT="demo 05b16a01-46c6-56dd-bd6e-c6dfb4a1427a true"
+write_demo_main() { # FILE
+  cat >"$1" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
+)
+
+func main() {
+	cmd := &cobra.Command{Use: "demo"}
+	fmt.Println(cmd.Name(), uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")), assert.ObjectsAreEqual(1, 1))
+}
+GO
+}
+
 # The fixture go.sum line for MODULE VERSION (zip hash) or MODULE VERSION/go.mod.
 fixture_sum() { awk -v m="$1" -v v="$2" '$1 == m && $2 == v { print $3 }' "$FIXTURE/go.sum"; }
 

@@ -35,29 +35,13 @@ require (
 	github.com/stretchr/testify v1.8.1
 )
 EOF2
-  cat >"$1/main.go" <<'EOF2'
-package main
-
-import (
-	"fmt"
-
-	"github.com/google/uuid"
-	"github.com/spf13/cobra"
-	"github.com/stretchr/testify/assert"
-)
-
-func main() {
-	cmd := &cobra.Command{Use: "demo"}
-	fmt.Println(cmd.Name(), uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")), assert.ObjectsAreEqual(1, 1))
-}
-EOF2
+  write_demo_main "$1/main.go"
   [[ "${2:-}" == with-go.sum ]] && cp "$FIXTURE/go.sum" "$1/go.sum"
   return 0
 }
-WANT_OUTPUT="demo 05b16a01-46c6-56dd-bd6e-c6dfb4a1427a true"
 build_and_run() { # CASE DIR
   if check "$1" --timeout 600 -- bash -c "cd '$2' && go build -o demo ."; then
-    assert_eq "$1: the program runs" "$WANT_OUTPUT" "$(cd "$2" && timeout 30 ./demo 2>&1)"
+    assert_eq "$1: the program runs" "$DEMO_OUTPUT" "$(cd "$2" && timeout 30 ./demo 2>&1)"
   fi
 }
 

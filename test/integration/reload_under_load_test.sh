@@ -115,22 +115,7 @@ h2_pid=$!
 go_env reload
 app="$GO_HOME/work/app"
 mkdir -p "$app"
-cat >"$app/main.go.txt" <<'GO'
-package main
-
-import (
-	"fmt"
-
-	"github.com/google/uuid"
-	"github.com/spf13/cobra"
-	"github.com/stretchr/testify/assert"
-)
-
-func main() {
-	cmd := &cobra.Command{Use: "demo"}
-	fmt.Println(cmd.Name(), uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")), assert.ObjectsAreEqual(1, 1))
-}
-GO
+write_demo_main "$app/main.go.txt"
 mapfile -t all_modules < <(awk '!/^#/ && NF >= 2 && $1 !~ /large/ { print $1 "@" $2 }' "$FIXTURE/manifest.txt")
 (
   cd "$app" || exit 1
@@ -143,7 +128,7 @@ mapfile -t all_modules < <(awk '!/^#/ && NF >= 2 && $1 !~ /large/ { print $1 "@"
     timeout -k 5 200 go get github.com/spf13/cobra@latest || exit 13
     cp main.go.txt main.go
     timeout -k 5 300 go build -o demo . || exit 14
-    [[ "$(./demo)" == "demo 05b16a01-46c6-56dd-bd6e-c6dfb4a1427a true" ]] || exit 15
+    [[ "$(./demo)" == "$DEMO_OUTPUT" ]] || exit 15
     timeout -k 5 100 go mod verify || exit 16
   done
 ) >"$WORK/go.out" 2>&1 &
