@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
+#include "source/common/filesystem/atomic_file.h"
 #include "source/common/network/address.h"
 #include "source/config/yaml_to_json.h"
 
@@ -37,8 +38,8 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   reload_failure_ = &reloads.Add({{"result", "failure"}});
   ads_ = std::make_unique<AdsService>(fleet_, config_.identifier());
   ads_->registerMethods(services_);
-  rollouts_ = std::make_unique<FleetRollouts>(dispatcher_, *registry_, config_.identifier(),
-                                              [this] { publish(); });
+  rollouts_ = std::make_unique<FleetRollouts>(
+      dispatcher_, *registry_, config_.identifier(), [this] { publish(); }, config_.state_dir());
   reports_ = std::make_unique<ReportService>(fleet_, *rollouts_);
   reports_->registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
@@ -53,6 +54,15 @@ ControlPlaneServer::~ControlPlaneServer() {
 absl::Status ControlPlaneServer::initialize() {
   absl::Status status = ValidateControlPlane(config_);
   if (!status.ok()) return status;
+  if (!config_.state_dir().empty()) {
+    // Not fatal: the fleet is served as well without it; /rollouts shows
+    // each rollout's failed save.
+    absl::Status state_dir = filesystem::MakeDirectories(config_.state_dir() + "/rollouts");
+    if (!state_dir.ok()) {
+      LOG_WARN("state_dir: ", state_dir.message(),
+               ": fleet rollouts will start over if the control plane restarts");
+    }
+  }
   reloadDesired();
   if (desired_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("desired config:\n", last_error_));
@@ -93,7 +103,7 @@ absl::Status ControlPlaneServer::initialize() {
            : config_.tls().client_ca_file().empty() ? " (TLS)"
                                                     : " (mTLS)",
            ", admin on ", admin_listener_->localAddress().toString(), ", config from ",
-           config_.config_dir());
+           config_.config_dir(), ", state in ", config_.state_dir());
   return absl::OkStatus();
 }
 
