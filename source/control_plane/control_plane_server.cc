@@ -40,7 +40,14 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   ads_->registerMethods(services_);
   rollouts_ = std::make_unique<FleetRollouts>(
       dispatcher_, *registry_, config_.identifier(), [this] { publish(); }, config_.state_dir());
-  reports_ = std::make_unique<ReportService>(fleet_, *rollouts_);
+  config_rollout_ =
+      std::make_unique<ConfigRollout>(dispatcher_, config_.config_rollout(), fleet_,
+                                      [this](bool promoted) { onConfigRolloutDone(promoted); });
+  reports_ = std::make_unique<ReportService>(
+      fleet_, *rollouts_,
+      [this](const std::string& node, const service::fleet::v1::Report& report) {
+        config_rollout_->onReport(node, report);
+      });
   reports_->registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
   // bounded by the gRPC decoder).
@@ -53,6 +60,8 @@ ControlPlaneServer::~ControlPlaneServer() {
 
 absl::Status ControlPlaneServer::initialize() {
   absl::Status status = ValidateControlPlane(config_);
+  if (!status.ok()) return status;
+  status = ConfigRollout::validate(config_.config_rollout());
   if (!status.ok()) return status;
   if (!config_.state_dir().empty()) {
     // Not fatal: the fleet is served as well without it; /rollouts shows
@@ -121,13 +130,46 @@ void ControlPlaneServer::reloadDesired() {
   }
   reload_success_->Increment();
   last_error_.clear();
-  if (loaded_ != nullptr && loaded->digest == loaded_->digest) return;  // nothing changed
+  if (candidate_loaded_ != nullptr && loaded->digest == candidate_loaded_->digest) return;
+  if (loaded_ != nullptr && loaded->digest == loaded_->digest) {
+    if (candidate_loaded_ != nullptr) {
+      config_rollout_->supersede("the desired config changed back to the version every node has");
+      candidate_loaded_.reset();
+      publish(true);
+    }
+    return;  // nothing changed
+  }
+  if (loaded->digest == stopped_digest_) return;  // not retried
+  stopped_digest_.clear();
   last_change_ms_ = common::wallClockUnixMs();
-  loaded_ = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  auto next = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  if (config_rollout_->enabled() && loaded_ != nullptr) {
+    // To the canary nodes first; the others keep what they have.
+    candidate_loaded_ = std::move(next);
+    config_rollout_->start(desired_->base->version);
+    publish();
+    LOG_INFO("desired config generation ", generation_, " version ", candidate_->base->version,
+             " (", absl::StrJoin(candidate_loaded_->files, ", "), "): to the canary nodes first");
+    return;
+  }
+  loaded_ = std::move(next);
   rollouts_->update(loaded_->base_config);
   publish();
   LOG_INFO("desired config generation ", generation_, " version ", desired_->base->version, " (",
            absl::StrJoin(desired_->files, ", "), ")");
+}
+
+void ControlPlaneServer::onConfigRolloutDone(bool promoted) {
+  // A newer change may have superseded it, or started another, meanwhile.
+  if (candidate_loaded_ == nullptr || config_rollout_->running()) return;
+  if (promoted) {
+    loaded_ = std::move(candidate_loaded_);
+    rollouts_->update(loaded_->base_config);
+  } else {
+    stopped_digest_ = candidate_loaded_->digest;
+  }
+  candidate_loaded_.reset();
+  publish(/*new_generation=*/true);
 }
 
 namespace {
@@ -143,16 +185,35 @@ bool SameVersions(const DesiredConfig& a, const DesiredConfig& b) {
 }
 }  // namespace
 
-void ControlPlaneServer::publish() {
+void ControlPlaneServer::publish(bool new_generation) {
   if (loaded_ == nullptr) return;
-  DesiredConfig next = RebuildDesired(
-      *loaded_, [this](config::v1::Bootstrap& config) { rollouts_->stamp(config); },
-      generation_ + 1, std::chrono::steady_clock::now());
-  if (desired_ == nullptr || !SameVersions(next, *desired_)) {
+  const auto now = std::chrono::steady_clock::now();
+  auto stamp = [this](config::v1::Bootstrap& config) { rollouts_->stamp(config); };
+  bool changed = false;
+  DesiredConfig next = RebuildDesired(*loaded_, stamp, generation_ + 1, now);
+  if (new_generation || desired_ == nullptr || !SameVersions(next, *desired_)) {
     generation_++;
     desired_ = std::make_shared<const DesiredConfig>(std::move(next));
-    ads_->setDesired(desired_);
     rollouts_->onPublished(generation_, desired_->base->version);
+    changed = true;
+  }
+  if (candidate_loaded_ != nullptr) {
+    // Always a newer generation than what the other nodes are served.
+    DesiredConfig candidate = RebuildDesired(*candidate_loaded_, stamp, generation_ + 1, now);
+    if (changed || candidate_ == nullptr || !SameVersions(candidate, *candidate_)) {
+      generation_++;
+      candidate_ = std::make_shared<const DesiredConfig>(std::move(candidate));
+      config_rollout_->onRepublished(generation_, candidate_->base->version);
+      changed = true;
+    }
+  } else if (candidate_ != nullptr) {
+    candidate_.reset();
+    changed = true;
+  }
+  if (changed) {
+    ads_->setDesired(desired_, candidate_, [this](const std::string& node_id) {
+      return config_rollout_->isCanary(node_id);
+    });
   }
   reports_->setInterval(rollouts_->reportInterval(
       common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000))));
@@ -203,9 +264,14 @@ void ControlPlaneServer::registerAdmin() {
                     [this](std::string_view) {
                       return Response{200, "application/json", statusJson()};
                     });
-  admin_.addHandler(
-      "/rollouts", "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
-      [this](std::string_view) { return admin::Admin::jsonResponse(rollouts_->status(fleet_)); });
+  admin_.addHandler("/rollouts",
+                    "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
+                    [this](std::string_view) {
+                      admin::v1::Rollouts status = rollouts_->status(fleet_);
+                      if (config_rollout_->enabled())
+                        *status.mutable_config_rollout() = config_rollout_->status();
+                      return admin::Admin::jsonResponse(status);
+                    });
   for (const char* op : {"pause", "resume", "advance", "abort", "restart"}) {
     admin_.addHandler(absl::StrCat("/rollout/", op),
                       absl::StrCat(op, " a fleet rollout: ?route=NAME[&reason=TEXT]"), true,
