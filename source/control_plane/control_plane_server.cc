@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/modgate/controlplane/v1/rollout_state.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/common/filesystem/atomic_file.h"
@@ -73,7 +75,9 @@ absl::Status ControlPlaneServer::initialize() {
     }
   }
   reloadDesired();
-  if (desired_ == nullptr) {
+  // (A version a config rollout stopped is held back: the control plane
+  // runs, not ready, until the desired config changes.)
+  if (desired_ == nullptr && stopped_digest_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("desired config:\n", last_error_));
   }
   registerAdmin();
@@ -139,7 +143,12 @@ void ControlPlaneServer::reloadDesired() {
     }
     return;  // nothing changed
   }
+  if (loaded_ == nullptr && stopped_digest_.empty()) {
+    // First read since start: is it a version a config rollout stopped?
+    stopped_digest_ = loadStoppedVersion(loaded->digest);
+  }
   if (loaded->digest == stopped_digest_) return;  // not retried
+  if (!stopped_digest_.empty()) saveStoppedVersion(nullptr);
   stopped_digest_.clear();
   last_change_ms_ = common::wallClockUnixMs();
   auto next = std::make_shared<const DesiredConfig>(std::move(*loaded));
@@ -167,9 +176,51 @@ void ControlPlaneServer::onConfigRolloutDone(bool promoted) {
     rollouts_->update(loaded_->base_config);
   } else {
     stopped_digest_ = candidate_loaded_->digest;
+    saveStoppedVersion(candidate_loaded_.get());
   }
   candidate_loaded_.reset();
   publish(/*new_generation=*/true);
+}
+
+std::string ControlPlaneServer::loadStoppedVersion(const std::string& digest) {
+  if (config_.state_dir().empty()) return "";
+  const std::string path = config_.state_dir() + "/config_rollout.json";
+  absl::StatusOr<std::optional<std::string>> bytes = filesystem::ReadSmallFile(path);
+  controlplane::v1::StoppedConfigVersion stopped;
+  if (!bytes.ok() || !bytes->has_value() ||
+      !google::protobuf::util::JsonStringToMessage(**bytes, &stopped).ok() ||
+      stopped.digest() != digest) {
+    return "";
+  }
+  last_error_ = absl::StrCat(
+      "version ", stopped.version(), " of the desired config was stopped by a config rollout (",
+      stopped.reason(), "; ", path, "): not served to the fleet until the desired config changes");
+  last_error_ms_ = common::wallClockUnixMs();
+  LOG_ERROR(last_error_);
+  return digest;
+}
+
+void ControlPlaneServer::saveStoppedVersion(const DesiredConfig* stopped) {
+  if (config_.state_dir().empty()) return;
+  const std::string path = config_.state_dir() + "/config_rollout.json";
+  if (stopped == nullptr) {
+    ::unlink(path.c_str());
+    return;
+  }
+  controlplane::v1::StoppedConfigVersion saved;
+  saved.set_digest(stopped->digest);
+  saved.set_version(stopped->base->version);
+  saved.set_reason(config_rollout_->status().reason());
+  saved.set_stopped_at_ms(common::wallClockUnixMs());
+  std::string json;
+  absl::Status status;
+  if (google::protobuf::util::MessageToJsonString(saved, &json).ok()) {
+    status = filesystem::WriteFileAtomically(path, json);
+  }
+  if (!status.ok()) {
+    LOG_WARN("cannot save ", path, ": ", status.message(),
+             " (a restarted control plane would serve the stopped version to every node)");
+  }
 }
 
 namespace {

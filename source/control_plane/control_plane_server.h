@@ -54,6 +54,12 @@ class ControlPlaneServer {
   void publish(bool new_generation = false);
   // A config rollout ended: promote its candidate or drop it.
   void onConfigRolloutDone(bool promoted);
+  // <state_dir>/config_rollout.json: the version a config rollout stopped,
+  // so that a restarted control plane does not serve it. Load returns
+  // `digest` (and sets last_error_) when that is the stopped one; Save
+  // with nullptr removes the file.
+  std::string loadStoppedVersion(const std::string& digest);
+  void saveStoppedVersion(const DesiredConfig* stopped);
   void registerAdmin();
   std::string statusJson() const;
 

@@ -113,4 +113,42 @@ assert_eq "the other nodes were never sent the new listener" \
 code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${URLS[${VICTIM##*-}]}/example.com/x/@v/list")"
 [[ "$code" != 000 ]] && pass "the NACKing node still serves on its port (HTTP $code)" ||
   fail "the NACKing node still serves" "no answer"
+
+# 3. A restarted control plane does not serve the stopped version to every
+# node: it stays not ready, says why in /status, and the sidecars keep theirs.
+kill -KILL "$CP_PID"
+wait "$CP_PID" 2>/dev/null
+_forget_pid "$CP_PID"
+"$MODGATE" control-plane -c "$CP_CONFIG" >>"$WORK/cp.log" 2>&1 &
+CP_PID=$!
+_LIB_PIDS+=("$CP_PID")
+held() { [[ "$(curl -s --max-time 5 "$CP_ADMIN_URL/status")" == *"stopped by a config rollout"* ]]; }
+if wait_until 120 held; then
+  pass "restarted on the stopped version, the control plane holds it back: /status says why"
+else
+  fail "the restarted control plane holds the stopped version back" "$(curl -s --max-time 5 "$CP_ADMIN_URL/status"; tail -5 "$WORK/cp.log")"
+fi
+assert_eq "... and is not ready" 503 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$CP_ADMIN_URL/ready")"
+n=0
+for ((i = 0; i < NODES; i++)); do
+  curl -s --max-time 5 "${ADMINS[i]}/config_dump" | python3 -c '
+import json, sys
+found = []
+def walk(v):
+    if isinstance(v, dict):
+        if v.get("name") == "extra" and "address" in v:
+            found.append(v)
+        for x in v.values():
+            walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+walk(json.load(sys.stdin))
+sys.exit(0 if found else 1)' && n=$((n + 1))
+done
+assert_eq "no sidecar has the stopped listener" 0 "$n"
+# Reverting the desired config serves the fleet again.
+desired "$SPARE"
+wait_until 120 fleet_synced "$NODES" && pass "the desired config reverted: every node in sync again" ||
+  fail "the desired config reverted: every node in sync" "$(fleet | head -c 2000)"
 finish
