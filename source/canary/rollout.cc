@@ -1,5 +1,6 @@
 #include "source/canary/rollout.h"
 
+#include <string>
 #include <utility>
 
 namespace modgate::canary {
@@ -10,6 +11,26 @@ absl::StatusOr<std::unique_ptr<Rollout>> Rollout::create(RolloutSpec spec, Monot
   if (!status.ok()) return status;
   std::unique_ptr<Rollout> rollout(new Rollout(std::move(spec), listener));
   rollout->transition(now, RolloutState::kProgressing, 0, "started");
+  return rollout;
+}
+
+absl::StatusOr<std::unique_ptr<Rollout>> Rollout::restore(RolloutSpec spec, RolloutState state,
+                                                          size_t stage,
+                                                          MonotonicTime stage_entered_at,
+                                                          std::deque<HistoryEntry> history,
+                                                          RolloutListener* listener) {
+  absl::Status status = validateRolloutSpec(spec);
+  if (!status.ok()) return status;
+  if (stage >= spec.stages.size()) {
+    return absl::InvalidArgumentError("stage " + std::to_string(stage) + " out of range: " +
+                                      std::to_string(spec.stages.size()) + " stages");
+  }
+  std::unique_ptr<Rollout> rollout(new Rollout(std::move(spec), listener));
+  rollout->state_ = state;
+  rollout->stage_ = stage;
+  rollout->stage_entered_at_ = stage_entered_at;
+  while (history.size() > kMaxHistory) history.pop_front();
+  rollout->history_ = std::move(history);
   return rollout;
 }
 

@@ -39,6 +39,17 @@ class Rollout {
   static absl::StatusOr<std::unique_ptr<Rollout>> create(RolloutSpec spec, MonotonicTime now,
                                                          RolloutListener* listener = nullptr);
 
+  // A rollout as it stood when its owner saved it (a control plane before
+  // its restart): `state` at `stage`, entered at `stage_entered_at`, with
+  // `history` (oldest first). No transition is made and the listener is
+  // not told: nothing changed. Its gate results and stable baselines start
+  // empty, as after a restart. InvalidArgument for a stage out of range.
+  static absl::StatusOr<std::unique_ptr<Rollout>> restore(RolloutSpec spec, RolloutState state,
+                                                          size_t stage,
+                                                          MonotonicTime stage_entered_at,
+                                                          std::deque<HistoryEntry> history,
+                                                          RolloutListener* listener = nullptr);
+
   void evaluate(MonotonicTime now, const OutcomeWindow& stable, const OutcomeWindow& canary);
 
   // Progressing -> paused.

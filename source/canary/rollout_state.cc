@@ -18,6 +18,15 @@ std::string_view rolloutStateName(RolloutState state) {
   return "unknown";
 }
 
+std::optional<RolloutState> parseRolloutState(std::string_view name) {
+  for (RolloutState state :
+       {RolloutState::kProgressing, RolloutState::kPaused, RolloutState::kCompleted,
+        RolloutState::kRolledBack, RolloutState::kAborted}) {
+    if (rolloutStateName(state) == name) return state;
+  }
+  return std::nullopt;
+}
+
 bool isTerminal(RolloutState state) {
   return state == RolloutState::kCompleted || state == RolloutState::kRolledBack ||
          state == RolloutState::kAborted;

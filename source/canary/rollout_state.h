@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ enum class RolloutState {
 
 // "progressing", "paused", "completed", "rolled_back", "aborted".
 std::string_view rolloutStateName(RolloutState state);
+
+// The state rolloutStateName() names; nullopt for any other text.
+std::optional<RolloutState> parseRolloutState(std::string_view name);
 
 // Completed, rolled back and aborted rollouts no longer change by themselves.
 bool isTerminal(RolloutState state);

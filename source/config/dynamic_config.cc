@@ -1,16 +1,11 @@
 #include "source/config/dynamic_config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "source/common/filesystem/atomic_file.h"
 #include "source/config/error_list.h"
 
 namespace modgate::config {
@@ -31,18 +26,6 @@ void AppendNamed(const google::protobuf::RepeatedPtrField<Resource>& dynamic,
                  absl::StrCat("\"", resource.name(),
                               "\" is defined both in the local file and by the control plane"));
     }
-  }
-}
-
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status MakeDirs(const std::string& dir) {
-  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
-    const std::string prefix = slash == std::string::npos ? dir : dir.substr(0, slash);
-    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", prefix);
-    if (slash == std::string::npos) return absl::OkStatus();
   }
 }
 
@@ -77,71 +60,19 @@ std::string DynamicConfigPath(const std::string& cache_dir) {
 }
 
 absl::Status SaveDynamicConfig(const std::string& path, const v1::DynamicConfig& dynamic) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (absl::Status status = MakeDirs(dir); !status.ok()) return status;
   std::string bytes;
   if (!dynamic.SerializeToString(&bytes)) {
     return absl::InternalError("cannot serialize the dynamic config");
   }
-  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("open", temp);
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      absl::Status status = ErrnoError("write", temp);
-      close(fd);
-      unlink(temp.c_str());
-      return status;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) {
-    absl::Status status = ErrnoError("fsync", temp);
-    close(fd);
-    unlink(temp.c_str());
-    return status;
-  }
-  close(fd);
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    absl::Status status = ErrnoError("rename", temp);
-    unlink(temp.c_str());
-    return status;
-  }
-  // The rename itself is durable only once the directory is.
-  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return filesystem::WriteFileAtomically(path, bytes);
 }
 
 absl::StatusOr<std::optional<v1::DynamicConfig>> LoadDynamicConfig(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return ErrnoError("open", path);
-  }
-  std::string bytes;
-  char chunk[64 * 1024];
-  for (;;) {
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status status = ErrnoError("read", path);
-      close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    bytes.append(chunk, static_cast<size_t>(n));
-  }
-  close(fd);
+  absl::StatusOr<std::optional<std::string>> bytes = filesystem::ReadSmallFile(path);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::nullopt;
   v1::DynamicConfig dynamic;
-  if (!dynamic.ParseFromString(bytes)) {
+  if (!dynamic.ParseFromString(**bytes)) {
     return absl::DataLossError(absl::StrCat(path, ": not a saved dynamic config"));
   }
   return dynamic;

@@ -50,7 +50,8 @@ class AdsStream : public grpc::ServerStreamHandler, public AdsService::Stream {
       }
       node_proto_ = request.node();
       std::string group;
-      SnapshotConstPtr snapshot = service_.desired()->snapshotPtrFor(node_proto_, &group);
+      SnapshotConstPtr snapshot =
+          service_.desiredFor(node_proto_).snapshotPtrFor(node_proto_, &group);
       session_ = std::make_unique<typename Traits::Session>(service_.identifier(), snapshot);
       node_ = &service_.fleet().connect(node_proto_, stream_.remoteAddress(), Traits::kName, group);
       service_.add(*this);
@@ -67,7 +68,7 @@ class AdsStream : public grpc::ServerStreamHandler, public AdsService::Stream {
 
   void onDesired() override {
     if (session_ == nullptr) return;
-    SnapshotConstPtr snapshot = service_.desired()->snapshotPtrFor(node_proto_);
+    SnapshotConstPtr snapshot = service_.desiredFor(node_proto_).snapshotPtrFor(node_proto_);
     typename Traits::Session::Output output;
     session_->onSnapshot(std::move(snapshot), output);
     deliver(output);
@@ -130,9 +131,23 @@ void AdsService::registerMethods(grpc::ServiceTable& services) {
   });
 }
 
-void AdsService::setDesired(std::shared_ptr<const DesiredConfig> desired) {
+const DesiredConfig& AdsService::desiredFor(const envoy::config::core::v3::Node& node) const {
+  if (candidate_ != nullptr && is_candidate_node_ && is_candidate_node_(node.id())) {
+    return *candidate_;
+  }
+  return *desired_;
+}
+
+void AdsService::setDesired(std::shared_ptr<const DesiredConfig> desired,
+                            std::shared_ptr<const DesiredConfig> candidate,
+                            std::function<bool(const std::string&)> is_candidate_node) {
+  const bool new_generation =
+      desired != nullptr &&
+      (desired_ == nullptr || desired->base->generation != desired_->base->generation);
   desired_ = std::move(desired);
-  if (desired_ != nullptr)
+  candidate_ = std::move(candidate);
+  is_candidate_node_ = std::move(is_candidate_node);
+  if (new_generation)
     fleet_.onNewGeneration(desired_->base->generation, desired_->base->changed_at);
   // A stream may finish (and leave the set) while being told.
   std::vector<Stream*> streams(streams_.begin(), streams_.end());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,7 +28,11 @@ class AdsService {
 
   void registerMethods(grpc::ServiceTable& services);
   // Serves `desired` from now on: pushes what changed to every stream.
-  void setDesired(std::shared_ptr<const DesiredConfig> desired);
+  // With a `candidate` (a config rollout running), nodes for which
+  // `is_candidate_node` holds are served the candidate instead.
+  void setDesired(std::shared_ptr<const DesiredConfig> desired,
+                  std::shared_ptr<const DesiredConfig> candidate = nullptr,
+                  std::function<bool(const std::string& node_id)> is_candidate_node = nullptr);
   bool hasDesired() const { return desired_ != nullptr; }
 
   // One stream; implemented in ads_service.cc.
@@ -41,6 +46,8 @@ class AdsService {
   Fleet& fleet() { return fleet_; }
   const std::string& identifier() const { return identifier_; }
   const std::shared_ptr<const DesiredConfig>& desired() const { return desired_; }
+  // What `node` is served: the candidate or the desired config.
+  const DesiredConfig& desiredFor(const envoy::config::core::v3::Node& node) const;
   void add(Stream& stream) { streams_.insert(&stream); }
   void remove(Stream& stream) { streams_.erase(&stream); }
 
@@ -48,6 +55,8 @@ class AdsService {
   Fleet& fleet_;
   const std::string identifier_;
   std::shared_ptr<const DesiredConfig> desired_;
+  std::shared_ptr<const DesiredConfig> candidate_;
+  std::function<bool(const std::string&)> is_candidate_node_;
   std::set<Stream*> streams_;
 };
 

@@ -8,8 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/modgate/controlplane/v1/rollout_state.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
+#include "source/common/filesystem/atomic_file.h"
 #include "source/common/network/address.h"
 #include "source/config/yaml_to_json.h"
 
@@ -37,9 +40,16 @@ ControlPlaneServer::ControlPlaneServer(controlplane::v1::ControlPlane config)
   reload_failure_ = &reloads.Add({{"result", "failure"}});
   ads_ = std::make_unique<AdsService>(fleet_, config_.identifier());
   ads_->registerMethods(services_);
-  rollouts_ = std::make_unique<FleetRollouts>(dispatcher_, *registry_, config_.identifier(),
-                                              [this] { publish(); });
-  reports_ = std::make_unique<ReportService>(fleet_, *rollouts_);
+  rollouts_ = std::make_unique<FleetRollouts>(
+      dispatcher_, *registry_, config_.identifier(), [this] { publish(); }, config_.state_dir());
+  config_rollout_ =
+      std::make_unique<ConfigRollout>(dispatcher_, config_.config_rollout(), fleet_,
+                                      [this](bool promoted) { onConfigRolloutDone(promoted); });
+  reports_ = std::make_unique<ReportService>(
+      fleet_, *rollouts_,
+      [this](const std::string& node, const service::fleet::v1::Report& report) {
+        config_rollout_->onReport(node, report);
+      });
   reports_->registerMethods(services_);
   // xDS streams live for hours: no total body limit (each message is
   // bounded by the gRPC decoder).
@@ -53,8 +63,21 @@ ControlPlaneServer::~ControlPlaneServer() {
 absl::Status ControlPlaneServer::initialize() {
   absl::Status status = ValidateControlPlane(config_);
   if (!status.ok()) return status;
+  status = ConfigRollout::validate(config_.config_rollout());
+  if (!status.ok()) return status;
+  if (!config_.state_dir().empty()) {
+    // Not fatal: the fleet is served as well without it; /rollouts shows
+    // each rollout's failed save.
+    absl::Status state_dir = filesystem::MakeDirectories(config_.state_dir() + "/rollouts");
+    if (!state_dir.ok()) {
+      LOG_WARN("state_dir: ", state_dir.message(),
+               ": fleet rollouts will start over if the control plane restarts");
+    }
+  }
   reloadDesired();
-  if (desired_ == nullptr) {
+  // (A version a config rollout stopped is held back: the control plane
+  // runs, not ready, until the desired config changes.)
+  if (desired_ == nullptr && stopped_digest_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("desired config:\n", last_error_));
   }
   registerAdmin();
@@ -93,7 +116,7 @@ absl::Status ControlPlaneServer::initialize() {
            : config_.tls().client_ca_file().empty() ? " (TLS)"
                                                     : " (mTLS)",
            ", admin on ", admin_listener_->localAddress().toString(), ", config from ",
-           config_.config_dir());
+           config_.config_dir(), ", state in ", config_.state_dir());
   return absl::OkStatus();
 }
 
@@ -111,13 +134,93 @@ void ControlPlaneServer::reloadDesired() {
   }
   reload_success_->Increment();
   last_error_.clear();
-  if (loaded_ != nullptr && loaded->digest == loaded_->digest) return;  // nothing changed
+  if (candidate_loaded_ != nullptr && loaded->digest == candidate_loaded_->digest) return;
+  if (loaded_ != nullptr && loaded->digest == loaded_->digest) {
+    if (candidate_loaded_ != nullptr) {
+      config_rollout_->supersede("the desired config changed back to the version every node has");
+      candidate_loaded_.reset();
+      publish(true);
+    }
+    return;  // nothing changed
+  }
+  if (loaded_ == nullptr && stopped_digest_.empty()) {
+    // First read since start: is it a version a config rollout stopped?
+    stopped_digest_ = loadStoppedVersion(loaded->digest);
+  }
+  if (loaded->digest == stopped_digest_) return;  // not retried
+  if (!stopped_digest_.empty()) saveStoppedVersion(nullptr);
+  stopped_digest_.clear();
   last_change_ms_ = common::wallClockUnixMs();
-  loaded_ = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  auto next = std::make_shared<const DesiredConfig>(std::move(*loaded));
+  if (config_rollout_->enabled() && loaded_ != nullptr) {
+    // To the canary nodes first; the others keep what they have.
+    candidate_loaded_ = std::move(next);
+    config_rollout_->start(desired_->base->version);
+    publish();
+    LOG_INFO("desired config generation ", generation_, " version ", candidate_->base->version,
+             " (", absl::StrJoin(candidate_loaded_->files, ", "), "): to the canary nodes first");
+    return;
+  }
+  loaded_ = std::move(next);
   rollouts_->update(loaded_->base_config);
   publish();
   LOG_INFO("desired config generation ", generation_, " version ", desired_->base->version, " (",
            absl::StrJoin(desired_->files, ", "), ")");
+}
+
+void ControlPlaneServer::onConfigRolloutDone(bool promoted) {
+  // A newer change may have superseded it, or started another, meanwhile.
+  if (candidate_loaded_ == nullptr || config_rollout_->running()) return;
+  if (promoted) {
+    loaded_ = std::move(candidate_loaded_);
+    rollouts_->update(loaded_->base_config);
+  } else {
+    stopped_digest_ = candidate_loaded_->digest;
+    saveStoppedVersion(candidate_loaded_.get());
+  }
+  candidate_loaded_.reset();
+  publish(/*new_generation=*/true);
+}
+
+std::string ControlPlaneServer::loadStoppedVersion(const std::string& digest) {
+  if (config_.state_dir().empty()) return "";
+  const std::string path = config_.state_dir() + "/config_rollout.json";
+  absl::StatusOr<std::optional<std::string>> bytes = filesystem::ReadSmallFile(path);
+  controlplane::v1::StoppedConfigVersion stopped;
+  if (!bytes.ok() || !bytes->has_value() ||
+      !google::protobuf::util::JsonStringToMessage(**bytes, &stopped).ok() ||
+      stopped.digest() != digest) {
+    return "";
+  }
+  last_error_ = absl::StrCat(
+      "version ", stopped.version(), " of the desired config was stopped by a config rollout (",
+      stopped.reason(), "; ", path, "): not served to the fleet until the desired config changes");
+  last_error_ms_ = common::wallClockUnixMs();
+  LOG_ERROR(last_error_);
+  return digest;
+}
+
+void ControlPlaneServer::saveStoppedVersion(const DesiredConfig* stopped) {
+  if (config_.state_dir().empty()) return;
+  const std::string path = config_.state_dir() + "/config_rollout.json";
+  if (stopped == nullptr) {
+    ::unlink(path.c_str());
+    return;
+  }
+  controlplane::v1::StoppedConfigVersion saved;
+  saved.set_digest(stopped->digest);
+  saved.set_version(stopped->base->version);
+  saved.set_reason(config_rollout_->status().reason());
+  saved.set_stopped_at_ms(common::wallClockUnixMs());
+  std::string json;
+  absl::Status status;
+  if (google::protobuf::util::MessageToJsonString(saved, &json).ok()) {
+    status = filesystem::WriteFileAtomically(path, json);
+  }
+  if (!status.ok()) {
+    LOG_WARN("cannot save ", path, ": ", status.message(),
+             " (a restarted control plane would serve the stopped version to every node)");
+  }
 }
 
 namespace {
@@ -133,16 +236,35 @@ bool SameVersions(const DesiredConfig& a, const DesiredConfig& b) {
 }
 }  // namespace
 
-void ControlPlaneServer::publish() {
+void ControlPlaneServer::publish(bool new_generation) {
   if (loaded_ == nullptr) return;
-  DesiredConfig next = RebuildDesired(
-      *loaded_, [this](config::v1::Bootstrap& config) { rollouts_->stamp(config); },
-      generation_ + 1, std::chrono::steady_clock::now());
-  if (desired_ == nullptr || !SameVersions(next, *desired_)) {
+  const auto now = std::chrono::steady_clock::now();
+  auto stamp = [this](config::v1::Bootstrap& config) { rollouts_->stamp(config); };
+  bool changed = false;
+  DesiredConfig next = RebuildDesired(*loaded_, stamp, generation_ + 1, now);
+  if (new_generation || desired_ == nullptr || !SameVersions(next, *desired_)) {
     generation_++;
     desired_ = std::make_shared<const DesiredConfig>(std::move(next));
-    ads_->setDesired(desired_);
     rollouts_->onPublished(generation_, desired_->base->version);
+    changed = true;
+  }
+  if (candidate_loaded_ != nullptr) {
+    // Always a newer generation than what the other nodes are served.
+    DesiredConfig candidate = RebuildDesired(*candidate_loaded_, stamp, generation_ + 1, now);
+    if (changed || candidate_ == nullptr || !SameVersions(candidate, *candidate_)) {
+      generation_++;
+      candidate_ = std::make_shared<const DesiredConfig>(std::move(candidate));
+      config_rollout_->onRepublished(generation_, candidate_->base->version);
+      changed = true;
+    }
+  } else if (candidate_ != nullptr) {
+    candidate_.reset();
+    changed = true;
+  }
+  if (changed) {
+    ads_->setDesired(desired_, candidate_, [this](const std::string& node_id) {
+      return config_rollout_->isCanary(node_id);
+    });
   }
   reports_->setInterval(rollouts_->reportInterval(
       common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000))));
@@ -193,9 +315,14 @@ void ControlPlaneServer::registerAdmin() {
                     [this](std::string_view) {
                       return Response{200, "application/json", statusJson()};
                     });
-  admin_.addHandler(
-      "/rollouts", "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
-      [this](std::string_view) { return admin::Admin::jsonResponse(rollouts_->status(fleet_)); });
+  admin_.addHandler("/rollouts",
+                    "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
+                    [this](std::string_view) {
+                      admin::v1::Rollouts status = rollouts_->status(fleet_);
+                      if (config_rollout_->enabled())
+                        *status.mutable_config_rollout() = config_rollout_->status();
+                      return admin::Admin::jsonResponse(status);
+                    });
   for (const char* op : {"pause", "resume", "advance", "abort", "restart"}) {
     admin_.addHandler(absl::StrCat("/rollout/", op),
                       absl::StrCat(op, " a fleet rollout: ?route=NAME[&reason=TEXT]"), true,

@@ -13,6 +13,7 @@
 #include "source/common/grpc/service_table.h"
 #include "source/common/http/conn_manager/http_listener.h"
 #include "source/control_plane/ads_service.h"
+#include "source/control_plane/config_rollout.h"
 #include "source/control_plane/fleet.h"
 #include "source/control_plane/fleet_rollouts.h"
 #include "source/control_plane/report_service.h"
@@ -45,9 +46,20 @@ class ControlPlaneServer {
 
  private:
   void reloadDesired();
-  // Serves the loaded desired config with the fleet rollouts' current
-  // weights stamped on, unless that is what is served already.
-  void publish();
+  // Serves the loaded desired config (and a config rollout's candidate to
+  // its canary nodes) with the fleet rollouts' current weights stamped on,
+  // unless that is what is served already; `new_generation` serves it as a
+  // new generation even so (after a config rollout stopped, so that the
+  // canary nodes' return to it is ACKed like any change).
+  void publish(bool new_generation = false);
+  // A config rollout ended: promote its candidate or drop it.
+  void onConfigRolloutDone(bool promoted);
+  // <state_dir>/config_rollout.json: the version a config rollout stopped,
+  // so that a restarted control plane does not serve it. Load returns
+  // `digest` (and sets last_error_) when that is the stopped one; Save
+  // with nullptr removes the file.
+  std::string loadStoppedVersion(const std::string& digest);
+  void saveStoppedVersion(const DesiredConfig* stopped);
   void registerAdmin();
   std::string statusJson() const;
 
@@ -59,6 +71,7 @@ class ControlPlaneServer {
   Fleet fleet_{registry_};
   std::unique_ptr<AdsService> ads_;
   std::unique_ptr<FleetRollouts> rollouts_;
+  std::unique_ptr<ConfigRollout> config_rollout_;
   std::unique_ptr<ReportService> reports_;
   grpc::ServiceTable services_;
   admin::Admin admin_;
@@ -74,6 +87,11 @@ class ControlPlaneServer {
   // As read from the directory, and as served (rollout weights stamped).
   std::shared_ptr<const DesiredConfig> loaded_;
   std::shared_ptr<const DesiredConfig> desired_;
+  // A config rollout's new version, as read and as served to its canary
+  // nodes; the digest of the last one stopped (not retried).
+  std::shared_ptr<const DesiredConfig> candidate_loaded_;
+  std::shared_ptr<const DesiredConfig> candidate_;
+  std::string stopped_digest_;
   std::string last_error_;
   int64_t last_change_ms_ = 0;
   int64_t last_error_ms_ = 0;

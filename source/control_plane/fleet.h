@@ -75,6 +75,8 @@ class Fleet {
   // this is forgotten (at most once a minute, on a connect).
   static constexpr int64_t kForgetDisconnectedAfterMs = 15 * 60 * 1000;
   size_t knownNodes() const { return nodes_.size(); }
+  // Every known node by id (connected: streams > 0).
+  const std::map<std::string, Node>& nodes() const { return nodes_; }
   // GET /fleet.
   std::string toJson() const;
 

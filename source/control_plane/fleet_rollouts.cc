@@ -1,13 +1,18 @@
 #include "source/control_plane/fleet_rollouts.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "source/admin/query_params.h"
 #include "source/canary/rollout_config.h"
 #include "source/canary/rollout_status.h"
 #include "source/canary/side_stats.h"
 #include "source/common/common/logger.h"
+#include "source/common/crypto/sha256.h"
+#include "source/control_plane/rollout_state_file.h"
 
 namespace modgate::control_plane {
 namespace {
@@ -40,6 +45,12 @@ void fillSide(const canary::WindowSnapshot& window, admin::v1::SideView& out) {
   out.set_shadow_mismatches(window.mismatches);
 }
 
+// The spec key's digest, saved with the state so that a state is only
+// resumed by the rollout it was saved for.
+std::string specHash(const std::string& spec_key) {
+  return crypto::toHex(crypto::Sha256::hash(spec_key)).substr(0, 16);
+}
+
 // History reasons can be long (every gate described); a pushed config
 // carries a bounded one.
 constexpr size_t kMaxPushedReason = 512;
@@ -49,6 +60,11 @@ constexpr size_t kMaxPushedReason = 512;
 struct FleetRollouts::RouteRollout {
   std::string route;
   std::string spec_key;
+  // Its state file, and what became of it (shown in /rollouts).
+  admin::v1::PersistedState persisted;
+  // Why the file could not be used at start, and why the last save failed.
+  std::string load_error;
+  std::string save_error;
   std::unique_ptr<canary::Rollout> rollout;
   std::unique_ptr<canary::SlidingWindow> stable;
   std::unique_ptr<canary::SlidingWindow> canary;
@@ -59,9 +75,11 @@ struct FleetRollouts::RouteRollout {
 };
 
 FleetRollouts::FleetRollouts(event::Dispatcher& dispatcher, prometheus::Registry& registry,
-                             std::string identifier, std::function<void()> on_weight_change)
+                             std::string identifier, std::function<void()> on_weight_change,
+                             std::string state_dir)
     : dispatcher_(dispatcher),
       identifier_(std::move(identifier)),
+      state_dir_(std::move(state_dir)),
       on_weight_change_(std::move(on_weight_change)),
       gauges_(registry),
       reports_(prometheus::BuildCounter()
@@ -94,27 +112,107 @@ void FleetRollouts::update(const v1::Bootstrap& desired) {
     state->canary = std::make_unique<canary::SlidingWindow>(canary::maxGateWindow(spec));
     state->gauges.emplace(gauges_, route.name(), &spec);
     RouteRollout* raw = state.get();
-    // Registered before create() so that the start transition finds it.
+    // Registered before the rollout is created so that its start
+    // transition finds it.
     next.emplace(route.name(), std::move(state));
-    creating_ = route.name();
-    auto rollout = canary::Rollout::create(spec, dispatcher_.now(), this);
-    creating_.clear();
-    if (!rollout.ok()) {  // the validator checks what create() does
-      LOG_ERROR("fleet rollout on route ", route.name(), ": ", rollout.status().message());
+    if (absl::Status started = start(*raw, route); !started.ok()) {
+      // (the validator checks what create() does)
+      LOG_ERROR("fleet rollout on route ", route.name(), ": ", started.message());
       next.erase(route.name());
       continue;
     }
-    raw->rollout = std::move(*rollout);
     raw->timer = dispatcher_.createTimer([this, raw] { evaluate(*raw); });
     raw->timer->enableTimer(raw->rollout->spec().evaluation_interval);
     raw->gauges->update(*raw->rollout);
-    LOG_INFO("fleet rollout on route ", route.name(), " started: ", spec.stages.size(),
-             " stages, canary weight ", raw->rollout->currentCanaryWeight(), "%");
+    save(*raw);
   }
   for (const auto& [name, state] : routes_) {
     LOG_INFO("fleet rollout on route ", name, " removed or changed by the desired config");
+    if (!state_dir_.empty() && !next.contains(name)) {
+      ::unlink(RolloutStatePath(state_dir_, name).c_str());
+    }
   }
+  // State files of rollouts the desired config no longer has: they were
+  // removed while no control plane ran, and would otherwise come back to
+  // life if the same rollout were added again later.
+  if (!started_ && !state_dir_.empty()) {
+    for (const std::string& route : RolloutStateRoutes(state_dir_)) {
+      if (next.contains(route)) continue;
+      LOG_INFO("fleet rollout on route ", route,
+               " is not in the desired config: removing its state file");
+      ::unlink(RolloutStatePath(state_dir_, route).c_str());
+    }
+  }
+  started_ = true;
   routes_ = std::move(next);
+}
+
+absl::Status FleetRollouts::start(RouteRollout& state, const v1::Route& route) {
+  canary::RolloutSpec spec = canary::rolloutSpecFromProto(route.rollout());
+  const auto now = dispatcher_.now();
+  if (!state_dir_.empty()) {
+    const std::string path = RolloutStatePath(state_dir_, route.name());
+    state.persisted.set_path(path);
+    absl::StatusOr<std::optional<controlplane::v1::FleetRolloutState>> saved =
+        LoadRolloutState(path);
+    // A file that cannot be used is kept aside for a post-mortem (the next
+    // save replaces it) and the rollout starts from the config.
+    auto unusable = [&](absl::string_view why) {
+      const std::string aside = path + ".unreadable";
+      const bool kept = ::rename(path.c_str(), aside.c_str()) == 0;
+      state.load_error =
+          absl::StrCat(why, "; started from the config",
+                       kept ? absl::StrCat(" (the file is kept as ", aside, ")") : "");
+      LOG_WARN("fleet rollout on route ", route.name(), ": ", state.load_error);
+    };
+    if (!saved.ok()) {
+      unusable(saved.status().message());
+    } else if (saved->has_value() && (*saved)->spec_hash() != specHash(state.spec_key)) {
+      LOG_INFO("fleet rollout on route ", route.name(), ": ", path,
+               " was saved for another rollout spec; starting over from the config");
+    } else if (saved->has_value()) {
+      const auto wall_now = std::chrono::system_clock::now();
+      auto restored = RestoreRollout(**saved, spec, now, wall_now, this);
+      if (restored.ok()) {
+        state.rollout = std::move(*restored);
+        state.persisted.set_restored_from_saved_at(
+            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis((*saved)->saved_at_ms()),
+                             absl::UTCTimeZone()));
+        state.persisted.set_restored_from_control_plane((*saved)->control_plane());
+        LOG_INFO("fleet rollout on route ", route.name(), " resumed from ", path, ": ",
+                 std::string(canary::rolloutStateName(state.rollout->state())), " stage ",
+                 state.rollout->stageIndex(), " (", state.rollout->currentCanaryWeight(),
+                 "%), saved at ", state.persisted.restored_from_saved_at(),
+                 "; gate windows start empty");
+        return absl::OkStatus();
+      }
+      unusable(absl::StrCat(path, ": ", restored.status().message()));
+    }
+  }
+  creating_ = route.name();
+  auto rollout = canary::Rollout::create(std::move(spec), now, this);
+  creating_.clear();
+  if (!rollout.ok()) return rollout.status();
+  state.rollout = std::move(*rollout);
+  LOG_INFO("fleet rollout on route ", route.name(),
+           " started: ", state.rollout->spec().stages.size(), " stages, canary weight ",
+           state.rollout->currentCanaryWeight(), "%");
+  return absl::OkStatus();
+}
+
+void FleetRollouts::save(RouteRollout& route) {
+  if (state_dir_.empty() || route.rollout == nullptr) return;
+  absl::Status saved = SaveRolloutState(
+      route.persisted.path(),
+      RolloutStateOf(route.route, specHash(route.spec_key), *route.rollout, dispatcher_.now(),
+                     std::chrono::system_clock::now(), identifier_));
+  if (saved.ok()) {
+    route.save_error.clear();
+    return;
+  }
+  route.save_error = absl::StrCat("cannot save: ", saved.message());
+  LOG_WARN("fleet rollout on route ", route.route, ": ", route.save_error,
+           " (a restarted control plane would start it over)");
 }
 
 void FleetRollouts::onReport(const std::string& node_id, const service::fleet::v1::Report& report) {
@@ -167,7 +265,9 @@ void FleetRollouts::onTransition(const canary::Rollout& rollout,
   // (create() tells of the start before the rollout is stored.)
   std::string name = creating_.empty() ? "?" : creating_;
   for (const auto& [route, state] : routes_) {
-    if (state->rollout.get() == &rollout) name = route;
+    if (state->rollout.get() != &rollout) continue;
+    name = route;
+    save(*state);
   }
   transitions_
       .Add({{"route", name}, {"to_state", std::string(canary::rolloutStateName(entry.to_state))}})
@@ -211,6 +311,11 @@ admin::v1::Rollouts FleetRollouts::status(const Fleet& fleet) const {
     view.set_pushed_version(published_version_);
     view.set_nodes_acked(static_cast<uint32_t>(fleet.nodesSyncedTo(published_generation_)));
     view.set_nodes_connected(static_cast<uint32_t>(fleet.connectedNodes()));
+    if (!state_dir_.empty()) {
+      admin::v1::PersistedState& persisted = *rollout.mutable_persisted();
+      persisted = route->persisted;
+      persisted.set_error(route->save_error.empty() ? route->load_error : route->save_error);
+    }
   }
   return out;
 }

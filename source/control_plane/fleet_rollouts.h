@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "api/modgate/admin/v1/rollouts.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "api/modgate/service/fleet/v1/fleet_report.pb.h"
@@ -37,14 +38,19 @@ namespace modgate::control_plane {
 //
 // A route's rollout keeps its state across desired-config changes while
 // its route, clusters and rollout are unchanged; a changed one starts over.
-// State lives in memory: a restarted control plane starts each rollout at
-// stage 0 (see README).
+// With a state directory, each rollout's state (state, stage, when the stage
+// was entered, history) is written to a file on every transition
+// (rollout_state_file.h) and a restarted control plane resumes from it: a
+// rolled-back rollout stays rolled back, a running one goes on at its stage
+// with empty gate windows. A file that cannot be used is shown in /rollouts
+// and the rollout starts from the config.
 //
 // Main thread only.
 class FleetRollouts : public canary::RolloutListener {
  public:
   FleetRollouts(event::Dispatcher& dispatcher, prometheus::Registry& registry,
-                std::string identifier, std::function<void()> on_weight_change);
+                std::string identifier, std::function<void()> on_weight_change,
+                std::string state_dir = "");
   ~FleetRollouts() override;
 
   // Adopts the rollouts of the desired config (its base, before node
@@ -79,9 +85,15 @@ class FleetRollouts : public canary::RolloutListener {
   struct RouteRollout;
 
   void evaluate(RouteRollout& route);
+  // Creates the route's rollout, from its state file when one fits.
+  absl::Status start(RouteRollout& state, const config::v1::Route& route);
+  void save(RouteRollout& route);
 
   event::Dispatcher& dispatcher_;
   const std::string identifier_;
+  // Empty: state is not kept across restarts.
+  const std::string state_dir_;
+  bool started_ = false;
   std::function<void()> on_weight_change_;
   canary::RolloutGaugeFamilies gauges_;
   prometheus::Family<prometheus::Counter>& reports_;

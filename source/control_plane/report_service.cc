@@ -29,6 +29,7 @@ class ReportService::Stream : public grpc::ServerStreamHandler {
       sendInterval();
     }
     service_.rollouts_.onReport(node_id_, report);
+    if (service_.also_) service_.also_(node_id_, report);
     service_.fleet_.onReport(node_id_, std::move(report));
   }
 

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <set>
+#include <string>
 #include <string_view>
 
 #include "source/common/grpc/service_table.h"
@@ -19,7 +21,11 @@ inline constexpr std::string_view kReportMethod =
 // its routes' deltas go to the fleet rollouts' windows.
 class ReportService {
  public:
-  ReportService(Fleet& fleet, FleetRollouts& rollouts) : fleet_(fleet), rollouts_(rollouts) {}
+  // `also` (optional) hears every report too: the config rollout's gates.
+  using ReportHook =
+      std::function<void(const std::string& node_id, const service::fleet::v1::Report& report)>;
+  ReportService(Fleet& fleet, FleetRollouts& rollouts, ReportHook also = nullptr)
+      : fleet_(fleet), rollouts_(rollouts), also_(std::move(also)) {}
 
   void registerMethods(grpc::ServiceTable& services);
 
@@ -32,6 +38,7 @@ class ReportService {
 
   Fleet& fleet_;
   FleetRollouts& rollouts_;
+  ReportHook also_;
   std::chrono::milliseconds interval_{10000};
   std::set<Stream*> streams_;
 };

@@ -40,6 +40,7 @@ int runControlPlane(const modgate::config::CommandLine& command_line) {
   modgate::log::Level level = modgate::log::Level::kInfo;
   if (command_line.log_level) modgate::log::parseLevel(*command_line.log_level, level);
   modgate::log::setLevel(level);
+  if (config.state_dir().empty()) config.set_state_dir(command_line.config_path + ".state");
   modgate::control_plane::ControlPlaneServer server(std::move(config));
   status = server.initialize();
   if (!status.ok()) {

@@ -2,6 +2,9 @@
 
 #include <prometheus/registry.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "gtest/gtest.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/config/loader.h"
@@ -113,6 +116,114 @@ TEST_F(FleetRolloutsTest, UnchangedRolloutKeepsItsStateAndAChangedOneStartsOver)
   EXPECT_EQ(StampedState(), "progressing 50");
   EXPECT_EQ(rollouts_.control("advance", "route=other").status, 404);
   EXPECT_EQ(rollouts_.control("jump", "route=public").status, 404);
+}
+
+// The rollouts' state directory, fresh per test.
+std::string StateDir(const std::string& name) {
+  const char* base = getenv("TEST_TMPDIR");
+  const std::string dir = std::string(base != nullptr ? base : "/tmp") + "/state-" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// A control plane's FleetRollouts on `state_dir`, as after a restart.
+class PersistedFleetRollouts {
+ public:
+  PersistedFleetRollouts(const std::string& state_dir, const std::string& identifier)
+      : rollouts_(dispatcher_, registry_, identifier, nullptr, state_dir) {}
+  FleetRollouts& operator*() { return rollouts_; }
+  FleetRollouts* operator->() { return &rollouts_; }
+  std::string Stamped(const std::string& min_duration = "600s") {
+    config::v1::Bootstrap config = Desired(min_duration);
+    rollouts_.stamp(config);
+    const auto& fleet = config.routes(0).rollout().fleet();
+    return fleet.state() + " " + std::to_string(fleet.stage()) + " " +
+           std::to_string(fleet.canary_weight());
+  }
+  admin::v1::Rollout Status() {
+    admin::v1::Rollouts status = rollouts_.status(Fleet(std::make_shared<prometheus::Registry>()));
+    EXPECT_EQ(status.rollouts_size(), 1);
+    return status.rollouts(0);
+  }
+
+ private:
+  event::DispatcherImpl dispatcher_{"test"};
+  prometheus::Registry registry_;
+  FleetRollouts rollouts_;
+};
+
+TEST(FleetRolloutsStateTest, ARestartedControlPlaneResumesEachRolloutWhereItStood) {
+  const std::string dir = StateDir("resume");
+  {
+    PersistedFleetRollouts first(dir, "cp-1");
+    first->update(Desired("600s"));
+    EXPECT_EQ(first.Stamped(), "progressing 0 50");
+    EXPECT_EQ(first->control("advance", "route=public&reason=by+hand").status, 200);
+    EXPECT_EQ(first->control("pause", "route=public").status, 200);
+    EXPECT_EQ(first.Stamped(), "paused 1 100");
+  }
+  {
+    PersistedFleetRollouts second(dir, "cp-2");
+    second->update(Desired("600s"));
+    EXPECT_EQ(second.Stamped(), "paused 1 100");
+    const admin::v1::Rollout status = second.Status();
+    ASSERT_EQ(status.history_size(), 3);
+    EXPECT_EQ(status.history(1).reason(), "by hand");
+    EXPECT_EQ(status.persisted().path(), dir + "/rollouts/public.json");
+    EXPECT_EQ(status.persisted().restored_from_control_plane(), "cp-1");
+    EXPECT_FALSE(status.persisted().restored_from_saved_at().empty());
+    EXPECT_EQ(status.persisted().error(), "");
+    // A rolled-back (here aborted) rollout stays at 0% across a restart.
+    EXPECT_EQ(second->control("abort", "route=public").status, 200);
+  }
+  {
+    PersistedFleetRollouts third(dir, "cp-3");
+    third->update(Desired("600s"));
+    EXPECT_EQ(third.Stamped(), "aborted 1 0");
+    EXPECT_EQ(third.Status().persisted().restored_from_control_plane(), "cp-2");
+  }
+  {
+    // A changed rollout starts over, as it does without a restart.
+    PersistedFleetRollouts fourth(dir, "cp-4");
+    fourth->update(Desired("300s"));
+    EXPECT_EQ(fourth.Stamped("300s"), "progressing 0 50");
+    EXPECT_EQ(fourth.Status().persisted().restored_from_control_plane(), "");
+  }
+}
+
+TEST(FleetRolloutsStateTest, AnUnusableStateFileIsShownAndTheRolloutStartsFromTheConfig) {
+  const std::string dir = StateDir("corrupt");
+  const std::string path = dir + "/rollouts/public.json";
+  std::filesystem::create_directories(dir + "/rollouts");
+  std::ofstream(path) << "{\"route\": \"public\", \"stage\": tru";
+  PersistedFleetRollouts rollouts(dir, "cp-1");
+  rollouts->update(Desired("600s"));
+  EXPECT_EQ(rollouts.Stamped(), "progressing 0 50");
+  const std::string error = rollouts.Status().persisted().error();
+  EXPECT_NE(error.find(path + ": not a fleet rollout state"), std::string::npos) << error;
+  EXPECT_NE(error.find("started from the config"), std::string::npos) << error;
+  EXPECT_TRUE(std::filesystem::exists(path + ".unreadable"));
+  // The fresh state replaced it.
+  PersistedFleetRollouts restarted(dir, "cp-2");
+  restarted->update(Desired("600s"));
+  EXPECT_EQ(restarted.Status().persisted().error(), "");
+  EXPECT_EQ(restarted.Status().persisted().restored_from_control_plane(), "cp-1");
+}
+
+TEST(FleetRolloutsStateTest, StateOfARolloutNoLongerInTheConfigIsRemoved) {
+  const std::string dir = StateDir("stale");
+  {
+    PersistedFleetRollouts first(dir, "cp-1");
+    first->update(Desired("600s"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/rollouts/public.json"));
+    first->update(config::v1::Bootstrap());
+    EXPECT_FALSE(std::filesystem::exists(dir + "/rollouts/public.json"));
+    first->update(Desired("600s"));
+  }
+  // Removed while no control plane ran.
+  PersistedFleetRollouts second(dir, "cp-2");
+  second->update(config::v1::Bootstrap());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/rollouts/public.json"));
 }
 
 }  // namespace

@@ -13,6 +13,22 @@
 #   fleet_generation   the desired config's generation.
 #   fleet_node ID EXPR a Python expression over node `n` (a dict of /fleet),
 #                  printed; empty when the node is unknown.
+#   restart_cp     SIGKILLs the control plane (no drain, no last save) and
+#                  starts it again on the same config and ports.
+#
+# Fleet rollouts (also need canary_lib.sh):
+#   start_sidecars N PREFIX   N sidecars (--concurrency 1, node ids
+#                  PREFIX-0..), subscribed to the control plane, without
+#                  routes of their own; URLS[] and ADMINS[] per node.
+#   cp_rollout_is / cp_rollout_field   rollout_is / rollout_field on the
+#                  control plane's /rollouts.
+#   fleet_told STATE WEIGHT   every sidecar's /rollouts shows the control
+#                  plane's rollout of route "public" in STATE at WEIGHT.
+#   sidecars_rollouts         every sidecar's /rollouts (for failures).
+#   fleet_traffic             builds through every sidecar, round robin
+#                  (split on x-build-id), until $STOP exists; one JSON
+#                  summary line per build in $WORK/bg.json.
+#   traffic_summary FILE      "requests non-404-responses errors" over it.
 
 write_cp_config() { # FILE DESIRED_DIR [YAML...]
   CP_CONFIG="$1"
@@ -37,6 +53,13 @@ start_cp() {
     sleep 0.1
   done
   die "the control plane is not ready"
+}
+
+restart_cp() {
+  kill -KILL "$CP_PID" 2>/dev/null
+  wait "$CP_PID" 2>/dev/null
+  _forget_pid "$CP_PID"
+  start_cp
 }
 
 fleet() { curl -s --max-time 5 "http://127.0.0.1:$CP_ADMIN_PORT/fleet"; }
@@ -69,4 +92,63 @@ sidecar_cp_status() {
   curl -s --max-time 5 "${1:-$ADMIN_URL}/config_dump" | python3 -c '
 import json, sys
 print(json.dumps(json.load(sys.stdin).get("control_plane", {}), sort_keys=True, separators=(",", ":")))'
+}
+
+start_sidecars() { # N PREFIX
+  NODES="$1"
+  local cfg="$WORK/sidecar.yaml" n
+  cat >"$cfg" <<YAML
+node: {cluster: ci}
+control_plane:
+  urls: ["http://127.0.0.1:$CP_PORT"]
+  retry_base_interval: 0.1s
+  retry_max_interval: 1s
+concurrency: 1
+YAML
+  URLS=() ADMINS=()
+  for ((n = 0; n < NODES; n++)); do
+    export POD_NAME="$2-$n"
+    start_modgate -c "$cfg" --cache-dir "$WORK/cache.$n"
+    URLS[n]="$PROXY_URL" ADMINS[n]="$ADMIN_URL"
+  done
+  unset POD_NAME
+}
+
+cp_rollout_is() { ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT" rollout_is "$@"; }
+cp_rollout_field() { ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT" rollout_field "$@"; }
+
+fleet_told() { # STATE WEIGHT
+  local n
+  for ((n = 0; n < NODES; n++)); do
+    ADMIN_URL="${ADMINS[n]}" rollout_is public "$1" "$2" || return 1
+    [[ -n "$(ADMIN_URL="${ADMINS[n]}" rollout_field public controlled_by)" ]] || return 1
+  done
+}
+
+sidecars_rollouts() {
+  local n
+  for ((n = 0; n < NODES; n++)); do curl -s --max-time 5 "${ADMINS[n]}/rollouts"; echo; done
+}
+
+fleet_traffic() {
+  local k=0 n
+  while [[ ! -e "$STOP" ]] && ((k < 400)); do
+    k=$((k + 1))
+    n=$((k % NODES))
+    split_paths "$WORK/bg$k.paths" "bg$k" 100 x-build-id
+    PROXY_URL="${URLS[n]}" run_paths "$WORK/bg$k.paths" 4 "$WORK/bg$k.out"
+    echo "$RUN_JSON" >>"$WORK/bg.json"
+  done
+}
+
+traffic_summary() { # FILE
+  python3 -c '
+import json, sys
+req = other = errors = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line or "{}")
+    req += o.get("requests", 0)
+    errors += o.get("errors", 0)
+    other += sum(v for k, v in o.get("status", {}).items() if k != "404")
+print(req, other, errors)' "$1"
 }

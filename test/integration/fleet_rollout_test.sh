@@ -56,39 +56,8 @@ YAML
 desired_config "[{weight: 50, min_duration: 600s}, {weight: 100}]"
 start_cp
 
-cfg="$WORK/sidecar.yaml"
-cat >"$cfg" <<YAML
-node: {cluster: ci}
-control_plane:
-  urls: ["http://127.0.0.1:$CP_PORT"]
-  retry_base_interval: 0.1s
-  retry_max_interval: 1s
-concurrency: 1
-YAML
-declare -a URLS ADMINS
-for ((n = 0; n < NODES; n++)); do
-  export POD_NAME="rollout-pod-$n"
-  start_modgate -c "$cfg" --cache-dir "$WORK/cache.$n"
-  URLS[n]="$PROXY_URL" ADMINS[n]="$ADMIN_URL"
-done
-unset POD_NAME
-
-cp_rollout_is() { ADMIN_URL="$CP_ADMIN_URL" rollout_is "$@"; }
-cp_rollout_field() { ADMIN_URL="$CP_ADMIN_URL" rollout_field "$@"; }
-# fleet_told STATE WEIGHT: every sidecar's /rollouts shows the control
-# plane's rollout in STATE at WEIGHT.
-fleet_told() {
-  local n
-  for ((n = 0; n < NODES; n++)); do
-    ADMIN_URL="${ADMINS[n]}" rollout_is public "$1" "$2" || return 1
-    [[ -n "$(ADMIN_URL="${ADMINS[n]}" rollout_field public controlled_by)" ]] || return 1
-  done
-}
+start_sidecars "$NODES" rollout-pod
 fleet_view() { cp_rollout_field public fleet; }
-sidecars_rollouts() {
-  local n
-  for ((n = 0; n < NODES; n++)); do curl -s --max-time 5 "${ADMINS[n]}/rollouts"; echo; done
-}
 
 if wait_until 60 fleet_told progressing 50; then
   pass "every sidecar was told the fleet rollout: progressing at 50%, controlled by the control plane"
@@ -103,28 +72,7 @@ assert_eq "a sidecar refuses to drive the control plane's rollout (409)" 409 "$c
 # Continuous traffic from many builds through every sidecar, in the
 # background, until STOP exists.
 STOP="$WORK/stop-traffic"
-traffic() {
-  local k=0 n
-  while [[ ! -e "$STOP" ]] && ((k < 400)); do
-    k=$((k + 1))
-    n=$((k % NODES))
-    split_paths "$WORK/bg$k.paths" "bg$k" 100 x-build-id
-    PROXY_URL="${URLS[n]}" run_paths "$WORK/bg$k.paths" 4 "$WORK/bg$k.out"
-    echo "$RUN_JSON" >>"$WORK/bg.json"
-  done
-}
-traffic_summary() {
-  python3 -c '
-import json, sys
-req = other = errors = 0
-for line in open(sys.argv[1]):
-    o = json.loads(line or "{}")
-    req += o.get("requests", 0)
-    errors += o.get("errors", 0)
-    other += sum(v for k, v in o.get("status", {}).items() if k != "404")
-print(req, other, errors)' "$1"
-}
-traffic &
+fleet_traffic &
 TRAFFIC_PID=$!
 _LIB_PIDS+=("$TRAFFIC_PID")
 
@@ -182,7 +130,7 @@ canary_500="$(awk '$3 == 500' "${O_LOG[C]}" | wc -l)"
 rm -f "$BROKEN"
 rm -f "$STOP" "$WORK/bg.json"
 desired_config "[{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 1s}, {weight: 100}]"
-traffic &
+fleet_traffic &
 TRAFFIC_PID=$!
 _LIB_PIDS+=("$TRAFFIC_PID")
 if wait_until 180 cp_rollout_is public completed 100; then

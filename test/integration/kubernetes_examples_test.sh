@@ -81,6 +81,10 @@ check("the desired config is mounted as a directory (no subPath: edits arrive) a
       cp_mounts["desired"]["mountPath"] == cp_cfg["config_dir"] and "subPath" not in cp_mounts["desired"])
 check("the control plane reads its config where it is mounted",
       deployment["args"][-1] == cp_mounts["config"]["mountPath"])
+cp_volumes = {v["name"]: v for v in docs[("Deployment", "modgate-control-plane")]["spec"]["template"]["spec"]["volumes"]}
+check("the rollouts' state_dir is a writable volume (emptyDir: survives container restarts)",
+      cp_mounts.get("state", {}).get("mountPath") == cp_cfg.get("state_dir")
+      and "emptyDir" in cp_volumes.get("state", {}))
 PY
 [[ -s "$WORK/checks.txt" ]] || die "the manifests could not be read"
 while read -r verdict what; do
@@ -105,7 +109,7 @@ import json, os, sys, yaml
 work, cp_port, admin_port = sys.argv[1], sys.argv[2], sys.argv[3]
 cp = yaml.safe_load(open(os.path.join(work, "modgate-control-plane", "control_plane.yaml")))
 cp.update(address="127.0.0.1:" + cp_port, admin_address="127.0.0.1:" + admin_port,
-          config_dir=os.path.join(work, "modgate-desired"))
+          config_dir=os.path.join(work, "modgate-desired"), state_dir=os.path.join(work, "cp-state"))
 json.dump(cp, open(os.path.join(work, "cp.yaml"), "w"))
 sidecar = yaml.safe_load(open(os.path.join(work, "modgate-sidecar", "modgate.yaml")))
 for key in ("listeners", "admin", "cache"):

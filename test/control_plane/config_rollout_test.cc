@@ -1,0 +1,148 @@
+#include "source/control_plane/config_rollout.h"
+
+#include <prometheus/registry.h>
+
+#include "gtest/gtest.h"
+#include "source/common/event/dispatcher_impl.h"
+
+namespace modgate::control_plane {
+namespace {
+
+class ConfigRolloutTest : public testing::Test {
+ protected:
+  ConfigRolloutTest() {
+    for (int i = 0; i < 10; ++i) {
+      envoy::config::core::v3::Node node;
+      node.set_id("pod-" + std::to_string(i));
+      nodes_.push_back(&fleet_.connect(node, "127.0.0.1:1", "delta", ""));
+    }
+  }
+  std::unique_ptr<ConfigRollout> Make(const std::string& percent) {
+    controlplane::v1::ConfigRollout config;
+    config.set_canary_percent(static_cast<uint32_t>(std::stoi(percent)));
+    config.mutable_hold()->set_nanos(200 * 1000 * 1000);
+    config.mutable_evaluation_interval()->set_nanos(100 * 1000 * 1000);
+    EXPECT_TRUE(ConfigRollout::validate(config).ok());
+    return std::make_unique<ConfigRollout>(dispatcher_, config, fleet_, [this](bool promoted) {
+      done_ = promoted ? "promoted" : "stopped";
+      dispatcher_.exit();
+    });
+  }
+  // Runs the loop until the rollout ends (or a generous deadline).
+  void Run() {
+    auto deadline = dispatcher_.createTimer([this] { dispatcher_.exit(); });
+    deadline->enableTimer(std::chrono::seconds(60));
+    dispatcher_.run();
+  }
+  std::vector<Fleet::Node*> Canaries(const ConfigRollout& rollout) {
+    std::vector<Fleet::Node*> out;
+    for (Fleet::Node* node : nodes_) {
+      if (rollout.isCanary(node->id)) out.push_back(node);
+    }
+    return out;
+  }
+
+  event::DispatcherImpl dispatcher_{"test"};
+  Fleet fleet_{std::make_shared<prometheus::Registry>()};
+  std::vector<Fleet::Node*> nodes_;
+  std::string done_;
+};
+
+TEST_F(ConfigRolloutTest, CanaryNodesAckThenHoldThenPromote) {
+  auto rollout = Make("30");
+  EXPECT_FALSE(rollout->isCanary("pod-0"));  // nothing running
+  rollout->start("v1");
+  rollout->onRepublished(7, "v2");
+  const auto canaries = Canaries(*rollout);
+  ASSERT_FALSE(canaries.empty());
+  EXPECT_LT(canaries.size(), nodes_.size());
+  // The same nodes every time (node id hash).
+  auto again = Make("30");
+  again->start("v1");
+  EXPECT_EQ(Canaries(*again), canaries);
+  EXPECT_EQ(rollout->status().phase(), "waiting_for_acks");
+  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 7);
+  Run();
+  EXPECT_EQ(done_, "promoted");
+  const admin::v1::ConfigRolloutView status = rollout->status();
+  EXPECT_EQ(status.phase(), "promoted");
+  EXPECT_EQ(status.version(), "v2");
+  EXPECT_EQ(status.previous_version(), "v1");
+  EXPECT_EQ(status.canary_nodes_size(), static_cast<int>(canaries.size()));
+  EXPECT_EQ(status.canary_nodes_acked(), canaries.size());
+  EXPECT_EQ(status.hold().state(), "completed");
+}
+
+TEST_F(ConfigRolloutTest, ANackFromACanaryNodeStopsIt) {
+  auto rollout = Make("30");
+  rollout->start("v1");
+  rollout->onRepublished(3, "v2");
+  const auto canaries = Canaries(*rollout);
+  ASSERT_FALSE(canaries.empty());
+  SessionEvent nack{SessionEvent::Kind::kNack,
+                    "type.googleapis.com/modgate.config.v1.Listener",
+                    "old",
+                    "n1",
+                    "listeners[1].address: 127.0.0.1:9 is taken",
+                    3};
+  fleet_.onEvent(*canaries.front(), nack);
+  Run();
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_EQ(rollout->status().phase(), "stopped");
+  EXPECT_NE(rollout->status().reason().find("canary node " + canaries.front()->id +
+                                            " NACKed type.googleapis.com/modgate.config.v1."
+                                            "Listener: listeners[1].address"),
+            std::string::npos)
+      << rollout->status().reason();
+}
+
+TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
+  auto rollout = Make("30");
+  rollout->start("v1");
+  rollout->onRepublished(3, "v2");
+  const auto canaries = Canaries(*rollout);
+  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+  // A canary node reports failures (every 20 ms: reports before the hold
+  // starts are not counted).
+  event::TimerPtr report;
+  report = dispatcher_.createTimer([&] {
+    service::fleet::v1::Report failing;
+    auto& route = *failing.add_routes();
+    route.set_route("public");
+    route.mutable_stable()->set_requests(10);
+    route.mutable_stable()->set_responses_5xx(5);
+    route.mutable_stable()->add_latency_buckets(10);
+    rollout->onReport(canaries.front()->id, failing);
+    report->enableTimer(std::chrono::milliseconds(20));
+  });
+  report->enableTimer(std::chrono::milliseconds(20));
+  Run();
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_NE(rollout->status().reason().find("gate failed: error_ratio"), std::string::npos)
+      << rollout->status().reason();
+}
+
+TEST_F(ConfigRolloutTest, ASharePickingNoNodeStillHasOneCanary) {
+  auto rollout = Make("1");
+  rollout->start("v1");
+  EXPECT_GE(Canaries(*rollout).size(), 1u);
+}
+
+TEST(ConfigRolloutValidateTest, ErrorsNameTheField) {
+  controlplane::v1::ConfigRollout config;
+  EXPECT_TRUE(ConfigRollout::validate(config).ok());  // off, defaults
+  config.set_canary_percent(5);
+  EXPECT_TRUE(ConfigRollout::validate(config).ok());  // defaults
+  config.set_canary_percent(101);
+  EXPECT_EQ(ConfigRollout::validate(config).message(),
+            "config_rollout.canary_percent: must be 0..100");
+  config.set_canary_percent(5);
+  config.mutable_hold()->set_seconds(7200);
+  EXPECT_EQ(ConfigRollout::validate(config).message(), "config_rollout.hold: must be 0..1h");
+  config.mutable_hold()->set_seconds(30);
+  config.add_gates();
+  EXPECT_EQ(ConfigRollout::validate(config).message(), "config_rollout.gates[0].metric: required");
+}
+
+}  // namespace
+}  // namespace modgate::control_plane
