@@ -912,6 +912,9 @@ class Validator {
         Error(path + ".name", absl::StrCat("duplicate name \"", sumdb.name(), "\""));
       }
       if (!sumdb.url().empty()) Url(path + ".url", sumdb.url());
+      if (sumdb.stream_while_verifying() && sumdb.key().empty()) {
+        Error(path + ".stream_while_verifying", "needs key (nothing is verified without it)");
+      }
       if (!sumdb.key().empty()) {
         auto verifier = sumdb::NoteVerifier::Parse(sumdb.key());
         if (!verifier.ok()) {

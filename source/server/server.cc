@@ -353,6 +353,7 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
     verification->sumdb = db.name();
     verification->verifier = *std::move(verifier);
     verification->nosum = bootstrap.nosum();
+    verification->stream_zips = db.stream_while_verifying();
     goproxy->verification = std::move(verification);
   }
   goproxy->hash_pool = disk_pool_.get();

@@ -504,9 +504,16 @@ TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
               auto* db = b.add_sumdbs();
               db->set_name("sum.fixtures.test");
               db->set_key(kFixtureKey);
+              db->set_stream_while_verifying(true);
               b.set_nosum("*.corp.example.com,github.com/acme");
             }),
             "");
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) {
+              auto* db = b.add_sumdbs();
+              db->set_name("sum.fixtures.test");
+              db->set_stream_while_verifying(true);
+            }),
+            "sumdbs[0].stream_while_verifying: needs key (nothing is verified without it)");
   EXPECT_EQ(
       ErrorsAfter([&](v1::Bootstrap& b) {
         auto* a = b.add_sumdbs();
