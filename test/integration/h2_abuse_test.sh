@@ -66,7 +66,6 @@ normal_client() {
     curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 60 --http2-prior-knowledge "$PROXY_URL$p"
   done >"$2"
 }
-median_time() { awk '{ print $2 }' "$1" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$MODGATE_PID/status"; }
 protocol_errors() { prom_value modgate_downstream_cx_protocol_error_total protocol="$1"; }
 

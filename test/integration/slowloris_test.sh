@@ -52,8 +52,6 @@ normal_client() {
   done >"$3"
 }
 
-median_time() { awk '{ print $2 }' "$1" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 # attack PHASE NORMAL_SOURCE: runs slowloris against modgate with a normal
 # client beside it and checks both.
 attack() {
