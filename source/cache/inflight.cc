@@ -26,7 +26,7 @@ void Inflight::setDoneCallback(std::function<void()> cb) {
   done_cb_ = std::move(cb);
 }
 
-void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold) {
+void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer, Hold hold) {
   if (writer == nullptr) {
     fail("no cache writer for " + key_);
     return;
@@ -42,11 +42,11 @@ void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold) {
     std::lock_guard<std::mutex> lock(mu_);
     if (phase_ != Phase::kWaiting) return;  // `shared` aborts on destruction
     phase_ = Phase::kStreaming;
-    held_ = hold;
+    hold_ = hold;
     headers_ = std::move(headers_meta);
     body_offset_ = shared->bodyOffset();
     writer_ = std::move(shared);
-    if (!held_) wakeAllLocked(wakeups);
+    if (hold_ != Hold::kWhole) wakeAllLocked(wakeups);
   }
   post(wakeups);
 }
@@ -54,12 +54,26 @@ void Inflight::start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold) {
 bool Inflight::discard() {
   std::shared_ptr<EntryWriter> writer;
   std::function<void(absl::Status)> written_cb;
+  std::vector<Wakeup> wakeups;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!held_ || phase_ != Phase::kStreaming) return false;
+    if (hold_ == Hold::kNone || phase_ != Phase::kStreaming) return false;
+    // Streamed waiters have part of the rejected body: they fail (a client
+    // gets a reset, never a body that ends as if complete). The others
+    // wait for the next one.
+    for (auto& [id, sub] : subscribers_) {
+      if (sub.headers_sent && !sub.outcome_sent) {
+        sub.aborted = true;
+        if (!sub.post_pending) {
+          sub.post_pending = true;
+          wakeups.push_back(Wakeup{sub.dispatcher, id});
+        }
+      }
+      sub.bytes_sent = 0;
+    }
     writer = std::move(writer_);
     phase_ = Phase::kWaiting;
-    held_ = false;
+    hold_ = Hold::kNone;
     headers_ = EntryMeta();
     available_ = 0;
     body_offset_ = 0;
@@ -70,6 +84,7 @@ bool Inflight::discard() {
   }
   if (writer != nullptr) writer->abort();
   if (written_cb) written_cb(absl::CancelledError("body discarded"));
+  post(wakeups);
   return true;
 }
 
@@ -163,8 +178,8 @@ void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,
     available_ = entry_->meta.body_size;
     phase_ = Phase::kComplete;
     // A held body is announced only now, whole: with its final size.
-    if (held_) headers_.body_size = available_;
-    held_ = false;
+    if (hold_ == Hold::kWhole) headers_.body_size = available_;
+    hold_ = Hold::kNone;
     writer = std::move(writer_);
     wakeAllLocked(wakeups);
   }
@@ -304,7 +319,7 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
       if (read_fd_ < 0) writer = writer_;
       available_ = bytes_written;
       if (read_fd_ >= 0) {
-        if (!held_) wakeAllLocked(wakeups);
+        if (hold_ != Hold::kWhole) wakeAllLocked(wakeups);
         written_cb = takeWrittenLocked(written_status);
       }
     }
@@ -319,7 +334,7 @@ void Inflight::onWriteProgress(const absl::Status& status, uint64_t bytes_writte
     } else if (fd >= 0) {
       ::close(fd);
     }
-    if ((phase_ == Phase::kStreaming || phase_ == Phase::kCommitting) && !held_) {
+    if ((phase_ == Phase::kStreaming || phase_ == Phase::kCommitting) && hold_ != Hold::kWhole) {
       wakeAllLocked(wakeups);
     }
     if (!written_cb) written_cb = takeWrittenLocked(written_status);
@@ -368,7 +383,7 @@ std::unique_ptr<Subscription> Inflight::subscribe(event::Dispatcher& dispatcher,
     sub.callbacks = &callbacks;
     sub.alive = alive;
     // A late subscriber catches up from a post, never from inside this call.
-    if (phase_ != Phase::kWaiting && !held_) {
+    if (phase_ != Phase::kWaiting && hold_ != Hold::kWhole) {
       sub.post_pending = true;
       wakeups.push_back(Wakeup{&dispatcher, id});
     }
@@ -399,21 +414,28 @@ void Inflight::deliver(uint64_t id) {
     if (sub.outcome_sent) return;
     callbacks = sub.callbacks;
     alive = sub.alive;
-    if (phase_ == Phase::kFailed) {
+    if (sub.aborted) {
+      failed = true;
+      reason = "the body was rejected after it had started streaming";
+      sub.outcome_sent = true;
+    } else if (phase_ == Phase::kFailed) {
       failed = true;
       reason = failure_;
       sub.outcome_sent = true;
-    } else if (phase_ != Phase::kWaiting && !held_) {
+    } else if (phase_ != Phase::kWaiting && hold_ != Hold::kWhole) {
       if (!sub.headers_sent) {
         headers = !whole_entry_;
         meta = headers_;
         sub.headers_sent = true;
       }
       // Bytes are only announced once there is an fd to read them from.
-      if (!in_memory_ && read_fd_ >= 0 && available_ > sub.bytes_sent) {
+      // Hold::kLastByte: the last byte waits for the commit.
+      const uint64_t announced =
+          hold_ == Hold::kLastByte && available_ > 0 ? available_ - 1 : available_;
+      if (!in_memory_ && read_fd_ >= 0 && announced > sub.bytes_sent) {
         bytes = true;
-        available = available_;
-        sub.bytes_sent = available_;
+        available = announced;
+        sub.bytes_sent = announced;
       }
       if (phase_ == Phase::kComplete) {
         complete = true;

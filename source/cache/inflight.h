@@ -103,14 +103,28 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
 
   // --- Fetcher side ---
 
+  // What waiters see of a body before finish() has committed it.
+  enum class Hold {
+    // Every byte as soon as it is in the file.
+    kNone,
+    // Nothing, not even the headers: a body that must be verified first is
+    // never streamed, so a rejected one can be discard()ed and another
+    // start()ed, or fail()ed with a 502.
+    kWhole,
+    // The headers and every byte but the last: the body streams to clients
+    // while it is verified, and none of them has it complete before the
+    // commit. discard() and fail() reset the waiters that saw any of it.
+    kLastByte,
+  };
+
   // Upstream answered; `headers_meta` has the status, content type and the
-  // expected size if known. The body goes to `writer`. With `hold`, waiters
-  // hear nothing of it (not even the headers) until finish() has committed
-  // it: a body that must be verified first is never streamed, so a rejected
-  // one can be discard()ed and another start()ed, or fail()ed with a 502.
-  void start(EntryMeta headers_meta, EntryWriterPtr writer, bool hold = false);
-  // Drops a held body (temp file and all) and waits for a new start(). Only
-  // while held; otherwise a no-op returning false.
+  // expected size if known. The body goes to `writer`; `hold` says what
+  // waiters see of it before the commit.
+  void start(EntryMeta headers_meta, EntryWriterPtr writer, Hold hold = Hold::kNone);
+  // Drops a held body (temp file and all) and waits for a new start(); the
+  // waiters that already have its headers (Hold::kLastByte) fail, and the
+  // others wait for the new body. Only while held; otherwise a no-op
+  // returning false.
   bool discard();
   // Runs `cb` (on a thread-pool thread, or here if already so) once the
   // first `bytes` body bytes are readable through dupReadFd(), or with an
@@ -165,6 +179,8 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
     bool headers_sent = false;
     uint64_t bytes_sent = 0;
     bool outcome_sent = false;
+    // Saw part of a body that was then discard()ed: fails on next delivery.
+    bool aborted = false;
   };
   // A post to make after the lock is released.
   struct Wakeup {
@@ -200,8 +216,8 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   // Shared so calls into it happen outside `mu_`.
   std::shared_ptr<EntryWriter> writer_ ABSL_GUARDED_BY(mu_);
   int read_fd_ ABSL_GUARDED_BY(mu_) = -1;
-  // start(hold = true) until the commit: waiters are not told of the body.
-  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  // What waiters see of the body until the commit (start()'s `hold`).
+  Hold hold_ ABSL_GUARDED_BY(mu_) = Hold::kNone;
   uint64_t written_target_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void(absl::Status)> written_cb_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, Subscriber> subscribers_ ABSL_GUARDED_BY(mu_);

@@ -265,6 +265,23 @@ void ApplyLimitsDefaults(v1::Limits& limits) {
   if (!limits.has_max_pipelined_requests()) {
     limits.mutable_max_pipelined_requests()->set_value(kDefaultMaxPipelinedRequests);
   }
+  v1::Http2Protection& http2 = *limits.mutable_http2();
+  DefaultWrapper(
+      http2.has_max_outbound_control_frames(),
+      [&] { return http2.mutable_max_outbound_control_frames(); },
+      kDefaultHttp2MaxOutboundControlFrames);
+  DefaultWrapper(
+      http2.has_max_settings_entries(), [&] { return http2.mutable_max_settings_entries(); },
+      kDefaultHttp2MaxSettingsEntries);
+  DefaultWrapper(
+      http2.has_max_continuation_frames(), [&] { return http2.mutable_max_continuation_frames(); },
+      kDefaultHttp2MaxContinuationFrames);
+  DefaultWrapper(
+      http2.has_stream_reset_burst(), [&] { return http2.mutable_stream_reset_burst(); },
+      kDefaultHttp2StreamResetBurst);
+  DefaultWrapper(
+      http2.has_stream_resets_per_second(),
+      [&] { return http2.mutable_stream_resets_per_second(); }, kDefaultHttp2StreamResetsPerSecond);
 }
 
 // A rollout drives a two-cluster split: sticky by source IP and pinnable by

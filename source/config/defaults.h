@@ -35,6 +35,13 @@ inline constexpr uint32_t kDefaultMaxConcurrentStreams = 100;
 // A go command never stalls a minute on a localhost socket, nor pipelines.
 inline constexpr int64_t kDefaultSendTimeoutSeconds = 60;
 inline constexpr uint32_t kDefaultMaxPipelinedRequests = 32;
+// HTTP/2 protections: nghttp2's own defaults, except the reset bucket, which
+// is smaller than nghttp2's 1000 (a go command cancels a few at a time).
+inline constexpr uint32_t kDefaultHttp2MaxOutboundControlFrames = 1000;
+inline constexpr uint32_t kDefaultHttp2MaxSettingsEntries = 32;
+inline constexpr uint32_t kDefaultHttp2MaxContinuationFrames = 8;
+inline constexpr uint32_t kDefaultHttp2StreamResetBurst = 200;
+inline constexpr uint32_t kDefaultHttp2StreamResetsPerSecond = 33;
 inline constexpr absl::string_view kDefaultLogLevel = "info";
 // Upstream resilience defaults: Envoy's.
 inline constexpr int64_t kDefaultHealthCheckNoTrafficIntervalSeconds = 60;

@@ -912,6 +912,9 @@ class Validator {
         Error(path + ".name", absl::StrCat("duplicate name \"", sumdb.name(), "\""));
       }
       if (!sumdb.url().empty()) Url(path + ".url", sumdb.url());
+      if (sumdb.stream_while_verifying() && sumdb.key().empty()) {
+        Error(path + ".stream_while_verifying", "needs key (nothing is verified without it)");
+      }
       if (!sumdb.key().empty()) {
         auto verifier = sumdb::NoteVerifier::Parse(sumdb.key());
         if (!verifier.ok()) {
@@ -945,6 +948,21 @@ class Validator {
       Range("limits.max_concurrent_streams", limits.max_concurrent_streams().value(), 1, INT32_MAX);
     }
     RequireNonNegative("limits.send_timeout", limits.has_send_timeout(), limits.send_timeout());
+    const v1::Http2Protection& http2 = limits.http2();
+    const auto optional_range = [&](const char* name, bool has,
+                                    const google::protobuf::UInt32Value& field, uint32_t high) {
+      if (has) Range(absl::StrCat("limits.http2.", name), field.value(), 1, high);
+    };
+    optional_range("max_outbound_control_frames", http2.has_max_outbound_control_frames(),
+                   http2.max_outbound_control_frames(), 100000);
+    optional_range("max_settings_entries", http2.has_max_settings_entries(),
+                   http2.max_settings_entries(), 1000);
+    optional_range("max_continuation_frames", http2.has_max_continuation_frames(),
+                   http2.max_continuation_frames(), 1000);
+    optional_range("stream_reset_burst", http2.has_stream_reset_burst(), http2.stream_reset_burst(),
+                   1000000);
+    optional_range("stream_resets_per_second", http2.has_stream_resets_per_second(),
+                   http2.stream_resets_per_second(), 1000000);
   }
 
   // 1..max characters (0..max when `required` is false), none of them

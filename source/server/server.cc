@@ -108,6 +108,25 @@ absl::Status Server::initialize() {
   codec.max_pipelined_requests = limits.has_max_pipelined_requests()
                                      ? limits.max_pipelined_requests().value()
                                      : config::kDefaultMaxPipelinedRequests;
+  const auto& http2 = limits.http2();
+  const auto or_default = [](bool has, const google::protobuf::UInt32Value& field, uint32_t value) {
+    return has ? field.value() : value;
+  };
+  codec.http2_max_outbound_control_frames =
+      or_default(http2.has_max_outbound_control_frames(), http2.max_outbound_control_frames(),
+                 config::kDefaultHttp2MaxOutboundControlFrames);
+  codec.http2_max_settings_entries =
+      or_default(http2.has_max_settings_entries(), http2.max_settings_entries(),
+                 config::kDefaultHttp2MaxSettingsEntries);
+  codec.http2_max_continuation_frames =
+      or_default(http2.has_max_continuation_frames(), http2.max_continuation_frames(),
+                 config::kDefaultHttp2MaxContinuationFrames);
+  codec.http2_stream_reset_burst =
+      or_default(http2.has_stream_reset_burst(), http2.stream_reset_burst(),
+                 config::kDefaultHttp2StreamResetBurst);
+  codec.http2_stream_resets_per_second =
+      or_default(http2.has_stream_resets_per_second(), http2.stream_resets_per_second(),
+                 config::kDefaultHttp2StreamResetsPerSecond);
   connection_settings_.drain_timeout = common::toMillisecondsOr(
       limits.drain_timeout(), std::chrono::seconds(config::kDefaultDrainTimeoutSeconds));
   admin_settings_ = connection_settings_;
@@ -334,6 +353,7 @@ absl::StatusOr<filters::goproxy::GoproxyConfigSharedPtr> Server::buildGoproxyCon
     verification->sumdb = db.name();
     verification->verifier = *std::move(verifier);
     verification->nosum = bootstrap.nosum();
+    verification->stream_zips = db.stream_while_verifying();
     goproxy->verification = std::move(verification);
   }
   goproxy->hash_pool = disk_pool_.get();

@@ -379,7 +379,7 @@ TEST_F(InflightTest, HeldBodyIsAnnouncedOnlyWhenCommitted) {
   auto inflight = table_.join(key, created);
   Waiter early(*threads_[0], inflight);
   early.subscribe();
-  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kWhole);
   appendPattern(*inflight, 0, 300000);
   test::Notification written;
   inflight->whenWritten(300000, [&](absl::Status status) {
@@ -415,11 +415,11 @@ TEST_F(InflightTest, HeldBodyCanBeDiscardedOrFailed) {
   auto inflight = table_.join(key, created);
   Waiter waiter(*threads_[0], inflight);
   waiter.subscribe();
-  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kWhole);
   appendPattern(*inflight, 1000, 200000);  // other bytes than the final body
   EXPECT_TRUE(inflight->discard());
   ASSERT_TRUE(WaitFor([&] { return tempFileCount() == 0; }));
-  inflight->start(zipMeta(), cache_->beginWrite(key), /*hold=*/true);
+  inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kWhole);
   appendPattern(*inflight, 0, 100000);
   inflight->finish(zipMeta());
   ASSERT_TRUE(waiter.waitDone());
@@ -430,7 +430,8 @@ TEST_F(InflightTest, HeldBodyCanBeDiscardedOrFailed) {
   auto second = table_.join("example.com/lied/@v/v1.0.0.mod", created);
   Waiter failed(*threads_[1], second);
   failed.subscribe();
-  second->start(zipMeta(), cache_->beginWrite("example.com/lied/@v/v1.0.0.mod"), true);
+  second->start(zipMeta(), cache_->beginWrite("example.com/lied/@v/v1.0.0.mod"),
+                Inflight::Hold::kWhole);
   appendPattern(*second, 0, 1000);
   second->fail("checksum mismatch");
   ASSERT_TRUE(failed.waitDone());
@@ -567,6 +568,80 @@ TEST_F(InflightTest, TableSeparatesKeysAndOutlivesNothing) {
     b = c;
   }
   b->fail("y");
+}
+
+// A body verified while it streams (Hold::kLastByte): waiters get the
+// headers and every byte but the last as it is written, early and late
+// subscribers alike; the last byte comes with the commit, so no client has
+// the body complete before the verifier accepted it.
+TEST_F(InflightTest, LastByteHeldBodyStreamsAllButTheLastByte) {
+  const std::string key = "example.com/streamed/@v/v1.0.0.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter early(*threads_[0], inflight);
+  early.subscribe();
+  inflight->start(zipMeta(300000), cache_->beginWrite(key), Inflight::Hold::kLastByte);
+  appendPattern(*inflight, 0, 300000);
+  ASSERT_TRUE(WaitFor([&] { return early.sent_.load() == 299999; }));
+  Waiter late(*threads_[1], inflight);
+  late.subscribe();
+  ASSERT_TRUE(WaitFor([&] { return late.sent_.load() == 299999; }));
+  threads_[0]->runSync([&] {
+    EXPECT_EQ(early.headers_count_, 1);
+    EXPECT_EQ(early.headers_.body_size, 300000u);
+    EXPECT_FALSE(early.done_.HasBeenNotified());
+  });
+  inflight->finish(zipMeta());
+  ASSERT_TRUE(early.waitDone());
+  ASSERT_TRUE(late.waitDone());
+  EXPECT_TRUE(early.received_ == PatternBytes(0, 300000));
+  EXPECT_TRUE(late.received_ == PatternBytes(0, 300000));
+  ASSERT_NE(early.entry_, nullptr);
+  EXPECT_TRUE(early.entry_->stored());
+}
+
+// A streamed body the verifier rejects: the waiters that saw part of it
+// fail (a client gets a reset, never a body that ends as if complete), the
+// temp file goes, and the next body (the next upstream's) streams to new
+// waiters and commits. fail() after streaming fails the streamed waiters.
+TEST_F(InflightTest, LastByteHeldBodyDiscardFailsStreamedWaiters) {
+  const std::string key = "example.com/rejected/@v/v1.0.0.zip";
+  bool created;
+  auto inflight = table_.join(key, created);
+  Waiter streamed(*threads_[0], inflight);
+  streamed.subscribe();
+  inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kLastByte);
+  appendPattern(*inflight, 1000, 200000);
+  ASSERT_TRUE(WaitFor([&] { return streamed.sent_.load() == 199999; }));
+  EXPECT_TRUE(inflight->discard());
+  ASSERT_TRUE(streamed.waitDone());
+  EXPECT_FALSE(streamed.failure_.empty());
+  EXPECT_EQ(streamed.entry_, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return tempFileCount() == 0; }));
+
+  Waiter next(*threads_[1], inflight);
+  next.subscribe();
+  inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kLastByte);
+  appendPattern(*inflight, 0, 100000);
+  inflight->finish(zipMeta());
+  ASSERT_TRUE(next.waitDone());
+  EXPECT_EQ(next.headers_count_, 1);
+  EXPECT_TRUE(next.received_ == PatternBytes(0, 100000));
+  ASSERT_NE(next.entry_, nullptr);
+  EXPECT_TRUE(next.entry_->stored());
+
+  const std::string other = "example.com/rejected/@v/v1.1.0.zip";
+  auto second = table_.join(other, created);
+  Waiter failed(*threads_[2], second);
+  failed.subscribe();
+  second->start(zipMeta(), cache_->beginWrite(other), Inflight::Hold::kLastByte);
+  appendPattern(*second, 0, 1000);
+  ASSERT_TRUE(WaitFor([&] { return failed.sent_.load() == 999; }));
+  second->fail("checksum mismatch");
+  ASSERT_TRUE(failed.waitDone());
+  EXPECT_EQ(failed.headers_count_, 1);
+  EXPECT_EQ(failed.failure_, "checksum mismatch");
+  EXPECT_EQ(cache_->lookup(other), nullptr);
 }
 
 }  // namespace

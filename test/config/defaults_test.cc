@@ -89,6 +89,11 @@ TEST(ApplyDefaultsTest, FillsEverythingDocumented) {
   EXPECT_EQ(b.limits().drain_timeout().seconds(), 5);
   EXPECT_EQ(b.limits().max_concurrent_streams().value(), 100u);
   EXPECT_EQ(b.limits().max_connections(), 0u);
+  EXPECT_EQ(b.limits().http2().max_outbound_control_frames().value(), 1000u);
+  EXPECT_EQ(b.limits().http2().max_settings_entries().value(), 32u);
+  EXPECT_EQ(b.limits().http2().max_continuation_frames().value(), 8u);
+  EXPECT_EQ(b.limits().http2().stream_reset_burst().value(), 200u);
+  EXPECT_EQ(b.limits().http2().stream_resets_per_second().value(), 33u);
 
   unsetenv("XDG_CACHE_HOME");
   setenv("HOME", "/home/someone", 1);

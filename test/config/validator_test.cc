@@ -511,9 +511,16 @@ TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
               auto* db = b.add_sumdbs();
               db->set_name("sum.fixtures.test");
               db->set_key(kFixtureKey);
+              db->set_stream_while_verifying(true);
               b.set_nosum("*.corp.example.com,github.com/acme");
             }),
             "");
+  EXPECT_EQ(ErrorsAfter([&](v1::Bootstrap& b) {
+              auto* db = b.add_sumdbs();
+              db->set_name("sum.fixtures.test");
+              db->set_stream_while_verifying(true);
+            }),
+            "sumdbs[0].stream_while_verifying: needs key (nothing is verified without it)");
   EXPECT_EQ(
       ErrorsAfter([&](v1::Bootstrap& b) {
         auto* a = b.add_sumdbs();
@@ -556,6 +563,26 @@ TEST(ValidatorTest, CacheSumDbsAndTopLevel) {
             "limits.max_request_headers_kb: must be 1..8192\n"
             "limits.request_timeout: must be positive\n"
             "limits.drain_timeout: must be positive");
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::Http2Protection& http2 = *b.mutable_limits()->mutable_http2();
+              http2.mutable_max_outbound_control_frames()->set_value(0);
+              http2.mutable_max_settings_entries()->set_value(1001);
+              http2.mutable_max_continuation_frames()->set_value(0);
+              http2.mutable_stream_reset_burst()->set_value(0);
+              http2.mutable_stream_resets_per_second()->set_value(2000000);
+            }),
+            "limits.http2.max_outbound_control_frames: must be 1..100000\n"
+            "limits.http2.max_settings_entries: must be 1..1000\n"
+            "limits.http2.max_continuation_frames: must be 1..1000\n"
+            "limits.http2.stream_reset_burst: must be 1..1000000\n"
+            "limits.http2.stream_resets_per_second: must be 1..1000000");
+  // Set explicitly to the defaults: valid.
+  EXPECT_EQ(ErrorsAfter([](v1::Bootstrap& b) {
+              v1::Http2Protection& http2 = *b.mutable_limits()->mutable_http2();
+              http2.mutable_max_outbound_control_frames()->set_value(1000);
+              http2.mutable_stream_reset_burst()->set_value(200);
+            }),
+            "");
 }
 
 TEST(ValidatorTest, ReportsOnlyTheFirstFew) {

@@ -538,6 +538,10 @@ wait_until() {
   done
 }
 
+# median_time FILE: the median of the second field of FILE's lines (a client's
+# "code seconds" lines), printed as information beside a correctness check.
+median_time() { awk '{ print $2 }' "$1" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
 # cache_entries_at_least N: modgate's cache holds at least N committed
 # entries (modgate_cache_entries, read at scrape time). A commit trails the
 # response that streamed the body, so a test that expects a HIT next waits

@@ -12,6 +12,10 @@
 #   - nosum (GONOSUMDB syntax) skips the check;
 #   - modgate verify-cache (admin POST /verify_cache) removes the tampered
 #     zip that nosum let in once nosum is gone, and keeps the good ones;
+#   - sumdbs[].stream_while_verifying: the tampered zip streams to its
+#     client and breaks off (never a complete body), nothing is cached; with
+#     [T | G] the first go command fails, G's zip is cached for the retry;
+#     a good zip streams complete;
 #   - go mod download of every module version of the fixture verifies.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
@@ -163,7 +167,62 @@ code="$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/verify_cache" -X GET)
 assert_eq "GET /verify_cache reports the last run" 200 "$code"
 stop_modgate
 
-# ---- 5. every module version of the fixture verifies --------------------------
+# ---- 5. stream_while_verifying: a zip streams while it is checked --------------
+# [T] alone: the client gets the headers and part of the tampered zip, then a
+# broken transfer (never a complete 200), over HTTP/1.1 (the connection
+# closes short of content-length) and h2c (RST_STREAM); nothing is cached.
+config "$WORK/stream-bad.yaml" "    cluster: tampered" "    stream_while_verifying: true"
+start_modgate -c "$WORK/stream-bad.yaml" --cache-dir "$WORK/cache5"
+: >"$T_LOG"
+bad_size="$(stat -c %s "$tampered/$MOD/@v/$ZIP_V.zip")"
+for proto in http1.1 h2c; do
+  flags=(--http1.1)
+  [[ "$proto" == h2c ]] && flags=(--http2-prior-knowledge)
+  out="$(curl -s "${flags[@]}" -o "$WORK/sbad.body" -w '%{http_code}' --max-time 60 "$PROXY_URL$zip_path")"
+  rc=$?
+  got="$(stat -c %s "$WORK/sbad.body" 2>/dev/null || echo 0)"
+  if [[ "$rc" != 0 && "$out" == 200 && "$got" -lt "$bad_size" ]]; then
+    pass "[T] streamed over $proto: the tampered zip's transfer breaks off (curl exit $rc after $got of $bad_size bytes)"
+  else fail "[T] streamed over $proto: the tampered zip's transfer breaks off" "curl exit $rc, status $out, $got of $bad_size bytes"; fi
+done
+assert_eq "[T] streamed: not cached: each request asked T again" 2 "$(origin_requests "$zip_path" "$T_LOG")"
+left="$(find "$WORK/cache5" -path "*$ZIP_V.zip*" -type f | wc -l)"
+assert_eq "[T] streamed: no cache file for the tampered zip" 0 "$left"
+if grep -q "checksum mismatch for $MOD@$ZIP_V (zip)" "$MODGATE_STDERR"; then
+  pass "[T] streamed: the mismatch is logged"
+else fail "[T] streamed: the mismatch is logged" "$(grep -i mismatch "$MODGATE_STDERR" | head -2)"; fi
+stop_modgate
+# [T | G]: the first go command's download breaks off (T's zip was streaming
+# to it); G's zip verifies and is cached, so the retry gets it.
+config "$WORK/stream-fallback.yaml" "    fallback:
+      steps:
+        - cluster: tampered
+          on: ANY_ERROR
+        - cluster: good" "    stream_while_verifying: true"
+start_modgate -c "$WORK/stream-fallback.yaml" --cache-dir "$WORK/cache6"
+go_env streamed
+cd "$GO_HOME/work" || die "no work dir"
+if timeout -k 5 120 go mod download -json "$MOD@$ZIP_V" >"$WORK/s1.json" 2>"$WORK/s1.err"; then
+  fail "[T|G] streamed: the first go mod download fails (T's zip was streaming to it)" "it succeeded"
+else
+  pass "[T|G] streamed: the first go mod download fails ($(grep -o '"Error": *"[^"]*' "$WORK/s1.json" | head -1 | cut -c1-160))"
+fi
+wait_until 60 cached_no_fetch "$zip_path" || log "G's zip is not cached after 60 s"
+go_download_sums "[T|G] streamed: the retry verifies (G's zip, cached after T's was rejected)" "$MOD@$ZIP_V"
+code="$(http_get "$PROXY_URL$zip_path" "$WORK/szip.body" -D "$WORK/szip.headers")"
+if [[ "$code" == 200 ]] && grep -qi '^x-cache: HIT' "$WORK/szip.headers" &&
+  cmp -s "$WORK/szip.body" "$FIXTURE/$MOD/@v/$ZIP_V.zip"; then
+  pass "[T|G] streamed: the cached zip is the good one (HIT, same bytes as the fixture)"
+else fail "[T|G] streamed: the cached zip is the good one" "status $code, $(grep -i '^x-cache' "$WORK/szip.headers" | tr -d '\r')"; fi
+# A good zip streams whole: a MISS with every byte right.
+code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.zip" "$WORK/suuid.body" -D "$WORK/suuid.h")"
+if [[ "$code" == 200 ]] && grep -qi '^x-cache: MISS' "$WORK/suuid.h" &&
+  cmp -s "$WORK/suuid.body" "$FIXTURE/github.com/google/uuid/@v/v1.3.0.zip"; then
+  pass "[T|G] streamed: a good zip streams complete (MISS, same bytes as the fixture)"
+else fail "[T|G] streamed: a good zip streams complete" "status $code, $(grep -i '^x-cache' "$WORK/suuid.h" | tr -d '\r')"; fi
+stop_modgate
+
+# ---- 6. every module version of the fixture verifies --------------------------
 config "$WORK/good.yaml" "    cluster: good"
 start_modgate -c "$WORK/good.yaml" --cache-dir "$WORK/cache4"
 go_env all

@@ -39,6 +39,13 @@ struct CodecSettings {
   // one connection cannot queue requests without end. 0 = no cap (the
   // codec's default; the server takes limits.max_pipelined_requests).
   uint32_t max_pipelined_requests = 0;
+  // HTTP/2 flood and rate limits (limits.http2; see Http2Protection in
+  // bootstrap.proto). Passing one ends the connection with GOAWAY.
+  uint32_t http2_max_outbound_control_frames = 1000;
+  uint32_t http2_max_settings_entries = 32;
+  uint32_t http2_max_continuation_frames = 8;
+  uint32_t http2_stream_reset_burst = 200;
+  uint32_t http2_stream_resets_per_second = 33;
 };
 
 // Events about one stream, for whoever produces its response.

@@ -142,6 +142,13 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                                  .Name("modgate_downstream_rq_protocol_active")
                                  .Help("Downstream streams in progress by protocol")
                                  .Register(*registry_);
+  auto& cx_protocol_error =
+      prometheus::BuildCounter()
+          .Name("modgate_downstream_cx_protocol_error_total")
+          .Help(
+              "Downstream connections closed for a protocol error or an abuse limit (HTTP/2 "
+              "floods, rapid reset, endless CONTINUATION), by protocol")
+          .Register(*registry_);
   for (size_t p = 0; p < kProtocols; ++p) {
     const prometheus::Labels labels = {
         {"protocol", std::string(http::ProtocolCounters::kNames[p])}};
@@ -149,6 +156,7 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
     cx_protocol_active_[p] = &cx_protocol_active.Add(labels);
     rq_protocol_total_[p] = &rq_protocol_total.Add(labels);
     rq_protocol_active_[p] = &rq_protocol_active.Add(labels);
+    cx_protocol_error_[p] = &cx_protocol_error.Add(labels);
   }
   access_log_written_lines = &prometheus::BuildCounter()
                                   .Name("modgate_access_log_written_lines_total")
@@ -265,6 +273,7 @@ void Stats::setProtocolCounts(const http::ProtocolCounters& counters) {
     const http::ProtocolCounters::Counts& counts = counters.by_protocol[p];
     catchUp(*cx_protocol_total_[p], static_cast<double>(counts.cx_total.load()));
     catchUp(*rq_protocol_total_[p], static_cast<double>(counts.rq_total.load()));
+    catchUp(*cx_protocol_error_[p], static_cast<double>(counts.cx_protocol_error.load()));
     cx_protocol_active_[p]->Set(static_cast<double>(counts.cx_active.load()));
     rq_protocol_active_[p]->Set(static_cast<double>(counts.rq_active.load()));
   }

@@ -122,6 +122,7 @@ class Stats {
   std::array<prometheus::Gauge*, kProtocols> cx_protocol_active_{};
   std::array<prometheus::Counter*, kProtocols> rq_protocol_total_{};
   std::array<prometheus::Gauge*, kProtocols> rq_protocol_active_{};
+  std::array<prometheus::Counter*, kProtocols> cx_protocol_error_{};
   std::map<std::string, std::unique_ptr<LatencyHistogram>> upstream_time_to_headers_;
 };
 

@@ -7,7 +7,8 @@ namespace modgate::filters::goproxy {
 
 CacheFillSink::CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
                              std::shared_ptr<cache::Inflight> inflight,
-                             std::shared_ptr<const cache::Entry> expired, bool hold)
+                             std::shared_ptr<const cache::Entry> expired,
+                             cache::Inflight::Hold hold)
     : config_(std::move(config)),
       request_(std::move(request)),
       inflight_(std::move(inflight)),

@@ -21,7 +21,8 @@ class CacheFillSink : public FetchSink {
  public:
   CacheFillSink(GoproxyConfigSharedPtr config, modgate::goproxy::Request request,
                 std::shared_ptr<cache::Inflight> inflight,
-                std::shared_ptr<const cache::Entry> expired = nullptr, bool hold = false);
+                std::shared_ptr<const cache::Entry> expired = nullptr,
+                cache::Inflight::Hold hold = cache::Inflight::Hold::kNone);
   ~CacheFillSink() override;
 
   void onFetchStart(int64_t content_length) override;
@@ -43,7 +44,7 @@ class CacheFillSink : public FetchSink {
   std::shared_ptr<const cache::Entry> expired_;
   std::string upstream_etag_;
   std::string upstream_last_modified_;
-  const bool hold_;
+  const cache::Inflight::Hold hold_;
   bool started_ = false;
   int64_t started_at_unix_ms_ = 0;
   bool finished_ = false;

@@ -183,7 +183,8 @@ void readCachedFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
   if (created) {
     const bool verify = VerifyingSink::applies(*config, request);
     std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
-        config, request, inflight, std::shared_ptr<const cache::Entry>(), verify);
+        config, request, inflight, std::shared_ptr<const cache::Entry>(),
+        VerifyingSink::hold(*config, request));
     if (verify) {
       sink = std::make_unique<VerifyingSink>(std::move(sink), inflight, config, worker, request);
     }

@@ -22,6 +22,9 @@ struct ModuleVerification {
   sumdb::NoteVerifier verifier;
   // GONOSUMDB-style globs of modules that are not checked.
   std::string nosum;
+  // A .zip streams to its clients while it is verified, all but its last
+  // byte (SumDb.stream_while_verifying).
+  bool stream_zips = false;
 };
 
 // Everything the GOPROXY filter needs, as one immutable snapshot shared by

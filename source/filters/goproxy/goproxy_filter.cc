@@ -502,10 +502,12 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
     target.upstream_info = std::make_shared<http::UpstreamInfo>();
     callbacks_->streamInfo().upstream = target.upstream_info;
     // Module content to verify is held back from every waiter until the
-    // checksum database vouched for it (VerifyingSink, outermost).
+    // checksum database vouched for it (VerifyingSink, outermost); a zip
+    // with stream_zips all but its last byte.
     const bool verify = VerifyingSink::applies(*config_, *request_);
     std::unique_ptr<FetchSink> sink =
-        std::make_unique<CacheFillSink>(config_, *request_, inflight_, std::move(expired), verify);
+        std::make_unique<CacheFillSink>(config_, *request_, inflight_, std::move(expired),
+                                        VerifyingSink::hold(*config_, *request_));
     std::optional<Fetch::Target> shadow = shadowTarget(target);
     if (shadow.has_value()) {
       canary::ArtifactKey key{request_->module, request_->version, artifactName(request_->kind)};

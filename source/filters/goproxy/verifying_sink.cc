@@ -132,6 +132,15 @@ bool VerifyingSink::applies(const GoproxyConfig& config, const modgate::goproxy:
   return !router::matchPrefixPatterns(config.verification->nosum, request.module);
 }
 
+cache::Inflight::Hold VerifyingSink::hold(const GoproxyConfig& config,
+                                          const modgate::goproxy::Request& request) {
+  if (!applies(config, request)) return cache::Inflight::Hold::kNone;
+  if (request.kind == RequestKind::kZip && config.verification->stream_zips) {
+    return cache::Inflight::Hold::kLastByte;
+  }
+  return cache::Inflight::Hold::kWhole;
+}
+
 void VerifyingSink::onFetchStart(int64_t content_length) {
   mod_sha_.reset();
   actual_.reset();

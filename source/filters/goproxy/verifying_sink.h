@@ -41,6 +41,11 @@ class VerifyingSink : public FetchSink {
 
   // Whether a request's module content must be verified under `config`.
   static bool applies(const GoproxyConfig& config, const modgate::goproxy::Request& request);
+  // What the cache fill shows its waiters before the verdict: nothing
+  // (kWhole), all but the last byte of a zip with stream_zips (kLastByte),
+  // or everything when the request is not verified (kNone).
+  static cache::Inflight::Hold hold(const GoproxyConfig& config,
+                                    const modgate::goproxy::Request& request);
 
   void onFetchStart(int64_t content_length) override;
   void onFetchData(buffer::Buffer& data) override;

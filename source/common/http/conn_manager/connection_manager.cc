@@ -86,7 +86,7 @@ void ConnectionManager::onData(buffer::Buffer& data) {
   // closed, or an h2c upgrade retired the codec and waits for the preface.
   if (closed_ || codec_ == nullptr) return;
   if (!status.ok()) {
-    closeConnection(network::CloseType::kFlushWrite);
+    closeForProtocolError(status);
     return;
   }
   if (streams_.empty() && codec_->wantsToClose()) {
@@ -123,8 +123,17 @@ void ConnectionManager::finishUpgrade(buffer::Buffer& data) {
   codec_connection_closed_ = [raw] { raw->onConnectionClosed(); };
   codec_ = std::move(codec);
   if (data.length() > 0 && !closed_) {
-    if (!codec_->dispatch(data).ok()) closeConnection(network::CloseType::kFlushWrite);
+    if (absl::Status status = codec_->dispatch(data); !status.ok()) closeForProtocolError(status);
   }
+}
+
+void ConnectionManager::closeForProtocolError(const absl::Status& status) {
+  if (protocol_counts_ != nullptr) {
+    protocol_counts_->cx_protocol_error.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Debug only: one line per connection is what a flood would cost the log.
+  LOG_DEBUG("closed the connection from ", connection_->remoteAddress(), ": ", status.message());
+  closeConnection(network::CloseType::kFlushWrite);
 }
 
 RequestDecoder& ConnectionManager::newStream(ResponseEncoder& encoder) {

@@ -82,6 +82,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   void finishUpgrade(buffer::Buffer& data);
   void onStreamDone(ActiveStream& stream);
   void closeConnection(network::CloseType type);
+  // The codec gave up on the client (a protocol error or an abuse limit):
+  // counted, then closed after what the codec queued (its GOAWAY or 400).
+  void closeForProtocolError(const absl::Status& status);
   void resetIdleTimer();
   void onIdleTimeout();
   // A stream is paused because the client is not taking its bytes (true),

@@ -23,6 +23,9 @@ struct ProtocolCounters {
     std::atomic<int64_t> cx_active{0};
     std::atomic<uint64_t> rq_total{0};
     std::atomic<int64_t> rq_active{0};
+    // Closed by the server for a protocol error or an abuse limit (an HTTP/2
+    // flood, a CONTINUATION flood, rapid reset, a malformed HTTP/1 request).
+    std::atomic<uint64_t> cx_protocol_error{0};
   };
   std::array<Counts, kNames.size()> by_protocol;
 };

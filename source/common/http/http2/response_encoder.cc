@@ -58,6 +58,7 @@ void ResponseEncoderImpl::encodeTrailers(const HeaderMap& trailers) {
 
 void ResponseEncoderImpl::resetStream() {
   if (!attached()) return;
+  app_reset_ = true;
   parent_.resetStream(*this, NGHTTP2_CANCEL);
   notifyReset(StreamResetReason::kLocalReset);
   parent_.maybeRetire(*this);

@@ -62,6 +62,9 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   bool is_head_ = false;
   bool remote_end_ = false;    // the client ended its side (END_STREAM)
   bool remote_reset_ = false;  // the client sent RST_STREAM
+  // The layer above reset it (an upstream failed mid-body): not the
+  // client's doing, so not counted against its reset budget.
+  bool app_reset_ = false;
   uint64_t body_bytes_ = 0;
   // The request's content-length, when it declared one.
   std::optional<uint64_t> declared_body_bytes_;

@@ -49,7 +49,11 @@ ServerConnectionImpl* self(void* user_data) {
 ServerConnectionImpl::ServerConnectionImpl(network::Connection& connection,
                                            ServerConnectionCallbacks& callbacks,
                                            const CodecSettings& settings, UpgradeTag)
-    : connection_(connection), callbacks_(callbacks), settings_(settings) {}
+    : connection_(connection),
+      callbacks_(callbacks),
+      settings_(settings),
+      reset_tokens_(settings.http2_stream_reset_burst),
+      reset_tokens_at_(std::chrono::steady_clock::now()) {}
 
 ServerConnectionImpl::ServerConnectionImpl(network::Connection& connection,
                                            ServerConnectionCallbacks& callbacks,
@@ -125,20 +129,22 @@ bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_p
   // Received DATA is consumed as soon as it is read (request bodies are
   // small and limited), so nghttp2 may send WINDOW_UPDATEs by itself.
   nghttp2_option_set_no_auto_window_update(options, 0);
-  // Abuse limits, explicit rather than left to the library version's
-  // defaults. Each one makes nghttp2 end the connection with GOAWAY
-  // (ENHANCE_YOUR_CALM or PROTOCOL_ERROR) instead of doing unbounded work:
-  // - rapid reset (CVE-2023-44487): streams opened and reset at once
-  //   cost a request's setup each; a bucket of 200 refilled at 33/s
-  //   lets a client cancel freely but not as a loop;
-  // - CONTINUATION floods (CVE-2024-27316 family): at most 8 CONTINUATION
-  //   frames per header block (the header list size cap bounds bytes);
-  // - SETTINGS and PING floods: at most 32 entries per SETTINGS frame and
-  //   1000 queued ACKs the client does not read.
-  nghttp2_option_set_stream_reset_rate_limit(options, 200, 33);
-  nghttp2_option_set_max_continuations(options, 8);
-  nghttp2_option_set_max_settings(options, 32);
-  nghttp2_option_set_max_outbound_ack(options, 1000);
+  // Abuse limits (limits.http2), explicit rather than left to the library
+  // version's defaults. Each one makes nghttp2 end the connection with
+  // GOAWAY (ENHANCE_YOUR_CALM or PROTOCOL_ERROR) instead of doing unbounded
+  // work:
+  // - rapid reset (CVE-2023-44487): a token bucket of client resets;
+  // - CONTINUATION floods (CVE-2024-27316 family): CONTINUATION frames per
+  //   header block (the header list size cap bounds bytes);
+  // - SETTINGS and PING floods: entries per SETTINGS frame, and ACKs
+  //   queued for a client that does not read them (beyond what the
+  //   connection's write buffer holds: the codec stops pulling frames from
+  //   nghttp2 above its high watermark, so they queue in nghttp2).
+  nghttp2_option_set_stream_reset_rate_limit(options, settings_.http2_stream_reset_burst,
+                                             settings_.http2_stream_resets_per_second);
+  nghttp2_option_set_max_continuations(options, settings_.http2_max_continuation_frames);
+  nghttp2_option_set_max_settings(options, settings_.http2_max_settings_entries);
+  nghttp2_option_set_max_outbound_ack(options, settings_.http2_max_outbound_control_frames);
 
   int rv = nghttp2_session_server_new2(&session_, callbacks, this, options);
   nghttp2_option_del(options);
@@ -194,7 +200,10 @@ absl::Status ServerConnectionImpl::dispatch(buffer::Buffer& data) {
           session_, static_cast<const uint8_t*>(slices[i].iov_base), slices[i].iov_len);
       session_depth_--;
       if (rv < 0) {
-        fail(NGHTTP2_PROTOCOL_ERROR,
+        // A flood nghttp2 cut off (ACKs the client does not read, an endless
+        // header block) is abuse, not a malformed frame: say so, as Envoy does.
+        const bool flood = rv == NGHTTP2_ERR_FLOODED || rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+        fail(flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR,
              absl::StrCat("http2: ", nghttp2_strerror(static_cast<int>(rv))));
         break;
       }
@@ -649,6 +658,10 @@ int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) 
   if (stream == nullptr) return 0;
   stream->closed_ = true;
   if (open_streams_ > 0) open_streams_--;
+  if (error_code != NGHTTP2_NO_ERROR && !stream->app_reset_ && !takeResetToken()) {
+    fail(NGHTTP2_ENHANCE_YOUR_CALM,
+         "http2: too many streams reset (limits.http2.stream_reset_burst)");
+  }
   stream->pending_.drain(stream->pending_.length());
   if (stream->attached()) {
     if (stream->decoder_ == nullptr) {
@@ -670,6 +683,18 @@ int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) 
   maybeRetire(*stream);
   maybeSendFinalGoaway();
   return 0;
+}
+
+bool ServerConnectionImpl::takeResetToken() {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - reset_tokens_at_).count();
+  reset_tokens_at_ = now;
+  reset_tokens_ =
+      std::min<double>(settings_.http2_stream_reset_burst,
+                       reset_tokens_ + elapsed * settings_.http2_stream_resets_per_second);
+  if (reset_tokens_ < 1) return false;
+  reset_tokens_ -= 1;
+  return true;
 }
 
 // --- nghttp2 trampolines -----------------------------------------------------------

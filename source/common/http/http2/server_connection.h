@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -120,6 +121,8 @@ class ServerConnectionImpl : public ServerConnection {
   int onFrameSend(const nghttp2_frame& frame);
   bool smallRemainderDeclared(const ResponseEncoderImpl& stream) const;
   int onStreamClose(int32_t stream_id, uint32_t error_code);
+  // Takes one token from the stream reset bucket; false when it is empty.
+  bool takeResetToken();
   int sendData(nghttp2_frame& frame, const uint8_t* framehd, size_t length);
   ssize_t readData(int32_t stream_id, size_t length, uint32_t* data_flags);
 
@@ -173,6 +176,16 @@ class ServerConnectionImpl : public ServerConnection {
   bool failed_ = false;
   std::string failure_;
   uint32_t goaway_error_sent_ = NGHTTP2_NO_ERROR;
+
+  // Streams that ended in a reset the client caused: its RST_STREAM, or one
+  // the server sent for the client's protocol error (a declared body that
+  // never came, DATA past the limit...). nghttp2 limits only the first kind;
+  // the second closes a stream as fast, its request's work already started,
+  // without counting against max_concurrent_streams (CVE-2025-8671,
+  // "MadeYouReset"). A bucket of http2_stream_reset_burst tokens refilled at
+  // http2_stream_resets_per_second; empty ends the connection.
+  double reset_tokens_;
+  std::chrono::steady_clock::time_point reset_tokens_at_;
 
   bool draining_ = false;  // shutdownNotice() was called
   bool drain_ping_acked_ = false;
