@@ -51,7 +51,8 @@ Flags:
   --admin ADDR             admin endpoint address (default 127.0.0.1:9901)
   --upstream LIST          upstream proxies in GOPROXY syntax, replacing the configured
                            clusters and routes: "URL1,URL2|URL3" (',' falls through on
-                           404/410 only, '|' on any error)
+                           404/410 only, '|' on any error); a URL may be file:///DIR,
+                           a GOPROXY file tree such as `modgate export` writes
   --cache-dir DIR          cache directory (default $XDG_CACHE_HOME/modgate or ~/.cache/modgate)
   --cache-max-bytes N      disk cache size limit in bytes (0 = unlimited; default 10 GiB)
   --concurrency N          worker threads (0 = one per core)
