@@ -54,16 +54,7 @@ listeners:
       certificates:
         - certificate_chain_file: $WORK/pki/localhost.pem
           private_key_file: $WORK/pki/localhost.key
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-clusters:
-  - name: origin
-    endpoints:
-      - url: $ORIGIN_URL
-routes:
-  - cluster: origin
+$(origin_yaml)
 sumdbs:
   - name: $GOSUMDB_NAME
 client_auth:

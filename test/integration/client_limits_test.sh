@@ -18,16 +18,7 @@ cat >"$WORK/modgate.yaml" <<YAML
 listeners:
   - name: main
     address: 127.0.0.1:${PORTS[0]}
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-clusters:
-  - name: origin
-    endpoints:
-      - url: $ORIGIN_URL
-routes:
-  - cluster: origin
+$(origin_yaml)
 limits:
   requests_per_second_per_client: 5
   max_connections_per_client: 4

@@ -43,16 +43,7 @@ listeners:
       certificates:
         - certificate_chain_file: $pki/localhost.pem
           private_key_file: $pki/localhost.key
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-clusters:
-  - name: origin
-    endpoints:
-      - url: $ORIGIN_URL
-routes:
-  - cluster: origin
+$(origin_yaml)
 ${2:+limits:
   http2:
 $2}

@@ -80,6 +80,14 @@ class Conn:
         self.encoder = Encoder()
         self.decoder = Decoder()
         self.status = {}  # stream id -> response :status
+        # The server's SETTINGS is read and ACKed before any attack: poll()
+        # ACKs it whenever it comes, and an ACK that lands inside a header
+        # block under attack is a PROTOCOL_ERROR of our own making (seen
+        # when a loaded machine delayed the server's SETTINGS).
+        self.settings_seen = False
+        for _ in range(30):
+            if self.settings_seen or not self.poll(block=True):
+                break
 
     def send(self, frame):
         return self.send_raw(frame.serialize())
@@ -118,6 +126,7 @@ class Conn:
                         self.refused += 1
                     if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
                         self.send(SettingsFrame(0, flags=["ACK"]))
+                        self.settings_seen = True
                     if isinstance(frame, HeadersFrame):
                         for name, value in self.decoder.decode(frame.data):
                             if name in (b":status", ":status"):

@@ -393,6 +393,24 @@ go_env() {
   unset GOWORK GO111MODULE
 }
 
+# The part of a test config after its listeners: admin on $ADMIN_PORT, the
+# cache in $WORK/cache, and one cluster "origin" ($ORIGIN_URL) that every
+# request is routed to. For a heredoc: `$(origin_yaml)` on a line of its own.
+origin_yaml() {
+  cat <<YAML
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+cache:
+  dir: $WORK/cache
+clusters:
+  - name: origin
+    endpoints:
+      - url: $ORIGIN_URL
+routes:
+  - cluster: origin
+YAML
+}
+
 # The program the go build tests compile: it imports uuid, cobra and testify,
 # whose versions the go command resolves through the proxy, and prints
 # DEMO_OUTPUT.

@@ -26,16 +26,7 @@ write_config() {
 listeners:
   - name: main
     address: 127.0.0.1:${PORTS[0]}
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-clusters:
-  - name: origin
-    endpoints:
-      - url: $ORIGIN_URL
-routes:
-  - cluster: origin
+$(origin_yaml)
 limits:
   request_timeout: 3s
 $2

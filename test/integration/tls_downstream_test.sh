@@ -49,16 +49,7 @@ listeners:
         - certificate_chain_file: $pki/localhost.pem
           private_key_file: $pki/localhost.key
       client_ca_file: $pki/client-ca.pem
-admin:
-  address: 127.0.0.1:$ADMIN_PORT
-cache:
-  dir: $WORK/cache
-clusters:
-  - name: origin
-    endpoints:
-      - url: $ORIGIN_URL
-routes:
-  - cluster: origin
+$(origin_yaml)
 sumdbs:
   - name: $GOSUMDB_NAME
 YAML
