@@ -65,6 +65,8 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   // The layer above reset it (an upstream failed mid-body): not the
   // client's doing, so not counted against its reset budget.
   bool app_reset_ = false;
+  // Already counted against the client's reset budget.
+  bool reset_counted_ = false;
   uint64_t body_bytes_ = 0;
   // The request's content-length, when it declared one.
   std::optional<uint64_t> declared_body_bytes_;

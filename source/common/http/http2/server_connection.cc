@@ -119,6 +119,7 @@ bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_p
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &onDataChunkRecvCb);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &onFrameSendCb);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &onStreamCloseCb);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks, &onInvalidFrameRecvCb);
   nghttp2_session_callbacks_set_send_data_callback(callbacks, &sendDataCb);
 
   nghttp2_option* options;
@@ -658,10 +659,7 @@ int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) 
   if (stream == nullptr) return 0;
   stream->closed_ = true;
   if (open_streams_ > 0) open_streams_--;
-  if (error_code != NGHTTP2_NO_ERROR && !stream->app_reset_ && !takeResetToken()) {
-    fail(NGHTTP2_ENHANCE_YOUR_CALM,
-         "http2: too many streams reset (limits.http2.stream_reset_burst)");
-  }
+  if (error_code != NGHTTP2_NO_ERROR && !stream->app_reset_) countProvokedReset(*stream);
   stream->pending_.drain(stream->pending_.length());
   if (stream->attached()) {
     if (stream->decoder_ == nullptr) {
@@ -683,6 +681,22 @@ int ServerConnectionImpl::onStreamClose(int32_t stream_id, uint32_t error_code) 
   maybeRetire(*stream);
   maybeSendFinalGoaway();
   return 0;
+}
+
+int ServerConnectionImpl::onInvalidFrameRecv(const nghttp2_frame& frame) {
+  if (frame.hd.stream_id == 0) return 0;
+  ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+  if (stream != nullptr && !stream->closed_) countProvokedReset(*stream);
+  return 0;
+}
+
+void ServerConnectionImpl::countProvokedReset(ResponseEncoderImpl& stream) {
+  if (stream.reset_counted_) return;
+  stream.reset_counted_ = true;
+  if (!takeResetToken()) {
+    fail(NGHTTP2_ENHANCE_YOUR_CALM,
+         "http2: too many streams reset (limits.http2.stream_reset_burst)");
+  }
 }
 
 bool ServerConnectionImpl::takeResetToken() {
@@ -725,6 +739,11 @@ int ServerConnectionImpl::onDataChunkRecvCb(nghttp2_session*, uint8_t, int32_t s
 int ServerConnectionImpl::onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame,
                                         void* user_data) {
   return self(user_data)->onFrameSend(*frame);
+}
+
+int ServerConnectionImpl::onInvalidFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, int,
+                                               void* user_data) {
+  return self(user_data)->onInvalidFrameRecv(*frame);
 }
 
 int ServerConnectionImpl::onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code,

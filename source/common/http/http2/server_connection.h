@@ -107,6 +107,8 @@ class ServerConnectionImpl : public ServerConnection {
   static int onDataChunkRecvCb(nghttp2_session*, uint8_t flags, int32_t stream_id,
                                const uint8_t* data, size_t length, void* user_data);
   static int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data);
+  static int onInvalidFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
+                                  void* user_data);
   static int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code,
                              void* user_data);
   static int sendDataCb(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd,
@@ -121,6 +123,11 @@ class ServerConnectionImpl : public ServerConnection {
   int onFrameSend(const nghttp2_frame& frame);
   bool smallRemainderDeclared(const ResponseEncoderImpl& stream) const;
   int onStreamClose(int32_t stream_id, uint32_t error_code);
+  // A stream error nghttp2 decided (it will send RST_STREAM): counted
+  // against the reset budget now, not when the RST goes out, so that a
+  // read batch full of them cannot reach nghttp2's stream limit first.
+  int onInvalidFrameRecv(const nghttp2_frame& frame);
+  void countProvokedReset(ResponseEncoderImpl& stream);
   // Takes one token from the stream reset bucket; false when it is empty.
   bool takeResetToken();
   int sendData(nghttp2_frame& frame, const uint8_t* framehd, size_t length);
