@@ -104,8 +104,20 @@ go_env kill
 cd "$GO_HOME/work" || die "no work dir"
 (go_download_sums "kill: go mod download $MOD@v0.3.0 with the origin streaming the zip SIGKILLed: the fixture sum" "$MOD@v0.3.0" >"$WORK/kill.result") &
 dl_pid=$!
-# The zip streams for ~5 s from one of them: kill it after ~1.5 s, once
-# more than one 256 KiB batch went to the go command.
+# The zip streams for ~5 s from one of them: kill it once more than one
+# 256 KiB batch reached the go command (its partial download file, not a
+# sleep: on a loaded machine 1.5 s may not even cover the response headers,
+# and then there is nothing to resume).
+go_partial_zip_bytes() {
+  local f n=0 s
+  for f in "$GOMODCACHE/cache/download/$MOD/@v/v0.3.0.zip"*.tmp; do
+    [[ -f "$f" ]] || continue
+    s="$(stat -c %s "$f" 2>/dev/null || echo 0)"
+    ((s > n)) && n="$s"
+  done
+  echo "$n"
+}
+zip_partly_downloaded() { (($(go_partial_zip_bytes) >= 300000)); }
 streaming_origin() {
   local o
   for o in K1 K2; do
@@ -120,9 +132,10 @@ streaming_origin() {
 }
 VICTIM=""
 if wait_until 60 streaming_origin; then
-  sleep 1.5
+  wait_until 60 zip_partly_downloaded ||
+    log "the go command's partial zip did not reach 300000 bytes ($(go_partial_zip_bytes)); killing anyway"
   kill_named_origin "$VICTIM" KILL
-  log "SIGKILLed $VICTIM while it streamed the zip"
+  log "SIGKILLed $VICTIM while it streamed the zip ($(go_partial_zip_bytes) bytes at the go command)"
   wait "$dl_pid"
   cat "$WORK/kill.result"
   ORIGINS=(K1 K2)
