@@ -52,6 +52,17 @@ size_t openFileCapacity(unsigned workers) {
   return std::clamp<uint64_t>(limit / 4 / std::max(workers, 1u), 64, 16384);
 }
 
+// limits.max_connections when the config leaves it 0: half the descriptor
+// limit (a quarter goes to open cache files above, the rest to upstream
+// connections, the admin port and the disk threads), 0 (no cap) when the
+// limit is infinite.
+uint64_t maxDownstreamConnections(uint32_t configured) {
+  if (configured != 0) return configured;
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 0;
+  return std::max<uint64_t>(files.rlim_cur / 2, 1);
+}
+
 std::string timeText(int64_t unix_ms);
 
 }  // namespace
@@ -192,7 +203,7 @@ absl::Status Server::initialize() {
         std::make_unique<WorkerFilterChain>(*slot.latency, *slot.access_log, *slot.filters);
     slot.handler = std::make_unique<ConnectionHandler>(
         dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
-        bootstrap_.limits().max_connections());
+        maxDownstreamConnections(limits.max_connections()));
     slot.chain->setRateLimit(client_counters_.get(), limits.requests_per_second_per_client());
     slot.handler->setPerClientConnectionLimit(client_counters_.get(),
                                               limits.max_connections_per_client());

@@ -44,6 +44,10 @@ absl::Status ConnectionHandler::addListener(network::ListenSocketPtr socket, std
         onAccept(id, slot, fd, std::move(remote));
       });
   if (!listener.ok()) return listener.status();
+  if (stats_ != nullptr) {
+    (*listener)->setAcceptErrorCallback(
+        [stats = stats_](int) { stats->downstream_cx_accept_error->Increment(); });
+  }
   network::Address address = (*listener)->localAddress();
   if (!draining_) (*listener)->enable();
   listeners_.push_back(

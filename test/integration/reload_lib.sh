@@ -37,7 +37,9 @@ start_modgate_file() {
   [[ -n "${MODGATE_EXTRA_ARGS:-}" ]] && extra+=($MODGATE_EXTRA_ARGS)
   _MODGATE_N=$((_MODGATE_N + 1))
   MODGATE_STDERR="$WORK/modgate.$_MODGATE_N.log"
-  "$MODGATE" -c "$MODGATE_CONFIG" "${extra[@]}" >"$MODGATE_STDERR" 2>&1 &
+  # MODGATE_WRAPPER (an array, e.g. (prlimit --nofile=64:64 --)) runs
+  # modgate through a command that execs it, so $! is still modgate.
+  ${MODGATE_WRAPPER[@]+"${MODGATE_WRAPPER[@]}"} "$MODGATE" -c "$MODGATE_CONFIG" "${extra[@]}" >"$MODGATE_STDERR" 2>&1 &
   MODGATE_PID=$!
   _LIB_PIDS+=("$MODGATE_PID")
   for ((i = 0; i < ${MODGATE_READY_TIMEOUT:-120} * 10; i++)); do

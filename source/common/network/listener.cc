@@ -1,6 +1,7 @@
 #include "source/common/network/listener.h"
 
 #include <event2/listener.h>
+#include <event2/util.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "source/common/common/logger.h"
 
 namespace modgate::network {
 
@@ -74,24 +76,60 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::create(event::Dispatcher& di
     return absl::UnavailableError(
         absl::StrCat("cannot accept on ", local.toString(), ": ", strerror(errno)));
   }
-  std::unique_ptr<Listener> listener(new Listener(raw, std::move(on_accept)));
+  std::unique_ptr<Listener> listener(new Listener(dispatcher, raw, std::move(on_accept)));
   listener->local_address_ = local;
   evconnlistener_set_cb(raw, &Listener::onAccept, listener.get());
+  evconnlistener_set_error_cb(raw, &Listener::onAcceptError);
   return listener;
 }
 
-Listener::Listener(evconnlistener* listener, AcceptCb on_accept)
-    : listener_(listener), on_accept_(std::move(on_accept)) {}
+Listener::Listener(event::Dispatcher& dispatcher, evconnlistener* listener, AcceptCb on_accept)
+    : dispatcher_(dispatcher), listener_(listener), on_accept_(std::move(on_accept)) {}
 
 Listener::~Listener() { evconnlistener_free(listener_); }
 
-void Listener::enable() { evconnlistener_enable(listener_); }
+void Listener::enable() {
+  wanted_enabled_ = true;
+  if (!acceptPaused()) evconnlistener_enable(listener_);
+}
 
-void Listener::disable() { evconnlistener_disable(listener_); }
+void Listener::disable() {
+  wanted_enabled_ = false;
+  evconnlistener_disable(listener_);
+}
 
 void Listener::onAccept(evconnlistener*, int fd, struct sockaddr* address, int, void* arg) {
   auto* self = static_cast<Listener*>(arg);
   self->on_accept_(fd, addressToString(address));
+}
+
+void Listener::onAcceptError(evconnlistener*, void* arg) {
+  // libevent passes the argument given to evconnlistener_set_cb.
+  static_cast<Listener*>(arg)->pauseAfterError(EVUTIL_SOCKET_ERROR());
+}
+
+void Listener::pauseAfterError(int error) {
+  evconnlistener_disable(listener_);
+  if (pause_timer_ == nullptr) {
+    pause_timer_ = dispatcher_.createTimer([this] {
+      if (wanted_enabled_) evconnlistener_enable(listener_);
+    });
+  }
+  pause_timer_->enableTimer(kAcceptErrorPause);
+  if (on_error_) on_error_(error);
+  // One line per interval, with how many failures it stands for: a full
+  // descriptor table lasts as long as the clients holding it.
+  constexpr std::chrono::seconds kLogInterval{10};
+  ++errors_not_logged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (last_logged_ == std::chrono::steady_clock::time_point{} ||
+      now - last_logged_ >= kLogInterval) {
+    LOG_WARN("accept on ", local_address_.toString(), " failed: ", strerror(error), " (",
+             errors_not_logged_, " time(s) since the last such line); not accepting for ",
+             kAcceptErrorPause.count(), " ms");
+    errors_not_logged_ = 0;
+    last_logged_ = now;
+  }
 }
 
 }  // namespace modgate::network

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -59,13 +60,36 @@ class Listener {
   void enable();
   void disable();
 
- private:
-  Listener(evconnlistener* listener, AcceptCb on_accept);
-  static void onAccept(evconnlistener*, int fd, struct sockaddr* address, int length, void* arg);
+  // accept() failing for a reason other than a connection that went away
+  // (EMFILE, ENFILE, ENOBUFS, ENOMEM: descriptors or memory exhausted)
+  // pauses this listener for kAcceptErrorPause, then it tries again; the
+  // waiting connections stay in the kernel's accept queue. Without the
+  // pause libevent calls accept() again at once, and a full descriptor
+  // table spins a core and floods the log (nginx pauses its accept events
+  // for 500 ms likewise). `on_error` (may be empty) sees each failure's
+  // errno, e.g. to count it.
+  static constexpr std::chrono::milliseconds kAcceptErrorPause{250};
+  using AcceptErrorCb = std::function<void(int error)>;
+  void setAcceptErrorCallback(AcceptErrorCb on_error) { on_error_ = std::move(on_error); }
+  bool acceptPaused() const { return pause_timer_ != nullptr && pause_timer_->enabled(); }
 
+ private:
+  Listener(event::Dispatcher& dispatcher, evconnlistener* listener, AcceptCb on_accept);
+  static void onAccept(evconnlistener*, int fd, struct sockaddr* address, int length, void* arg);
+  static void onAcceptError(evconnlistener*, void* arg);
+  void pauseAfterError(int error);
+
+  event::Dispatcher& dispatcher_;
   evconnlistener* listener_;
   AcceptCb on_accept_;
+  AcceptErrorCb on_error_;
   Address local_address_;
+  // What enable()/disable() asked for; the pause timer restores it.
+  bool wanted_enabled_ = false;
+  event::TimerPtr pause_timer_;
+  // Failures since the last one logged: one warning per kLogInterval.
+  uint64_t errors_not_logged_ = 0;
+  std::chrono::steady_clock::time_point last_logged_{};
 };
 
 }  // namespace modgate::network

@@ -60,6 +60,12 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
            .Help("Connections closed at once because of limits.max_connections")
            .Register(*registry_)
            .Add({});
+  downstream_cx_accept_error =
+      &prometheus::BuildCounter()
+           .Name("modgate_downstream_cx_accept_error_total")
+           .Help("accept() failures for want of descriptors or memory, each pausing the listener")
+           .Register(*registry_)
+           .Add({});
   downstream_cx_active = &prometheus::BuildGauge()
                               .Name("modgate_downstream_cx_active")
                               .Help("Open downstream connections")

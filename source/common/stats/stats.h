@@ -35,6 +35,7 @@ class Stats {
   prometheus::Counter* downstream_cx_total;
   prometheus::Gauge* downstream_cx_active;
   prometheus::Counter* downstream_cx_overflow;
+  prometheus::Counter* downstream_cx_accept_error;
 
   // modgate_cache_requests_total{result="hit|miss|stale"}
   prometheus::Counter* cache_hit;
