@@ -80,10 +80,23 @@ absl::StatusOr<UpstreamUrl> ParseUpstreamUrl(absl::string_view url) {
 }
 
 absl::StatusOr<UpstreamUrl> ParseEndpointUrl(absl::string_view url) {
-  if (!absl::StartsWithIgnoreCase(url, "file:")) return ParseUpstreamUrl(url);
   auto error = [url](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("invalid URL \"", url, "\": ", why));
   };
+  if (!absl::StartsWithIgnoreCase(url, "file:")) {
+    // The same checks as any upstream URL, but an endpoint may also be a
+    // file tree, and the error should say so.
+    const size_t scheme_end = url.find("://");
+    if (scheme_end == absl::string_view::npos) {
+      return error("expected an absolute http://, https:// or file:/// URL");
+    }
+    const absl::string_view scheme = url.substr(0, scheme_end);
+    if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) {
+      return error(
+          absl::StrCat("unsupported scheme \"", scheme, "\" (expected http, https or file)"));
+    }
+    return ParseUpstreamUrl(url);
+  }
   if (!absl::StartsWith(url.substr(5), "///")) {
     return error("expected file:///absolute/directory (no host)");
   }

@@ -122,7 +122,7 @@ TEST(BuildBootstrapTest, APushedConfigIsValidatedLikeAFile) {
   EXPECT_EQ(bad.status().message(),
             file +
                 ": clusters[0].endpoints[0].url: invalid URL \"ftp://x\": unsupported scheme "
-                "\"ftp\" (expected http or https)\n" +
+                "\"ftp\" (expected http, https or file)\n" +
                 file + ": routes[0].cluster: unknown cluster \"missing\"");
 }
 

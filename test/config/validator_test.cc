@@ -250,10 +250,10 @@ TEST(ValidatorTest, Endpoints) {
   };
   EXPECT_EQ(url_error("ftp://x"),
             "clusters[1].endpoints[0].url: invalid URL \"ftp://x\": unsupported scheme \"ftp\" "
-            "(expected http or https)");
+            "(expected http, https or file)");
   EXPECT_EQ(url_error("proxy.golang.org"),
             "clusters[1].endpoints[0].url: invalid URL \"proxy.golang.org\": expected an absolute "
-            "http:// or https:// URL");
+            "http://, https:// or file:/// URL");
   EXPECT_EQ(url_error("https://"),
             "clusters[1].endpoints[0].url: invalid URL \"https://\": missing host");
   EXPECT_EQ(url_error("https://u:p@host"),
