@@ -170,8 +170,11 @@ check_resumed stall "$V"
 if grep -q "resuming /$MOD/@v/$V.zip at byte 300000 .* after: .*timeout: no response body bytes .* for 1000 ms" "$MODGATE_STDERR"; then
   pass "stall: the idle timeout (1s) cut the stalled transfer"
 else fail "stall: the idle timeout (1s) cut the stalled transfer" "$(grep -i resum "$MODGATE_STDERR" | tail -3)"; fi
-if ((ms < 15000)); then pass "stall: the download took ${ms} ms (idle timeout 1 s, not the default 60 s)"
-else fail "stall: the download took well under the default idle timeout" "${ms} ms"; fi
+# Under the default idle timeout the stall alone would take 60 s; the
+# bound only tells the two apart (the log line above is the real proof),
+# and leaves a loaded machine room to stretch the ~2 s many times over.
+if ((ms < 50000)); then pass "stall: the download took ${ms} ms (idle timeout 1 s, not the default 60 s)"
+else fail "stall: the download took less than the default idle timeout would" "${ms} ms"; fi
 # idle_timeout also closes idle pooled connections (their /clusters cx_active).
 no_connections() { [[ "$(host_field zr "${O_HOST[S1]}" cx_active) $(host_field zr "${O_HOST[S2]}" cx_active)" == "0 0" ]]; }
 if wait_until 60 no_connections; then pass "stall: idle pooled connections closed after idle_timeout (${WAITED_MS} ms after the download)"
