@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "source/config/error_list.h"
 #include "yaml-cpp/yaml.h"
@@ -30,8 +29,5 @@ namespace modgate::config {
 // The returned text is only meaningful when `errors` is still empty.
 std::string YamlToProtoJson(const YAML::Node& node, const google::protobuf::Descriptor& descriptor,
                             ErrorList& errors);
-
-// Quotes `text` as a JSON string literal.
-std::string JsonQuote(absl::string_view text);
 
 }  // namespace modgate::config

@@ -14,7 +14,6 @@
 #include "source/common/common/time.h"
 #include "source/common/filesystem/atomic_file.h"
 #include "source/common/network/address.h"
-#include "source/config/yaml_to_json.h"
 
 namespace modgate::control_plane {
 namespace {
@@ -270,33 +269,24 @@ void ControlPlaneServer::publish(bool new_generation) {
       common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000))));
 }
 
-std::string ControlPlaneServer::statusJson() const {
-  using config::JsonQuote;
-  std::string out =
-      absl::StrCat("{\"identifier\":", JsonQuote(config_.identifier()),
-                   ",\"config_dir\":", JsonQuote(config_.config_dir()),
-                   ",\"generation\":", generation_, ",\"changed_at_ms\":", last_change_ms_);
+admin::v1::ControlPlaneStatus ControlPlaneServer::status() const {
+  admin::v1::ControlPlaneStatus status;
+  status.set_identifier(config_.identifier());
+  status.set_config_dir(config_.config_dir());
+  status.set_generation(static_cast<uint32_t>(generation_));
+  status.set_changed_at_ms(static_cast<double>(last_change_ms_));
   if (desired_ != nullptr) {
-    absl::StrAppend(&out, ",\"version\":", JsonQuote(desired_->base->version), ",\"files\":[");
-    for (size_t i = 0; i < desired_->files.size(); ++i) {
-      absl::StrAppend(&out, i > 0 ? "," : "", JsonQuote(desired_->files[i]));
+    status.set_version(desired_->base->version);
+    for (const std::string& file : desired_->files) status.add_files(file);
+    for (const auto& group : desired_->groups) {
+      (*status.mutable_groups())[group.name] = group.snapshot->version;
     }
-    out += "],\"groups\":{";
-    for (size_t i = 0; i < desired_->groups.size(); ++i) {
-      absl::StrAppend(&out, i > 0 ? "," : "", JsonQuote(desired_->groups[i].name), ":",
-                      JsonQuote(desired_->groups[i].snapshot->version));
-    }
-    out += "}";
   }
-  out += ",\"last_error\":";
-  if (last_error_.empty()) {
-    out += "null";
-  } else {
-    absl::StrAppend(&out, "{\"message\":", JsonQuote(last_error_), ",\"at_ms\":", last_error_ms_,
-                    "}");
+  if (!last_error_.empty()) {
+    status.mutable_last_error()->set_message(last_error_);
+    status.mutable_last_error()->set_at_ms(static_cast<double>(last_error_ms_));
   }
-  out += "}\n";
-  return out;
+  return status;
 }
 
 void ControlPlaneServer::registerAdmin() {
@@ -307,14 +297,11 @@ void ControlPlaneServer::registerAdmin() {
                         return Response{503, "text/plain; charset=utf-8", "NOT READY\n"};
                       return Response{200, "text/plain; charset=utf-8", "READY\n"};
                     });
-  admin_.addHandler("/fleet", "every node: id, labels, address, ACKed versions, last NACK", false,
-                    [this](std::string_view) {
-                      return Response{200, "application/json", fleet_.toJson()};
-                    });
+  admin_.addHandler(
+      "/fleet", "every node: id, labels, address, ACKed versions, last NACK", false,
+      [this](std::string_view) { return admin::Admin::jsonResponse(fleet_.status()); });
   admin_.addHandler("/status", "the desired config served and the last rejected one", false,
-                    [this](std::string_view) {
-                      return Response{200, "application/json", statusJson()};
-                    });
+                    [this](std::string_view) { return admin::Admin::jsonResponse(status()); });
   admin_.addHandler("/rollouts",
                     "fleet rollouts: state, stage, weight, fleet aggregates, gates, history", false,
                     [this](std::string_view) {

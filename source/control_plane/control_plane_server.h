@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "api/modgate/admin/v1/control_plane_status.pb.h"
 #include "api/modgate/controlplane/v1/control_plane.pb.h"
 #include "source/admin/admin.h"
 #include "source/common/event/dispatcher_impl.h"
@@ -61,7 +62,8 @@ class ControlPlaneServer {
   std::string loadStoppedVersion(const std::string& digest);
   void saveStoppedVersion(const DesiredConfig* stopped);
   void registerAdmin();
-  std::string statusJson() const;
+  // GET /status.
+  admin::v1::ControlPlaneStatus status() const;
 
   controlplane::v1::ControlPlane config_;
   event::DispatcherImpl dispatcher_{"control-plane"};

@@ -1,8 +1,6 @@
 #include "source/control_plane/fleet.h"
 
-#include "absl/strings/str_cat.h"
 #include "source/common/common/time.h"
-#include "source/config/yaml_to_json.h"
 
 namespace modgate::control_plane {
 namespace {
@@ -11,6 +9,15 @@ namespace {
 std::string ShortType(const std::string& type_url) {
   const size_t dot = type_url.rfind('.');
   return dot == std::string::npos ? type_url : type_url.substr(dot + 1);
+}
+
+// A report interval's counts fit a uint32: they are read as JSON numbers.
+void SideReport(const service::fleet::v1::SideStats& stats, admin::v1::FleetSideReport& out) {
+  out.set_requests(static_cast<uint32_t>(stats.requests()));
+  out.set_responses_5xx(static_cast<uint32_t>(stats.responses_5xx()));
+  out.set_upstream_failures(static_cast<uint32_t>(stats.upstream_failures()));
+  out.set_shadow_matches(static_cast<uint32_t>(stats.shadow_matches()));
+  out.set_shadow_mismatches(static_cast<uint32_t>(stats.shadow_mismatches()));
 }
 
 }  // namespace
@@ -160,76 +167,53 @@ size_t Fleet::connectedNodes() const {
   return connected;
 }
 
-std::string Fleet::toJson() const {
-  using config::JsonQuote;
-  std::string out = absl::StrCat("{\"generation\":", generation_,
-                                 ",\"connected\":", connectedNodes(), ",\"nodes\":[");
-  bool first_node = true;
+admin::v1::FleetStatus Fleet::status() const {
+  admin::v1::FleetStatus status;
+  status.set_generation(static_cast<uint32_t>(generation_));
+  status.set_connected(static_cast<uint32_t>(connectedNodes()));
   for (const auto& [id, node] : nodes_) {
-    if (!first_node) out += ",";
-    first_node = false;
-    absl::StrAppend(&out, "{\"id\":", JsonQuote(node.id), ",\"cluster\":", JsonQuote(node.cluster),
-                    ",\"labels\":{");
-    bool first = true;
-    for (const auto& [key, value] : node.labels) {
-      absl::StrAppend(&out, first ? "" : ",", JsonQuote(key), ":", JsonQuote(value));
-      first = false;
-    }
-    absl::StrAppend(&out, "},\"address\":", JsonQuote(node.address),
-                    ",\"group\":", JsonQuote(node.group),
-                    ",\"protocol\":", JsonQuote(node.protocol),
-                    ",\"connected\":", node.streams > 0 ? "true" : "false",
-                    ",\"connected_since_ms\":", node.connected_since_ms);
-    if (node.streams == 0)
-      absl::StrAppend(&out, ",\"disconnected_at_ms\":", node.disconnected_at_ms);
-    absl::StrAppend(&out, ",\"synced_generation\":", node.synced_generation,
-                    ",\"in_sync\":", node.synced_generation >= generation_ ? "true" : "false",
-                    ",\"types\":{");
-    first = true;
+    admin::v1::FleetNode& out = *status.add_nodes();
+    out.set_id(node.id);
+    out.set_cluster(node.cluster);
+    out.mutable_labels()->insert(node.labels.begin(), node.labels.end());
+    out.set_address(node.address);
+    out.set_group(node.group);
+    out.set_protocol(node.protocol);
+    out.set_connected(node.streams > 0);
+    out.set_connected_since_ms(static_cast<double>(node.connected_since_ms));
+    if (node.streams == 0) out.set_disconnected_at_ms(static_cast<double>(node.disconnected_at_ms));
+    out.set_synced_generation(static_cast<uint32_t>(node.synced_generation));
+    out.set_in_sync(node.synced_generation >= generation_);
     for (const auto& [type_url, type] : node.types) {
-      absl::StrAppend(&out, first ? "" : ",", JsonQuote(ShortType(type_url)),
-                      ":{\"acked_version\":", JsonQuote(type.acked_version),
-                      ",\"acked_at_ms\":", type.acked_at_ms, ",\"pushes\":", type.pushes,
-                      ",\"resources_sent\":", type.resources_sent, "}");
-      first = false;
+      admin::v1::FleetNodeType& view = (*out.mutable_types())[ShortType(type_url)];
+      view.set_acked_version(type.acked_version);
+      view.set_acked_at_ms(static_cast<double>(type.acked_at_ms));
+      view.set_pushes(static_cast<uint32_t>(type.pushes));
+      view.set_resources_sent(static_cast<uint32_t>(type.resources_sent));
     }
-    out += "},\"last_nack\":";
-    if (node.last_nack_at_ms == 0) {
-      out += "null";
-    } else {
-      absl::StrAppend(&out, "{\"type\":", JsonQuote(ShortType(node.last_nack_type)),
-                      ",\"version\":", JsonQuote(node.last_nack_version),
-                      ",\"message\":", JsonQuote(node.last_nack_text),
-                      ",\"at_ms\":", node.last_nack_at_ms, "}");
+    if (node.last_nack_at_ms != 0) {
+      admin::v1::FleetNodeNack& nack = *out.mutable_last_nack();
+      nack.set_type(ShortType(node.last_nack_type));
+      nack.set_version(node.last_nack_version);
+      nack.set_message(node.last_nack_text);
+      nack.set_at_ms(static_cast<double>(node.last_nack_at_ms));
     }
-    out += ",\"last_report\":";
-    if (node.last_report_at_ms == 0) {
-      out += "null";
-    } else {
-      const auto& report = node.last_report;
-      absl::StrAppend(&out, "{\"at_ms\":", node.last_report_at_ms, ",\"interval_ms\":",
-                      report.interval().seconds() * 1000 + report.interval().nanos() / 1000000,
-                      ",\"routes\":[");
-      for (int i = 0; i < report.routes_size(); ++i) {
-        const auto& route = report.routes(i);
-        auto side = [](const service::fleet::v1::SideStats& stats) {
-          return absl::StrCat("{\"requests\":", stats.requests(),
-                              ",\"responses_5xx\":", stats.responses_5xx(),
-                              ",\"upstream_failures\":", stats.upstream_failures(),
-                              ",\"shadow_matches\":", stats.shadow_matches(),
-                              ",\"shadow_mismatches\":", stats.shadow_mismatches(), "}");
-        };
-        absl::StrAppend(&out, i > 0 ? "," : "", "{\"route\":", JsonQuote(route.route()),
-                        ",\"canary_weight\":", route.canary_weight(),
-                        ",\"stable\":", side(route.stable()), ",\"canary\":", side(route.canary()),
-                        "}");
+    if (node.last_report_at_ms != 0) {
+      const service::fleet::v1::Report& report = node.last_report;
+      admin::v1::FleetNodeReport& view = *out.mutable_last_report();
+      view.set_at_ms(static_cast<double>(node.last_report_at_ms));
+      view.set_interval_ms(static_cast<double>(report.interval().seconds() * 1000 +
+                                               report.interval().nanos() / 1000000));
+      for (const service::fleet::v1::RouteStats& route : report.routes()) {
+        admin::v1::FleetRouteReport& route_view = *view.add_routes();
+        route_view.set_route(route.route());
+        route_view.set_canary_weight(route.canary_weight());
+        SideReport(route.stable(), *route_view.mutable_stable());
+        SideReport(route.canary(), *route_view.mutable_canary());
       }
-      out += "]}";
     }
-    out += "}";
   }
-  out += "]}\n";
-  return out;
+  return status;
 }
 
 }  // namespace modgate::control_plane

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/envoy/config/core/v3/base.pb.h"
+#include "api/modgate/admin/v1/fleet.pb.h"
 #include "api/modgate/service/fleet/v1/fleet_report.pb.h"
 #include "source/control_plane/session_event.h"
 
@@ -78,7 +79,7 @@ class Fleet {
   // Every known node by id (connected: streams > 0).
   const std::map<std::string, Node>& nodes() const { return nodes_; }
   // GET /fleet.
-  std::string toJson() const;
+  admin::v1::FleetStatus status() const;
 
  private:
   // Observes the time to fleet-wide ACK once every connected node is synced

@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "source/admin/query_params.h"
 #include "source/cache/disk_cache.h"
 #include "source/common/common/logger.h"
@@ -983,14 +982,7 @@ admin::v1::ConfigDump Server::configDump() const {
     failed.set_at_unix_ms(static_cast<double>(last_failed_reload_->at_unix_ms));
     failed.set_config_sha256(last_failed_reload_->sha256);
   }
-  if (xds_ != nullptr) {
-    // The xDS client describes itself as JSON; a Struct keeps it as is.
-    if (!google::protobuf::util::JsonStringToMessage(xds_->statusJson(),
-                                                     dump.mutable_control_plane())
-             .ok()) {
-      dump.clear_control_plane();
-    }
-  }
+  if (xds_ != nullptr) *dump.mutable_control_plane() = xds_->status();
   if (dynamic_.has_value()) {
     admin::v1::DynamicConfigInfo& info = *dump.mutable_dynamic_config();
     info.set_source_url(dynamic_->source_url());

@@ -227,7 +227,7 @@ try:
     # A bad file is never pushed; the error shows in /status; a later good
     # change is.
     write_config("20-bad.yaml", [("delta", "ftp://nowhere")])
-    status = wait_for("error in /status", lambda: json.loads(admin("/status"))["last_error"])
+    status = wait_for("error in /status", lambda: json.loads(admin("/status")).get("last_error"))
     result("20-bad.yaml" in status["message"] or "clusters[" in status["message"],
            "bad file: the error shows in /status", status)
     os.remove(os.path.join(CONFIG_DIR, "20-bad.yaml"))

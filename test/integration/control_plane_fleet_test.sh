@@ -154,7 +154,7 @@ listeners:
     address: 127.0.0.1:$ODD_PORT
 YAML
 odd_nacked() {
-  [[ "$(fleet_node "fleet-pod-$ODD" 'n["last_nack"] and n["last_nack"]["message"]')" == *"127.0.0.1:$ODD_PORT"* ]]
+  [[ "$(fleet_node "fleet-pod-$ODD" 'n.get("last_nack", {}).get("message", "")')" == *"127.0.0.1:$ODD_PORT"* ]]
 }
 # The 19 others ACK a Listener version, are in sync, and node $ODD is not.
 others_took_it() {

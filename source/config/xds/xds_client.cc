@@ -13,7 +13,6 @@
 #include "source/config/dynamic_config.h"
 #include "source/config/tls_context_config.h"
 #include "source/config/upstream_url.h"
-#include "source/config/yaml_to_json.h"
 #include "source/upstream/threaded_dns_resolver.h"
 
 namespace modgate::config::xds {
@@ -369,36 +368,37 @@ void XdsClient::closeStream() {
   pending_.clear();
 }
 
-std::string XdsClient::statusJson() const {
-  std::string out = absl::StrCat(
-      "{\"url\":", JsonQuote(currentUrl()),
-      ",\"api_type\":", JsonQuote(delta_ ? "DELTA_GRPC" : "GRPC"),
-      ",\"connected\":", connected_ ? "true" : "false",
-      connected_ ? ",\"connected_since\":" : ",\"disconnected_since\":",
-      JsonQuote(timeText(state_since_unix_ms_)), ",\"last_error\":", JsonQuote(last_error_),
-      ",\"serving_restored_config\":", restored_ ? "true" : "false",
-      ",\"last_ack_at\":", JsonQuote(timeText(last_ack_unix_ms_)), ",\"acked_versions\":{");
-  bool first = true;
-  for (const auto& [type, version] : applied_.typeVersions()) {
-    absl::StrAppend(&out, first ? "" : ",", JsonQuote(type), ":", JsonQuote(version));
-    first = false;
+admin::v1::XdsClientStatus XdsClient::status() const {
+  admin::v1::XdsClientStatus status;
+  status.set_url(currentUrl());
+  status.set_api_type(delta_ ? "DELTA_GRPC" : "GRPC");
+  status.set_connected(connected_);
+  if (connected_) {
+    status.set_connected_since(timeText(state_since_unix_ms_));
+  } else {
+    status.set_disconnected_since(timeText(state_since_unix_ms_));
   }
-  absl::StrAppend(&out, "}");
+  status.set_last_error(last_error_);
+  status.set_serving_restored_config(restored_);
+  status.set_last_ack_at(timeText(last_ack_unix_ms_));
+  for (const auto& [type, version] : applied_.typeVersions()) {
+    (*status.mutable_acked_versions())[type] = version;
+  }
   if (fill_report_) {
-    absl::StrAppend(
-        &out, ",\"reports\":{\"open\":", reports_ != nullptr && reports_->open() ? "true" : "false",
-        ",\"interval_ms\":",
-        reports_ != nullptr ? reports_->interval().count() : ReportStream::kDefaultInterval.count(),
-        ",\"last_error\":", JsonQuote(reports_ != nullptr ? reports_->takeSslError() : ""), "}");
+    admin::v1::XdsReportStreamStatus& reports = *status.mutable_reports();
+    reports.set_open(reports_ != nullptr && reports_->open());
+    reports.set_interval_ms(static_cast<double>(
+        (reports_ != nullptr ? reports_->interval() : ReportStream::kDefaultInterval).count()));
+    reports.set_last_error(reports_ != nullptr ? reports_->takeSslError() : "");
   }
   if (last_nack_.has_value()) {
-    absl::StrAppend(&out, ",\"last_nack\":{\"type_url\":", JsonQuote(last_nack_->type_url),
-                    ",\"version\":", JsonQuote(last_nack_->version),
-                    ",\"at\":", JsonQuote(timeText(last_nack_->at_unix_ms)),
-                    ",\"error\":", JsonQuote(last_nack_->message), "}");
+    admin::v1::XdsNack& nack = *status.mutable_last_nack();
+    nack.set_type_url(last_nack_->type_url);
+    nack.set_version(last_nack_->version);
+    nack.set_at(timeText(last_nack_->at_unix_ms));
+    nack.set_error(last_nack_->message);
   }
-  absl::StrAppend(&out, "}");
-  return out;
+  return status;
 }
 
 }  // namespace modgate::config::xds

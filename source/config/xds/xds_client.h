@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "api/envoy/service/discovery/v3/discovery.pb.h"
+#include "api/modgate/admin/v1/xds_client_status.pb.h"
 #include "api/modgate/config/v1/bootstrap.pb.h"
 #include "api/modgate/config/v1/dynamic.pb.h"
 #include "source/common/event/dispatcher.h"
@@ -67,9 +68,9 @@ class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClie
   void setReportSource(ReportStream::FillReport fill) { fill_report_ = std::move(fill); }
 
   void start();
-  // Where the config came from and how the stream is doing, as JSON for
+  // Where the config came from and how the stream is doing, for
   // /config_dump.
-  std::string statusJson() const;
+  admin::v1::XdsClientStatus status() const;
 
  private:
   struct Pending {
@@ -129,7 +130,7 @@ class XdsClient : private upstream::ConnectCallbacks, private upstream::GrpcClie
   std::string applied_bytes_;
   std::map<std::string, Pending> pending_;
 
-  // For statusJson().
+  // For status().
   bool connected_ = false;
   int64_t state_since_unix_ms_ = 0;
   std::string last_error_;
