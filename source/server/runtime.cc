@@ -5,19 +5,6 @@
 #include "source/config/validator.h"
 
 namespace modgate::server {
-namespace {
-
-std::string jsonObject(const std::map<std::string, uint64_t>& values) {
-  std::string out = "{";
-  for (const auto& [key, value] : values) {
-    // Keys are restricted to [a-z0-9_.-]: nothing to escape.
-    absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", key, "\":", value);
-  }
-  return out + "}";
-}
-
-}  // namespace
-
 absl::Status Runtime::setOverride(std::string_view key_view, std::string_view value_view) {
   // Debian's abseil has its own string_view.
   const absl::string_view key(key_view.data(), key_view.size());
@@ -45,10 +32,16 @@ std::map<std::string, uint64_t> Runtime::snapshot() const {
   return merged;
 }
 
-std::string Runtime::toJson() const {
-  return absl::StrCat("{\"static\":", jsonObject(static_),
-                      ",\"overrides\":", jsonObject(overrides_),
-                      ",\"effective\":", jsonObject(snapshot()), "}\n");
+admin::v1::RuntimeValues Runtime::status() const {
+  admin::v1::RuntimeValues out;
+  auto fill = [](const std::map<std::string, uint64_t>& values,
+                 google::protobuf::Map<std::string, double>* to) {
+    for (const auto& [key, value] : values) (*to)[key] = static_cast<double>(value);
+  };
+  fill(static_, out.mutable_static_());
+  fill(overrides_, out.mutable_overrides());
+  fill(snapshot(), out.mutable_effective());
+  return out;
 }
 
 }  // namespace modgate::server

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "api/modgate/admin/v1/runtime.pb.h"
 
 namespace modgate::server {
 
@@ -24,8 +25,8 @@ class Runtime {
   // Both layers merged, overrides winning.
   std::map<std::string, uint64_t> snapshot() const;
 
-  // {"static": {...}, "overrides": {...}, "effective": {...}}
-  std::string toJson() const;
+  // The body of GET /runtime: both layers and what they add up to.
+  admin::v1::RuntimeValues status() const;
 
  private:
   std::map<std::string, uint64_t> static_;

@@ -699,9 +699,7 @@ absl::Status Server::publishRoutes() {
 
 void Server::registerCanaryHandlers() {
   admin_.addHandler("/runtime", "runtime values: static layer, overrides, effective", false,
-                    [this](std::string_view) {
-                      return Admin::Response{200, "application/json", runtime_.toJson()};
-                    });
+                    [this](std::string_view) { return Admin::jsonResponse(runtime_.status()); });
   admin_.addHandler(
       "/runtime", "set runtime overrides: ?key=value (empty value removes the override)", true,
       [this](std::string_view query) {
@@ -735,7 +733,7 @@ void Server::registerCanaryHandlers() {
                                  std::string(status.message()) + "\n"};
         }
         LOG_INFO("runtime overrides changed: ", std::string(query));
-        return Admin::Response{200, "application/json", runtime_.toJson()};
+        return Admin::jsonResponse(runtime_.status());
       });
   admin_.addHandler("/rollouts", "canary rollouts: state, stage, gates, history", false,
                     [this](std::string_view) { return canary_->rolloutsJson(); });

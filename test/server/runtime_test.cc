@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "source/admin/query_params.h"
+#include "source/common/json/proto_json.h"
 
 namespace modgate::server {
 namespace {
@@ -21,8 +22,8 @@ TEST(RuntimeTest, OverridesWinOverTheStaticLayerAndSurviveItsReplacement) {
             (std::map<std::string, uint64_t>{{"routes.a.x", 10}, {"routes.a.y", 3}}));
   ASSERT_TRUE(runtime.setOverride("routes.a.x", "").ok());
   EXPECT_EQ(runtime.snapshot(), (std::map<std::string, uint64_t>{{"routes.a.y", 3}}));
-  EXPECT_EQ(runtime.toJson(),
-            "{\"static\":{\"routes.a.y\":3},\"overrides\":{},\"effective\":{\"routes.a.y\":3}}\n");
+  EXPECT_EQ(json::ToJson(runtime.status()),
+            "{\"static\":{\"routes.a.y\":3},\"overrides\":{},\"effective\":{\"routes.a.y\":3}}");
 }
 
 TEST(RuntimeTest, RejectsBadKeysAndValues) {
