@@ -212,6 +212,8 @@ admin::Admin::Response ConfigRollout::control(std::string_view op, std::string_v
   const bool abort = name == "abort";
   finish(abort ? Phase::kStopped : Phase::kPromoted,
          absl::StrCat(abort ? "aborted" : "promoted", by));
+  // The hold's view says so too (its transition is no verdict any more).
+  if (abort && hold_ != nullptr) hold_->abort(dispatcher_.now(), reason_);
   return text(200,
               absl::StrCat("config rollout of version ", version_, " (", was, ") ",
                            abort ? "stopped: the canary nodes get " : "promoted: every node gets ",

@@ -17,10 +17,11 @@ class ConfigRolloutTest : public testing::Test {
       nodes_.push_back(&fleet_.connect(node, "127.0.0.1:1", "delta", ""));
     }
   }
-  std::unique_ptr<ConfigRollout> Make(const std::string& percent) {
+  std::unique_ptr<ConfigRollout> Make(const std::string& percent, int hold_seconds = 0) {
     controlplane::v1::ConfigRollout config;
     config.set_canary_percent(static_cast<uint32_t>(std::stoi(percent)));
-    config.mutable_hold()->set_nanos(200 * 1000 * 1000);
+    config.mutable_hold()->set_seconds(hold_seconds);
+    if (hold_seconds == 0) config.mutable_hold()->set_nanos(200 * 1000 * 1000);
     config.mutable_evaluation_interval()->set_nanos(100 * 1000 * 1000);
     EXPECT_TRUE(ConfigRollout::validate(config).ok());
     return std::make_unique<ConfigRollout>(dispatcher_, config, fleet_, [this](bool promoted) {
@@ -142,6 +143,24 @@ TEST_F(ConfigRolloutTest, AnOperatorAbortStopsIt) {
   Run();
   EXPECT_EQ(done_, "stopped");
   EXPECT_EQ(rollout->control("promote", "").status, 409);  // ended
+}
+
+TEST_F(ConfigRolloutTest, AnOperatorAbortWhileHoldingAbortsTheHold) {
+  auto rollout = Make("30", /*hold_seconds=*/600);  // only the abort ends it
+  for (Fleet::Node* node : StartV2(*rollout, 3)) fleet_.onSynced(*node, 3);
+  event::TimerPtr poll;
+  poll = dispatcher_.createTimer([&] {
+    if (rollout->status().phase() == "holding") {
+      EXPECT_EQ(rollout->control("abort", "").status, 200);
+    } else {
+      poll->enableTimer(std::chrono::milliseconds(10));
+    }
+  });
+  poll->enableTimer(std::chrono::milliseconds(10));
+  Run();
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_EQ(rollout->status().reason(), "aborted by an operator (control plane admin)");
+  EXPECT_EQ(rollout->status().hold().state(), "aborted");
 }
 
 TEST_F(ConfigRolloutTest, AnOperatorPromoteEndsItAtOnce) {
