@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "source/admin/query_params.h"
 #include "source/canary/client_hash.h"
 #include "source/canary/rollout_config.h"
 #include "source/canary/rollout_status.h"
@@ -18,6 +19,9 @@ namespace v1 = controlplane::v1;
 
 constexpr std::chrono::milliseconds kDefaultHold{30000};
 constexpr std::chrono::milliseconds kDefaultInterval{1000};
+// How long a resumed rollout waits for its canary nodes to connect again
+// (sidecars retry within seconds; one gone for good must not block it).
+constexpr std::chrono::seconds kReconnectGrace{60};
 
 // The config rollout as a route rollout the canary engine can run: stage 0
 // holds the canary share for `hold`, stage 1 (100) is "every node".
@@ -118,6 +122,36 @@ std::set<std::string> ConfigRollout::canaryNodes() const {
 }
 
 void ConfigRollout::start(std::string previous_version) {
+  begin(std::move(previous_version));
+  // At least one node goes first: with no connected node in the share, the
+  // connected node with the lowest bucket (then id).
+  bool any = false;
+  std::pair<uint32_t, std::string> lowest{100, ""};
+  for (const auto& [id, node] : fleet_.nodes()) {
+    if (node.streams == 0) continue;
+    any = any || Bucket(id) < percent_;
+    lowest = std::min(lowest, std::make_pair(Bucket(id), id));
+  }
+  if (!any) fallback_canary_ = lowest.second;
+  last_canaries_ = canaryNodes();
+  LOG_INFO("config rollout: a new version goes to ", last_canaries_.size(),
+           " canary node(s) first (", percent_, "%); the others keep ", previous_version_);
+}
+
+void ConfigRollout::resume(const controlplane::v1::RunningConfigRollout& saved) {
+  begin(saved.previous_version());
+  if (saved.started_at_ms() > 0) started_at_ms_ = saved.started_at_ms();
+  fallback_canary_ = saved.fallback_canary();
+  returning_canaries_ = {saved.canary_nodes().begin(), saved.canary_nodes().end()};
+  returning_until_ = dispatcher_.now() + kReconnectGrace;
+  reason_ = absl::StrCat("resumed after a control plane restart (first started ",
+                         Utc(started_at_ms_), ")");
+  last_canaries_ = canaryNodes();
+  LOG_INFO("config rollout of version ", saved.candidate_version(), " ", reason_,
+           "; the other nodes keep ", previous_version_);
+}
+
+void ConfigRollout::begin(std::string previous_version) {
   if (running()) supersede("superseded by a newer change of the desired config");
   phase_ = Phase::kWaitingForAcks;
   version_.clear();
@@ -127,24 +161,63 @@ void ConfigRollout::start(std::string previous_version) {
   finished_at_ms_ = 0;
   reason_.clear();
   hold_.reset();
-  // At least one node goes first: with no connected node in the share, the
-  // connected node with the lowest bucket (then id).
   fallback_canary_.clear();
-  bool any = false;
-  std::pair<uint32_t, std::string> lowest{100, ""};
-  for (const auto& [id, node] : fleet_.nodes()) {
-    if (node.streams == 0) continue;
-    any = any || Bucket(id) < percent_;
-    lowest = std::min(lowest, std::make_pair(Bucket(id), id));
-  }
-  if (!any) fallback_canary_ = lowest.second;
+  returning_canaries_.clear();
   const std::chrono::seconds window = canary::maxGateWindow(spec_);
   stable_ = std::make_unique<canary::SlidingWindow>(window);
   canary_ = std::make_unique<canary::SlidingWindow>(window);
-  last_canaries_ = canaryNodes();
-  LOG_INFO("config rollout: a new version goes to ", last_canaries_.size(),
-           " canary node(s) first (", percent_, "%); the others keep ", previous_version_);
   timer_->enableTimer(spec_.evaluation_interval);
+}
+
+controlplane::v1::RunningConfigRollout ConfigRollout::savedState() const {
+  controlplane::v1::RunningConfigRollout out;
+  out.set_candidate_version(version_);
+  out.set_previous_version(previous_version_);
+  std::set<std::string> canaries = canaryNodes();
+  canaries.insert(returning_canaries_.begin(), returning_canaries_.end());
+  for (const std::string& id : canaries) out.add_canary_nodes(id);
+  out.set_fallback_canary(fallback_canary_);
+  out.set_started_at_ms(started_at_ms_);
+  return out;
+}
+
+std::set<std::string> ConfigRollout::awaitedCanaries() {
+  std::set<std::string> out;
+  if (dispatcher_.now() >= returning_until_) {
+    returning_canaries_.clear();
+    return out;
+  }
+  for (const std::string& id : returning_canaries_) {
+    auto node = fleet_.nodes().find(id);
+    if (node == fleet_.nodes().end() || node->second.streams == 0) out.insert(id);
+  }
+  return out;
+}
+
+admin::Admin::Response ConfigRollout::control(std::string_view op, std::string_view query) {
+  auto text = [](int status, std::string body) {
+    return admin::Admin::Response{status, "text/plain; charset=utf-8", std::move(body) + "\n"};
+  };
+  const std::string name(op);
+  const std::string was(PhaseName(static_cast<int>(phase_)));
+  if (name != "abort" && name != "promote") {
+    return text(404, absl::StrCat("unknown config rollout operation \"", name, "\""));
+  }
+  if (!running()) {
+    return text(409, absl::StrCat("cannot ", name, ": no config rollout runs (", was, ")"));
+  }
+  const std::string reason = admin::queryValue(query, "reason");
+  const std::string by = reason.empty() ? std::string(" by an operator (control plane admin)")
+                                        : absl::StrCat(" by an operator: ", reason);
+  const bool abort = name == "abort";
+  finish(abort ? Phase::kStopped : Phase::kPromoted,
+         absl::StrCat(abort ? "aborted" : "promoted", by));
+  // The hold's view says so too (its transition is no verdict any more).
+  if (abort && hold_ != nullptr) hold_->abort(dispatcher_.now(), reason_);
+  return text(200,
+              absl::StrCat("config rollout of version ", version_, " (", was, ") ",
+                           abort ? "stopped: the canary nodes get " : "promoted: every node gets ",
+                           abort ? previous_version_ : version_));
 }
 
 void ConfigRollout::supersede(std::string reason) {
@@ -181,7 +254,7 @@ void ConfigRollout::tick() {
     if (node.synced_generation >= generation_) ++acked;
   }
   const auto now = dispatcher_.now();
-  if (phase_ == Phase::kWaitingForAcks && acked == canaries.size()) {
+  if (phase_ == Phase::kWaitingForAcks && acked == canaries.size() && awaitedCanaries().empty()) {
     phase_ = Phase::kHolding;
     LOG_INFO("config rollout: every canary node (", acked, ") ACKed version ", version_,
              "; holding");

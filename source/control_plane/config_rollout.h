@@ -6,13 +6,17 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "api/modgate/admin/v1/rollouts.pb.h"
 #include "api/modgate/controlplane/v1/control_plane.pb.h"
+#include "api/modgate/controlplane/v1/rollout_state.pb.h"
 #include "api/modgate/service/fleet/v1/fleet_report.pb.h"
+#include "source/admin/admin.h"
 #include "source/canary/rollout.h"
 #include "source/canary/sliding_window.h"
+#include "source/canary/time.h"
 #include "source/common/event/dispatcher.h"
 #include "source/control_plane/fleet.h"
 
@@ -31,6 +35,7 @@ namespace modgate::control_plane {
 //                     configured gates over the fleet reports: canary nodes'
 //                     reports are its canary side, the other nodes' its
 //                     stable side; completed promotes, rolled back stops.
+// An operator may end it either way (POST /config_rollout/abort|promote).
 // The server is told through `on_done(promoted)` (posted, not re-entrant)
 // and then serves the new version to all, or the previous one again.
 // Main thread only.
@@ -48,6 +53,14 @@ class ConfigRollout : public canary::RolloutListener {
   // the others keep). Replaces a rollout still running (superseded). The
   // server then publishes it (onRepublished).
   void start(std::string previous_version);
+  // Starts again, from waiting_for_acks, a rollout a restarted control plane
+  // found in its state_dir (`saved`, from savedState()): the same fallback
+  // canary, and before it holds it waits (kReconnectGrace at most) for the
+  // canary nodes of then to connect again and ACK.
+  void resume(const controlplane::v1::RunningConfigRollout& saved);
+  // What state_dir keeps of it while it runs (the server adds the digests
+  // and the previous version's files).
+  controlplane::v1::RunningConfigRollout savedState() const;
   // The new version was published (again: e.g. a fleet rollout's weight
   // stamped on it) as `generation`: the canary nodes must ACK that one.
   void onRepublished(uint64_t generation, std::string version) {
@@ -61,6 +74,10 @@ class ConfigRollout : public canary::RolloutListener {
   // Whether node `id` is served the new version while it runs.
   bool isCanary(const std::string& id) const;
   void onReport(const std::string& node_id, const service::fleet::v1::Report& report);
+  // POST /config_rollout/<op>[?reason=TEXT], op "abort" (stopped, as a
+  // failing gate stops it) or "promote" (the new version to every node
+  // now); 409 when none runs.
+  admin::Admin::Response control(std::string_view op, std::string_view query);
 
   admin::v1::ConfigRolloutView status() const;
 
@@ -70,7 +87,12 @@ class ConfigRollout : public canary::RolloutListener {
  private:
   enum class Phase { kIdle, kWaitingForAcks, kHolding, kPromoted, kStopped, kSuperseded };
 
+  // What start() and resume() share.
+  void begin(std::string previous_version);
   void tick();
+  // A resumed rollout's canary nodes of before the restart not connected
+  // again yet (empty once kReconnectGrace is over).
+  std::set<std::string> awaitedCanaries();
   void finish(Phase phase, std::string reason);
   // Connected nodes that are canaries, by id.
   std::set<std::string> canaryNodes() const;
@@ -93,6 +115,9 @@ class ConfigRollout : public canary::RolloutListener {
   std::string fallback_canary_;
   // The connected canary nodes at the last check (status after the end).
   std::set<std::string> last_canaries_;
+  // After resume(): the canary nodes of before, and until when to wait.
+  std::set<std::string> returning_canaries_;
+  canary::MonotonicTime returning_until_{};
   std::unique_ptr<canary::Rollout> hold_;
   std::unique_ptr<canary::SlidingWindow> stable_;
   std::unique_ptr<canary::SlidingWindow> canary_;

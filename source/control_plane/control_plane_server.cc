@@ -14,6 +14,7 @@
 #include "source/common/common/time.h"
 #include "source/common/filesystem/atomic_file.h"
 #include "source/common/network/address.h"
+#include "source/control_plane/rollout_state_file.h"
 
 namespace modgate::control_plane {
 namespace {
@@ -22,6 +23,10 @@ std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "modgate-control-plane";
   return name;
+}
+
+std::string RunningConfigRolloutPath(const std::string& state_dir) {
+  return state_dir + "/config_rollout_running.json";
 }
 
 }  // namespace
@@ -133,18 +138,23 @@ void ControlPlaneServer::reloadDesired() {
   }
   reload_success_->Increment();
   last_error_.clear();
+  std::optional<controlplane::v1::RunningConfigRollout> resumed;
+  if (loaded_ == nullptr && stopped_digest_.empty()) {
+    // First read since start: is it a version a config rollout stopped?
+    stopped_digest_ = loadStoppedVersion(loaded->digest);
+    // Or was one running? The nodes outside its share keep the version
+    // before it, and it starts again.
+    if (stopped_digest_.empty()) resumed = loadRunningConfigRollout(*loaded);
+  }
   if (candidate_loaded_ != nullptr && loaded->digest == candidate_loaded_->digest) return;
   if (loaded_ != nullptr && loaded->digest == loaded_->digest) {
     if (candidate_loaded_ != nullptr) {
       config_rollout_->supersede("the desired config changed back to the version every node has");
       candidate_loaded_.reset();
+      removeRunningConfigRollout();
       publish(true);
     }
     return;  // nothing changed
-  }
-  if (loaded_ == nullptr && stopped_digest_.empty()) {
-    // First read since start: is it a version a config rollout stopped?
-    stopped_digest_ = loadStoppedVersion(loaded->digest);
   }
   if (loaded->digest == stopped_digest_) return;  // not retried
   if (!stopped_digest_.empty()) saveStoppedVersion(nullptr);
@@ -154,8 +164,13 @@ void ControlPlaneServer::reloadDesired() {
   if (config_rollout_->enabled() && loaded_ != nullptr) {
     // To the canary nodes first; the others keep what they have.
     candidate_loaded_ = std::move(next);
-    config_rollout_->start(desired_->base->version);
+    if (resumed.has_value() && resumed->candidate_digest() == candidate_loaded_->digest) {
+      config_rollout_->resume(*resumed);
+    } else {
+      config_rollout_->start(desired_->base->version);
+    }
     publish();
+    saveRunningConfigRollout();
     LOG_INFO("desired config generation ", generation_, " version ", candidate_->base->version,
              " (", absl::StrJoin(candidate_loaded_->files, ", "), "): to the canary nodes first");
     return;
@@ -178,6 +193,7 @@ void ControlPlaneServer::onConfigRolloutDone(bool promoted) {
     saveStoppedVersion(candidate_loaded_.get());
   }
   candidate_loaded_.reset();
+  removeRunningConfigRollout();
   publish(/*new_generation=*/true);
 }
 
@@ -220,6 +236,64 @@ void ControlPlaneServer::saveStoppedVersion(const DesiredConfig* stopped) {
     LOG_WARN("cannot save ", path, ": ", status.message(),
              " (a restarted control plane would serve the stopped version to every node)");
   }
+}
+
+std::optional<controlplane::v1::RunningConfigRollout> ControlPlaneServer::loadRunningConfigRollout(
+    const DesiredConfig& read) {
+  if (config_.state_dir().empty()) return std::nullopt;
+  const std::string path = RunningConfigRolloutPath(config_.state_dir());
+  controlplane::v1::RunningConfigRollout saved;
+  absl::StatusOr<bool> found = LoadStateJson(path, "a running config rollout", saved);
+  if (found.ok() && !*found) return std::nullopt;
+  std::string unused;
+  if (!found.ok()) {
+    unused = std::string(found.status().message());
+  } else if (!config_rollout_->enabled()) {
+    unused = "config rollouts are off now";
+  } else if (saved.previous_digest() == read.digest) {
+    unused = "the desired config is the version before it again";
+  } else {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& file : saved.previous_files()) files.emplace_back(file.name(), file.content());
+    absl::StatusOr<DesiredConfig> previous =
+        BuildDesiredConfig(config_, path, files, generation_ + 1, std::chrono::steady_clock::now());
+    if (!previous.ok()) {
+      unused = absl::StrCat("its previous version: ", previous.status().message());
+    } else {
+      loaded_ = std::make_shared<const DesiredConfig>(std::move(*previous));
+      rollouts_->update(loaded_->base_config);
+      publish();
+      LOG_WARN("a config rollout ran when the control plane stopped (", path,
+               "): the nodes outside its canary share keep version ", desired_->base->version);
+      return saved;
+    }
+  }
+  LOG_WARN("config rollout state ", path, " not used (", unused, "): removed");
+  removeRunningConfigRollout();
+  return std::nullopt;
+}
+
+void ControlPlaneServer::saveRunningConfigRollout() {
+  if (config_.state_dir().empty() || candidate_loaded_ == nullptr || loaded_ == nullptr) return;
+  controlplane::v1::RunningConfigRollout state = config_rollout_->savedState();
+  state.set_candidate_digest(candidate_loaded_->digest);
+  state.set_previous_digest(loaded_->digest);
+  for (size_t i = 0; i < loaded_->files.size(); ++i) {
+    auto* file = state.add_previous_files();
+    file->set_name(loaded_->files[i]);
+    file->set_content(loaded_->contents[i]);
+  }
+  state.set_saved_at_ms(common::wallClockUnixMs());
+  state.set_control_plane(config_.identifier());
+  const std::string path = RunningConfigRolloutPath(config_.state_dir());
+  if (absl::Status status = SaveStateJson(path, state); !status.ok()) {
+    LOG_WARN("cannot save ", path, ": ", status.message(),
+             " (a restarted control plane would serve the new version to every node)");
+  }
+}
+
+void ControlPlaneServer::removeRunningConfigRollout() {
+  if (!config_.state_dir().empty()) ::unlink(RunningConfigRolloutPath(config_.state_dir()).c_str());
 }
 
 namespace {
@@ -314,6 +388,12 @@ void ControlPlaneServer::registerAdmin() {
     admin_.addHandler(absl::StrCat("/rollout/", op),
                       absl::StrCat(op, " a fleet rollout: ?route=NAME[&reason=TEXT]"), true,
                       [this, op](std::string_view query) { return rollouts_->control(op, query); });
+  }
+  for (const char* op : {"abort", "promote"}) {
+    admin_.addHandler(
+        absl::StrCat("/config_rollout/", op),
+        absl::StrCat(op, " the running config rollout now: [?reason=TEXT]"), true,
+        [this, op](std::string_view query) { return config_rollout_->control(op, query); });
   }
   admin_.addHandler("/stats/prometheus", "metrics in the Prometheus text format", false,
                     [this](std::string_view) {

@@ -3,11 +3,13 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "api/modgate/admin/v1/control_plane_status.pb.h"
 #include "api/modgate/controlplane/v1/control_plane.pb.h"
+#include "api/modgate/controlplane/v1/rollout_state.pb.h"
 #include "source/admin/admin.h"
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/filesystem/directory_watcher.h"
@@ -61,6 +63,16 @@ class ControlPlaneServer {
   // with nullptr removes the file.
   std::string loadStoppedVersion(const std::string& digest);
   void saveStoppedVersion(const DesiredConfig* stopped);
+  // <state_dir>/config_rollout_running.json while a config rollout runs:
+  // the version before it (files and digest) and the candidate's digest.
+  // On the first read after a restart, Load serves that previous version
+  // (loaded_) again and returns the saved state, unless the desired config
+  // is that version again (or config rollouts are off, or it cannot be
+  // used): then it removes the file and returns nullopt.
+  std::optional<controlplane::v1::RunningConfigRollout> loadRunningConfigRollout(
+      const DesiredConfig& read);
+  void saveRunningConfigRollout();
+  void removeRunningConfigRollout();
   void registerAdmin();
   // GET /status.
   admin::v1::ControlPlaneStatus status() const;

@@ -117,29 +117,42 @@ absl::StatusOr<DesiredConfig> LoadDesiredConfig(const controlplane::v1::ControlP
                                                 std::chrono::steady_clock::time_point changed_at) {
   absl::StatusOr<std::vector<std::string>> names = ListConfigFiles(config.config_dir());
   if (!names.ok()) return names.status();
-  DesiredConfig desired;
-  config::v1::Bootstrap merged;
-  std::string digest_input;
+  std::vector<std::pair<std::string, std::string>> files;
   std::vector<std::string> errors;
   for (const std::string& name : *names) {
-    const std::string path = config.config_dir() + "/" + name;
-    absl::StatusOr<std::string> text = config::ReadConfigFile(path);
+    absl::StatusOr<std::string> text = config::ReadConfigFile(config.config_dir() + "/" + name);
     if (!text.ok()) {
       errors.emplace_back(text.status().message());
       continue;
     }
-    absl::StatusOr<config::v1::Bootstrap> file = config::LoadText(path, *text);
+    files.emplace_back(name, std::move(*text));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return BuildDesiredConfig(config, config.config_dir(), files, generation, changed_at);
+}
+
+absl::StatusOr<DesiredConfig> BuildDesiredConfig(
+    const controlplane::v1::ControlPlane& config, const std::string& dir,
+    const std::vector<std::pair<std::string, std::string>>& files, uint64_t generation,
+    std::chrono::steady_clock::time_point changed_at) {
+  DesiredConfig desired;
+  config::v1::Bootstrap merged;
+  std::string digest_input;
+  std::vector<std::string> errors;
+  for (const auto& [name, text] : files) {
+    absl::StatusOr<config::v1::Bootstrap> file = config::LoadText(dir + "/" + name, text);
     if (!file.ok()) {
       errors.emplace_back(file.status().message());
       continue;
     }
     merged.MergeFrom(*file);
     desired.files.push_back(name);
-    absl::StrAppend(&digest_input, name, "\n", text->size(), "\n", *text);
+    desired.contents.push_back(text);
+    absl::StrAppend(&digest_input, name, "\n", text.size(), "\n", text);
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
 
-  absl::Status status = ValidateDesired(merged, config.config_dir());
+  absl::Status status = ValidateDesired(merged, dir);
   if (!status.ok()) return status;
   desired.base = BuildSnapshot(merged, generation, changed_at);
   desired.base_config = merged;

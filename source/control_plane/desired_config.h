@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,9 @@ struct DesiredConfig {
   // names and bytes: an unchanged directory has an unchanged digest.
   std::vector<std::string> files;
   std::string digest;
+  // The bytes of each of `files`, in the same order: what a config
+  // rollout keeps of the version before it (RunningConfigRollout).
+  std::vector<std::string> contents;
 
   // The snapshot for `node` and the name of its group ("" for the base).
   const Snapshot& snapshotFor(const envoy::config::core::v3::Node& node,
@@ -47,6 +51,14 @@ struct DesiredConfig {
 absl::StatusOr<DesiredConfig> LoadDesiredConfig(const controlplane::v1::ControlPlane& config,
                                                 uint64_t generation,
                                                 std::chrono::steady_clock::time_point changed_at);
+
+// A desired config from files already read (names and bytes, in merge
+// order), checked as LoadDesiredConfig does; errors name `dir`/name (the
+// directory they were read from, or the state file keeping them).
+absl::StatusOr<DesiredConfig> BuildDesiredConfig(
+    const controlplane::v1::ControlPlane& config, const std::string& dir,
+    const std::vector<std::pair<std::string, std::string>>& files, uint64_t generation,
+    std::chrono::steady_clock::time_point changed_at);
 
 // `loaded` with every snapshot built again, as `generation`, from its
 // configs after `edit` ran on each: how the control plane stamps the fleet

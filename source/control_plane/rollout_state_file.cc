@@ -111,27 +111,39 @@ v1::FleetRolloutState RolloutStateOf(const std::string& route, std::string spec_
   return out;
 }
 
-absl::Status SaveRolloutState(const std::string& path, const v1::FleetRolloutState& state) {
+absl::Status SaveStateJson(const std::string& path, const google::protobuf::Message& state) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   if (!google::protobuf::util::MessageToJsonString(state, &json, options).ok()) {
-    return absl::InternalError("cannot print the rollout state");
+    return absl::InternalError(absl::StrCat("cannot print ", state.GetDescriptor()->name()));
   }
   return filesystem::WriteFileAtomically(path, json);
 }
 
-absl::StatusOr<std::optional<v1::FleetRolloutState>> LoadRolloutState(const std::string& path) {
+absl::StatusOr<bool> LoadStateJson(const std::string& path, std::string_view what,
+                                   google::protobuf::Message& state) {
   absl::StatusOr<std::optional<std::string>> bytes = filesystem::ReadSmallFile(path);
   if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::nullopt;
-  v1::FleetRolloutState state;
+  if (!bytes->has_value()) return false;
   auto parsed = google::protobuf::util::JsonStringToMessage(**bytes, &state);
   if (!parsed.ok()) {
     return absl::DataLossError(
-        absl::StrCat(path, ": not a fleet rollout state: ", std::string(parsed.message())));
+        absl::StrCat(path, ": not ", std::string(what), ": ", std::string(parsed.message())));
   }
+  return true;
+}
+
+absl::Status SaveRolloutState(const std::string& path, const v1::FleetRolloutState& state) {
+  return SaveStateJson(path, state);
+}
+
+absl::StatusOr<std::optional<v1::FleetRolloutState>> LoadRolloutState(const std::string& path) {
+  v1::FleetRolloutState state;
+  absl::StatusOr<bool> found = LoadStateJson(path, "a fleet rollout state", state);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::nullopt;
   return state;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/modgate/controlplane/v1/rollout_state.pb.h"
+#include "google/protobuf/message.h"
 #include "source/canary/rollout.h"
 #include "source/canary/time.h"
 
@@ -35,6 +36,15 @@ controlplane::v1::FleetRolloutState RolloutStateOf(const std::string& route, std
                                                    canary::MonotonicTime now,
                                                    canary::SystemTime wall_now,
                                                    const std::string& control_plane);
+
+// Writes any state message to `path` as JSON (protobuf's printer, field
+// names as in the .proto), atomically.
+absl::Status SaveStateJson(const std::string& path, const google::protobuf::Message& state);
+
+// Reads `path` into `state`: false when there is no such file; an error
+// naming the file and what it should hold (`what`) when it is not that.
+absl::StatusOr<bool> LoadStateJson(const std::string& path, std::string_view what,
+                                   google::protobuf::Message& state);
 
 // Writes `state` to `path` as JSON, atomically.
 absl::Status SaveRolloutState(const std::string& path,

@@ -17,16 +17,23 @@ class ConfigRolloutTest : public testing::Test {
       nodes_.push_back(&fleet_.connect(node, "127.0.0.1:1", "delta", ""));
     }
   }
-  std::unique_ptr<ConfigRollout> Make(const std::string& percent) {
+  std::unique_ptr<ConfigRollout> Make(const std::string& percent, int hold_seconds = 0) {
     controlplane::v1::ConfigRollout config;
     config.set_canary_percent(static_cast<uint32_t>(std::stoi(percent)));
-    config.mutable_hold()->set_nanos(200 * 1000 * 1000);
+    config.mutable_hold()->set_seconds(hold_seconds);
+    if (hold_seconds == 0) config.mutable_hold()->set_nanos(200 * 1000 * 1000);
     config.mutable_evaluation_interval()->set_nanos(100 * 1000 * 1000);
     EXPECT_TRUE(ConfigRollout::validate(config).ok());
     return std::make_unique<ConfigRollout>(dispatcher_, config, fleet_, [this](bool promoted) {
       done_ = promoted ? "promoted" : "stopped";
       dispatcher_.exit();
     });
+  }
+  // Starts v2 over v1, published as `generation`: its canary nodes.
+  std::vector<Fleet::Node*> StartV2(ConfigRollout& rollout, uint64_t generation) {
+    rollout.start("v1");
+    rollout.onRepublished(generation, "v2");
+    return Canaries(rollout);
   }
   // Runs the loop until the rollout ends (or a generous deadline).
   void Run() {
@@ -75,9 +82,7 @@ TEST_F(ConfigRolloutTest, CanaryNodesAckThenHoldThenPromote) {
 
 TEST_F(ConfigRolloutTest, ANackFromACanaryNodeStopsIt) {
   auto rollout = Make("30");
-  rollout->start("v1");
-  rollout->onRepublished(3, "v2");
-  const auto canaries = Canaries(*rollout);
+  const auto canaries = StartV2(*rollout, 3);
   ASSERT_FALSE(canaries.empty());
   SessionEvent nack{SessionEvent::Kind::kNack,
                     "type.googleapis.com/modgate.config.v1.Listener",
@@ -98,9 +103,7 @@ TEST_F(ConfigRolloutTest, ANackFromACanaryNodeStopsIt) {
 
 TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
   auto rollout = Make("30");
-  rollout->start("v1");
-  rollout->onRepublished(3, "v2");
-  const auto canaries = Canaries(*rollout);
+  const auto canaries = StartV2(*rollout, 3);
   for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
   // A canary node reports failures (every 20 ms: reports before the hold
   // starts are not counted).
@@ -126,6 +129,85 @@ TEST_F(ConfigRolloutTest, ASharePickingNoNodeStillHasOneCanary) {
   auto rollout = Make("1");
   rollout->start("v1");
   EXPECT_GE(Canaries(*rollout).size(), 1u);
+}
+
+TEST_F(ConfigRolloutTest, AnOperatorAbortStopsIt) {
+  auto rollout = Make("30");
+  EXPECT_EQ(rollout->control("abort", "").status, 409);  // none runs
+  StartV2(*rollout, 3);
+  const admin::Admin::Response response = rollout->control("abort", "reason=bad+canary");
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(rollout->status().phase(), "stopped");
+  EXPECT_EQ(rollout->status().reason(), "aborted by an operator: bad canary");
+  EXPECT_TRUE(Canaries(*rollout).empty());  // back on v1
+  Run();
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_EQ(rollout->control("promote", "").status, 409);  // ended
+}
+
+TEST_F(ConfigRolloutTest, AnOperatorAbortWhileHoldingAbortsTheHold) {
+  auto rollout = Make("30", /*hold_seconds=*/600);  // only the abort ends it
+  for (Fleet::Node* node : StartV2(*rollout, 3)) fleet_.onSynced(*node, 3);
+  event::TimerPtr poll;
+  poll = dispatcher_.createTimer([&] {
+    if (rollout->status().phase() == "holding") {
+      EXPECT_EQ(rollout->control("abort", "").status, 200);
+    } else {
+      poll->enableTimer(std::chrono::milliseconds(10));
+    }
+  });
+  poll->enableTimer(std::chrono::milliseconds(10));
+  Run();
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_EQ(rollout->status().reason(), "aborted by an operator (control plane admin)");
+  EXPECT_EQ(rollout->status().hold().state(), "aborted");
+}
+
+TEST_F(ConfigRolloutTest, AnOperatorPromoteEndsItAtOnce) {
+  auto rollout = Make("30");
+  StartV2(*rollout, 3);
+  EXPECT_EQ(rollout->control("promote", "").status, 200);
+  EXPECT_EQ(rollout->status().phase(), "promoted");
+  EXPECT_EQ(rollout->status().reason(), "promoted by an operator (control plane admin)");
+  Run();
+  EXPECT_EQ(done_, "promoted");
+  EXPECT_EQ(rollout->control("restart", "").status, 404);
+}
+
+TEST_F(ConfigRolloutTest, AResumedRolloutWaitsForItsCanaryNodesToComeBack) {
+  auto before = Make("30");
+  const auto canaries = StartV2(*before, 3);
+  ASSERT_FALSE(canaries.empty());
+  const controlplane::v1::RunningConfigRollout saved = before->savedState();
+  EXPECT_EQ(saved.candidate_version(), "v2");
+  EXPECT_EQ(saved.previous_version(), "v1");
+  EXPECT_EQ(saved.canary_nodes_size(), static_cast<int>(canaries.size()));
+  before.reset();
+
+  // A restarted control plane: no canary node is connected yet.
+  for (Fleet::Node* node : canaries) fleet_.disconnect(*node);
+  auto rollout = Make("30");
+  rollout->resume(saved);
+  rollout->onRepublished(9, "v2");
+  EXPECT_EQ(rollout->status().phase(), "waiting_for_acks");
+  EXPECT_NE(rollout->status().reason().find("resumed after a control plane restart"),
+            std::string::npos)
+      << rollout->status().reason();
+  EXPECT_EQ(rollout->status().previous_version(), "v1");
+  // Several evaluations pass: it still waits for the canary nodes.
+  auto check = dispatcher_.createTimer([this] { dispatcher_.exit(); });
+  check->enableTimer(std::chrono::milliseconds(500));
+  dispatcher_.run();
+  EXPECT_EQ(rollout->status().phase(), "waiting_for_acks");
+  EXPECT_TRUE(done_.empty());
+  // They come back and ACK: it holds, then promotes.
+  for (Fleet::Node* node : canaries) {
+    envoy::config::core::v3::Node again;
+    again.set_id(node->id);
+    fleet_.onSynced(fleet_.connect(again, "127.0.0.1:1", "delta", ""), 9);
+  }
+  Run();
+  EXPECT_EQ(done_, "promoted");
 }
 
 TEST(ConfigRolloutValidateTest, ErrorsNameTheField) {

@@ -64,6 +64,31 @@ TEST_F(DesiredConfigTest, MergesFilesInNameOrder) {
   EXPECT_NE(changed->base->version, desired->base->version);
 }
 
+TEST_F(DesiredConfigTest, BuiltAgainFromItsFilesBytesItIsTheSameVersion) {
+  write("10-clusters.yaml",
+        "clusters:\n  - name: a\n    endpoints: [{url: \"http://127.0.0.1:1\"}]\n");
+  write("20-routes.yaml", "routes:\n  - match: {prefix: \"\"}\n    cluster: a\n");
+  auto desired = load();
+  ASSERT_TRUE(desired.ok()) << desired.status();
+  ASSERT_EQ(desired->contents.size(), desired->files.size());
+  // What a config rollout keeps of the version before it, after the
+  // directory changed.
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (size_t i = 0; i < desired->files.size(); ++i) {
+    kept.emplace_back(desired->files[i], desired->contents[i]);
+  }
+  write("20-routes.yaml", "garbage: [");
+  auto rebuilt = BuildDesiredConfig(config_, "state.json", kept, 2, {});
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(rebuilt->digest, desired->digest);
+  EXPECT_EQ(rebuilt->base->version, desired->base->version);
+  kept[1].second = "garbage: [";
+  auto broken = BuildDesiredConfig(config_, "state.json", kept, 2, {});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("state.json/20-routes.yaml"), std::string::npos)
+      << broken.status();
+}
+
 TEST_F(DesiredConfigTest, InvalidConfigNamesFileAndField) {
   write("a.yaml", "clusters:\n  - name: a\n    endpoints: [{url: \"ftp://x\"}]\n");
   auto desired = load();

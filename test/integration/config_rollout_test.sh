@@ -16,18 +16,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/canary_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cp_lib.sh"
 integ_init
 
-start_named_origin A
-CP_DESIRED="$WORK/desired"
-mkdir -p "$CP_DESIRED"
-desired() { # [YAML LINES...]: the base with these top-level lines added
-  {
-    printf '%s\n' "clusters:" "  - name: origin" "    endpoints: [{url: \"${O_URL[A]}\"}]" \
-      "routes:" "  - {name: public, cluster: origin}"
-    (($#)) && printf '%s\n' "$@"
-  } >"$CP_DESIRED/config.yaml.tmp"
-  mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
-}
-desired
+start_desired_origin
+desired() { cp_desired "$@"; }
 write_cp_config "$WORK/cp.yaml" "$CP_DESIRED" \
   "config_rollout: {canary_percent: 20, hold: 3s, evaluation_interval: 200ms}"
 CP_ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT"
@@ -35,22 +25,6 @@ start_cp
 start_sidecars 6 cfg-pod
 wait_until 120 fleet_synced "$NODES" || fail "every sidecar is in sync" "$(fleet | head -c 2000)"
 
-# config_rollout KEY: a field of /rollouts' config_rollout.
-config_rollout() {
-  curl -s --max-time 5 "$CP_ADMIN_URL/rollouts" | python3 -c '
-import json, sys
-v = json.load(sys.stdin).get("config_rollout", {}).get(sys.argv[1], "")
-print(" ".join(v) if isinstance(v, list) else v)' "$1"
-}
-phase_is() { [[ "$(config_rollout phase)" == "$1" ]]; }
-# type_field TYPE KEY: "id=value" for every connected node.
-type_field() {
-  fleet | python3 -c '
-import json, sys
-for n in json.load(sys.stdin)["nodes"]:
-    if n["connected"]:
-        print("%s=%s" % (n["id"], n["types"].get(sys.argv[1], {}).get(sys.argv[2], "")))' "$1" "$2"
-}
 assert_eq "before any change the config rollout is idle" idle "$(config_rollout phase)"
 
 # 1. A good version: the canary nodes first, then all.

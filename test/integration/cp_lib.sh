@@ -25,6 +25,18 @@
 #   fleet_told STATE WEIGHT   every sidecar's /rollouts shows the control
 #                  plane's rollout of route "public" in STATE at WEIGHT.
 #   sidecars_rollouts         every sidecar's /rollouts (for failures).
+#
+# Config rollouts (CP_DESIRED: the desired config directory; origin A):
+#   start_desired_origin      starts origin A and writes the first desired
+#                  config into CP_DESIRED ($WORK/desired).
+#   cp_desired [YAML...]      writes CP_DESIRED/config.yaml (by rename): a
+#                  cluster "origin" on origin A, a route "public" to it,
+#                  plus these top-level lines.
+#   config_rollout KEY        a field of /rollouts' config_rollout (a list
+#                  printed space-separated).
+#   phase_is PHASE            config_rollout phase is PHASE.
+#   type_field TYPE KEY       "id=value" of /fleet's types[TYPE][KEY] for
+#                  every connected node.
 #   fleet_traffic             builds through every sidecar, round robin
 #                  (split on x-build-id), until $STOP exists; one JSON
 #                  summary line per build in $WORK/bg.json.
@@ -151,4 +163,37 @@ for line in open(sys.argv[1]):
     errors += o.get("errors", 0)
     other += sum(v for k, v in o.get("status", {}).items() if k != "404")
 print(req, other, errors)' "$1"
+}
+
+start_desired_origin() {
+  start_named_origin A
+  CP_DESIRED="$WORK/desired"
+  mkdir -p "$CP_DESIRED"
+  cp_desired
+}
+
+cp_desired() { # [YAML LINES...]
+  {
+    printf '%s\n' "clusters:" "  - name: origin" "    endpoints: [{url: \"${O_URL[A]}\"}]" \
+      "routes:" "  - {name: public, cluster: origin}"
+    (($#)) && printf '%s\n' "$@"
+  } >"$CP_DESIRED/config.yaml.tmp"
+  mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
+}
+
+config_rollout() { # KEY
+  curl -s --max-time 5 "http://127.0.0.1:$CP_ADMIN_PORT/rollouts" | python3 -c '
+import json, sys
+v = json.load(sys.stdin).get("config_rollout", {}).get(sys.argv[1], "")
+print(" ".join(v) if isinstance(v, list) else v)' "$1"
+}
+
+phase_is() { [[ "$(config_rollout phase)" == "$1" ]]; }
+
+type_field() { # TYPE KEY
+  fleet | python3 -c '
+import json, sys
+for n in json.load(sys.stdin)["nodes"]:
+    if n["connected"]:
+        print("%s=%s" % (n["id"], n["types"].get(sys.argv[1], {}).get(sys.argv[2], "")))' "$1" "$2"
 }
