@@ -1,62 +1,12 @@
 #include "test/common/http/http1/test_server.h"
 
-#include <netinet/in.h>
-
-#include <cstdlib>
-#include <future>
+#include <memory>
 #include <set>
 
 #include "source/common/http/http1/server_connection.h"
 #include "source/common/network/socket_connection.h"
 
 namespace modgate::http::http1::testing {
-
-// --- EventLog ---------------------------------------------------------------
-
-void EventLog::record(std::string event) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  events_.push_back(std::move(event));
-  changed_.notify_all();
-}
-
-bool EventLog::waitFor(std::string_view event, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] {
-    for (const std::string& e : events_) {
-      if (e == event) return true;
-    }
-    return false;
-  });
-}
-
-std::string EventLog::waitForPrefix(std::string_view prefix, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  std::string found;
-  changed_.wait_for(lock, timeout, [&] {
-    for (const std::string& e : events_) {
-      if (std::string_view(e).substr(0, prefix.size()) == prefix) {
-        found = e;
-        return true;
-      }
-    }
-    return false;
-  });
-  return found;
-}
-
-int EventLog::count(std::string_view prefix) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  int n = 0;
-  for (const std::string& e : events_) {
-    if (std::string_view(e).substr(0, prefix.size()) == prefix) ++n;
-  }
-  return n;
-}
-
-std::vector<std::string> EventLog::snapshot() {
-  std::lock_guard<std::mutex> guard(mutex_);
-  return events_;
-}
 
 // --- Streams ----------------------------------------------------------------
 
@@ -86,7 +36,9 @@ class TestStream;
 // One accepted connection: the socket, the codec, and the owner duties the
 // connection manager has in production (close on error / wantsToClose,
 // forward watermarks and close events).
-class TestConnection : public network::ConnectionCallbacks, public ServerConnectionCallbacks {
+class TestConnection : public http::testing::LoopbackConnection,
+                       public network::ConnectionCallbacks,
+                       public ServerConnectionCallbacks {
  public:
   TestConnection(TestServer& server, int fd, std::string remote_address);
   ~TestConnection() override;
@@ -106,9 +58,11 @@ class TestConnection : public network::ConnectionCallbacks, public ServerConnect
   void onUpgradeToH2c(std::unique_ptr<RequestHeaders> request, std::string http2_settings,
                       buffer::Buffer& rest) override;
 
+  // http::testing::LoopbackConnection
+  void shutdownNotice() override;
+  void closeNow() override { connection_->close(network::CloseType::kNoFlush); }
+
   void onStreamDone(TestStream& stream);
-  void shutdownNotice();
-  void closeNow() { connection_->close(network::CloseType::kNoFlush); }
   TestServer& server() { return server_; }
 
  private:
@@ -379,73 +333,13 @@ void TestConnection::shutdownNotice() {
 
 // --- TestServer ---------------------------------------------------------------
 
-namespace {
-// Lets TestConnection go through deferredDelete().
-struct DeferredConnection : event::DeferredDeletable {
-  std::unique_ptr<TestConnection> connection;
-};
-}  // namespace
-
 TestServer::TestServer(const CodecSettings& settings)
-    : settings_(settings), dispatcher_("http1-test") {
-  auto address = network::parseAddress("127.0.0.1:0");
-  if (!address.ok()) abort();
-  auto listener = network::Listener::create(
-      dispatcher_, *address,
-      [this](int fd, std::string remote_address) { onAccept(fd, std::move(remote_address)); });
-  if (!listener.ok()) abort();
-  listener_ = std::move(*listener);
-  const auto* in = reinterpret_cast<const sockaddr_in*>(listener_->localAddress().sockAddr());
-  port_ = ntohs(in->sin_port);
-  listener_->enable();
-  thread_ = std::thread([this] { dispatcher_.run(); });
-}
-
-TestServer::~TestServer() {
-  runOnDispatcher([this] {
-    std::vector<TestConnection*> open;
-    for (auto& [raw, owned] : connections_) open.push_back(raw);
-    for (TestConnection* connection : open) connection->closeNow();
-    listener_.reset();
-  });
-  dispatcher_.exit();
-  thread_.join();
-  connections_.clear();
-}
-
-void TestServer::onAccept(int fd, std::string remote_address) {
-  accepted_++;
-  auto connection = std::make_unique<TestConnection>(*this, fd, std::move(remote_address));
-  TestConnection* raw = connection.get();
-  connections_[raw] = std::move(connection);
-}
+    : settings_(settings), loopback_("http1-test", [this](int fd, std::string remote_address) {
+        return std::make_unique<TestConnection>(*this, fd, std::move(remote_address));
+      }) {}
 
 void TestServer::onConnectionClosed(TestConnection& connection) {
-  auto it = connections_.find(&connection);
-  if (it == connections_.end()) return;
-  auto deferred = std::make_unique<DeferredConnection>();
-  deferred->connection = std::move(it->second);
-  connections_.erase(it);
-  dispatcher_.deferredDelete(std::move(deferred));
-}
-
-void TestServer::runOnDispatcher(std::function<void()> cb) {
-  // Shared so a timed-out wait cannot leave the callback a dangling promise.
-  auto done = std::make_shared<std::promise<void>>();
-  std::future<void> finished = done->get_future();
-  dispatcher_.post([cb = std::move(cb), done] {
-    cb();
-    done->set_value();
-  });
-  finished.wait_for(std::chrono::seconds(10));
-}
-
-void TestServer::shutdownNoticeAll() {
-  runOnDispatcher([this] {
-    std::vector<TestConnection*> open;
-    for (auto& [raw, owned] : connections_) open.push_back(raw);
-    for (TestConnection* connection : open) connection->shutdownNotice();
-  });
+  loopback_.onConnectionClosed(connection);
 }
 
 }  // namespace modgate::http::http1::testing

@@ -1,42 +1,16 @@
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
 
-#include "source/common/event/dispatcher_impl.h"
+#include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
-#include "source/common/network/listener.h"
+#include "test/common/http/event_log.h"
+#include "test/common/http/loopback_server.h"
 
 namespace modgate::http::http1::testing {
 
-// A thread-safe record of what happened on the server, for the test thread
-// to wait on.
-class EventLog {
- public:
-  void record(std::string event);
-  // Waits until an event equal to `event` was recorded.
-  bool waitFor(std::string_view event,
-               std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // Waits until an event starting with `prefix` was recorded; returns it.
-  std::string waitForPrefix(std::string_view prefix,
-                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  int count(std::string_view prefix);
-  std::vector<std::string> snapshot();
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> events_;
-};
+using http::testing::EventLog;
 
 class TestConnection;
 
@@ -46,32 +20,25 @@ class TestConnection;
 class TestServer {
  public:
   explicit TestServer(const CodecSettings& settings = CodecSettings());
-  ~TestServer();
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return loopback_.port(); }
   EventLog& events() { return events_; }
   const CodecSettings& settings() const { return settings_; }
-  int acceptedConnections() const { return accepted_.load(); }
+  int acceptedConnections() const { return loopback_.acceptedConnections(); }
   // Calls shutdownNotice() on every open connection's codec and waits for it.
-  void shutdownNoticeAll();
+  void shutdownNoticeAll() { loopback_.shutdownNoticeAll(); }
   // Runs `cb` on the dispatcher thread and waits for it.
-  void runOnDispatcher(std::function<void()> cb);
+  void runOnDispatcher(std::function<void()> cb) { loopback_.runOnDispatcher(std::move(cb)); }
 
   // For TestConnection, on the dispatcher thread.
-  event::Dispatcher& dispatcher() { return dispatcher_; }
+  event::Dispatcher& dispatcher() { return loopback_.dispatcher(); }
   void onConnectionClosed(TestConnection& connection);
 
  private:
-  void onAccept(int fd, std::string remote_address);
-
   const CodecSettings settings_;
-  event::DispatcherImpl dispatcher_;
-  std::unique_ptr<network::Listener> listener_;
-  std::map<TestConnection*, std::unique_ptr<TestConnection>> connections_;
   EventLog events_;
-  std::atomic<int> accepted_{0};
-  uint16_t port_ = 0;
-  std::thread thread_;
+  // Last: stops, closing the connections, before the members above go.
+  http::testing::LoopbackServer loopback_;
 };
 
 }  // namespace modgate::http::http1::testing
