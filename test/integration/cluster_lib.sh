@@ -89,6 +89,31 @@ make_healthz_tree() {
   echo ok >"$1/healthz"
 }
 
+# write_health_checked_config FILE CLUSTER [PRIORITY_A PRIORITY_B]: a
+# modgate config whose one route "all" goes to CLUSTER, the named origins A
+# and B, with an active health check on /healthz (every 200ms, timeout
+# 100ms, thresholds 2) and, when given, each endpoint's priority.
+write_health_checked_config() {
+  local file="$1" cluster="$2" priority_a="${3:-}" priority_b="${4:-}"
+  {
+    printf '%s\n' "clusters:" "  - name: $cluster" "    endpoints:" "      - url: ${O_URL[A]}"
+    [[ -n "$priority_a" ]] && printf '%s\n' "        priority: $priority_a"
+    printf '%s\n' "      - url: ${O_URL[B]}"
+    [[ -n "$priority_b" ]] && printf '%s\n' "        priority: $priority_b"
+    cat <<EOF
+    health_check:
+      path: /healthz
+      interval: 200ms
+      timeout: 100ms
+      unhealthy_threshold: 2
+      healthy_threshold: 2
+routes:
+  - name: all
+    cluster: $cluster
+EOF
+  } >"$file"
+}
+
 # share_check CASE TOLERANCE_PERCENT "NAME=COUNT=WEIGHT"...: PASS when each
 # count's share of the total is within TOLERANCE percentage points of its
 # weight's share. The message lists the measured shares.

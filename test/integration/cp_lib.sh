@@ -25,6 +25,11 @@
 #   fleet_told STATE WEIGHT   every sidecar's /rollouts shows the control
 #                  plane's rollout of route "public" in STATE at WEIGHT.
 #   sidecars_rollouts         every sidecar's /rollouts (for failures).
+#   cp_desired_rollout STAGES writes CP_DESIRED/config.yaml (by rename):
+#                  clusters "stable" (origin S) and "canary" (origin C), a
+#                  route "public" to stable, sticky on x-build-id, with a
+#                  rollout to canary through STAGES gated on the error
+#                  ratio (max 5% over 3s, 20 requests at least).
 #
 # Config rollouts (CP_DESIRED: the desired config directory; origin A):
 #   start_desired_origin      starts origin A and writes the first desired
@@ -163,6 +168,28 @@ for line in open(sys.argv[1]):
     errors += o.get("errors", 0)
     other += sum(v for k, v in o.get("status", {}).items() if k != "404")
 print(req, other, errors)' "$1"
+}
+
+cp_desired_rollout() { # STAGES
+  cat >"$CP_DESIRED/config.yaml.tmp" <<YAML
+clusters:
+  - name: stable
+    endpoints: [{url: "${O_URL[S]}"}]
+  - name: canary
+    endpoints: [{url: "${O_URL[C]}"}]
+routes:
+  - name: public
+    weighted_clusters:
+      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
+      stickiness: {header: x-build-id}
+    rollout:
+      canary_cluster: canary
+      stages: $1
+      gates:
+        - {metric: ERROR_RATIO, max: 0.05, window: 3s, min_requests: 20}
+      evaluation_interval: 500ms
+YAML
+  mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
 }
 
 start_desired_origin() {

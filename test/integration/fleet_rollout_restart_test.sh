@@ -25,24 +25,7 @@ start_named_origin C --fail-status 500 --fail-file "$BROKEN"
 
 CP_DESIRED="$WORK/desired"
 mkdir -p "$CP_DESIRED"
-cat >"$CP_DESIRED/config.yaml" <<YAML
-clusters:
-  - name: stable
-    endpoints: [{url: "${O_URL[S]}"}]
-  - name: canary
-    endpoints: [{url: "${O_URL[C]}"}]
-routes:
-  - name: public
-    weighted_clusters:
-      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
-      stickiness: {header: x-build-id}
-    rollout:
-      canary_cluster: canary
-      stages: [{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 3600s}, {weight: 100}]
-      gates:
-        - {metric: ERROR_RATIO, max: 0.05, window: 3s, min_requests: 20}
-      evaluation_interval: 500ms
-YAML
+cp_desired_rollout "[{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 3600s}, {weight: 100}]"
 write_cp_config "$WORK/cp.yaml" "$CP_DESIRED"
 CP_ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT"
 STATE_FILE="$WORK/cp.yaml.state/rollouts/public.json"

@@ -31,29 +31,7 @@ CP_DESIRED="$WORK/desired"
 mkdir -p "$CP_DESIRED"
 write_cp_config "$WORK/cp.yaml" "$CP_DESIRED"
 CP_ADMIN_URL="http://127.0.0.1:$CP_ADMIN_PORT"
-# desired_config STAGES MIN_DURATION: the fleet's config with a rollout.
-desired_config() {
-  cat >"$CP_DESIRED/config.yaml.tmp" <<YAML
-clusters:
-  - name: stable
-    endpoints: [{url: "${O_URL[S]}"}]
-  - name: canary
-    endpoints: [{url: "${O_URL[C]}"}]
-routes:
-  - name: public
-    weighted_clusters:
-      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
-      stickiness: {header: x-build-id}
-    rollout:
-      canary_cluster: canary
-      stages: $1
-      gates:
-        - {metric: ERROR_RATIO, max: 0.05, window: 3s, min_requests: 20}
-      evaluation_interval: 500ms
-YAML
-  mv "$CP_DESIRED/config.yaml.tmp" "$CP_DESIRED/config.yaml"
-}
-desired_config "[{weight: 50, min_duration: 600s}, {weight: 100}]"
+cp_desired_rollout "[{weight: 50, min_duration: 600s}, {weight: 100}]"
 start_cp
 
 start_sidecars "$NODES" rollout-pod
@@ -129,7 +107,7 @@ canary_500="$(awk '$3 == 500' "${O_LOG[C]}" | wc -l)"
 # A healthy new proxy: a changed rollout starts over and reaches 100%.
 rm -f "$BROKEN"
 rm -f "$STOP" "$WORK/bg.json"
-desired_config "[{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 1s}, {weight: 100}]"
+cp_desired_rollout "[{weight: 25, min_duration: 1s}, {weight: 50, min_duration: 1s}, {weight: 100}]"
 fleet_traffic &
 TRAFFIC_PID=$!
 _LIB_PIDS+=("$TRAFFIC_PID")

@@ -22,22 +22,7 @@ start_named_origin A --root "$tree"
 start_named_origin B --root "$tree" --fail-status 500 --fail-regex '^/healthz$' --fail-file "$flag"
 A="${O_HOST[A]}" B="${O_HOST[B]}"
 
-cat >"$WORK/hc.yaml" <<EOF
-clusters:
-  - name: hc
-    endpoints:
-      - url: ${O_URL[A]}
-      - url: ${O_URL[B]}
-    health_check:
-      path: /healthz
-      interval: 200ms
-      timeout: 100ms
-      unhealthy_threshold: 2
-      healthy_threshold: 2
-routes:
-  - name: all
-    cluster: hc
-EOF
+write_health_checked_config "$WORK/hc.yaml" hc
 start_modgate -c "$WORK/hc.yaml"
 
 # traffic TAG: 100 distinct uncached requests; sets NA NB (module requests

@@ -19,24 +19,7 @@ start_named_origin A --root "$tree" --fail-status 500 --fail-regex '^/healthz$' 
 start_named_origin B --root "$tree" --fail-status 500 --fail-regex '^/healthz$' --fail-file "$WORK/b-fails"
 A="${O_HOST[A]}" B="${O_HOST[B]}"
 
-cat >"$WORK/prio.yaml" <<EOF
-clusters:
-  - name: prio
-    endpoints:
-      - url: ${O_URL[A]}
-        priority: 0
-      - url: ${O_URL[B]}
-        priority: 1
-    health_check:
-      path: /healthz
-      interval: 200ms
-      timeout: 100ms
-      unhealthy_threshold: 2
-      healthy_threshold: 2
-routes:
-  - name: all
-    cluster: prio
-EOF
+write_health_checked_config "$WORK/prio.yaml" prio 0 1
 start_modgate -c "$WORK/prio.yaml"
 
 round=0
