@@ -5,6 +5,7 @@
 
 #include "source/common/http/http1/server_connection.h"
 #include "source/common/network/socket_connection.h"
+#include "test/common/http/recording_stream.h"
 
 namespace modgate::http::http1::testing {
 
@@ -14,20 +15,6 @@ namespace {
 
 constexpr size_t kBigBodySize = 5 * 1024 * 1024;
 constexpr size_t kBigChunkSize = 256 * 1024;
-
-const char* resetReasonName(StreamResetReason reason) {
-  switch (reason) {
-    case StreamResetReason::kRemoteReset:
-      return "remote";
-    case StreamResetReason::kConnectionTermination:
-      return "termination";
-    case StreamResetReason::kLocalReset:
-      return "local";
-    case StreamResetReason::kProtocolError:
-      return "protocol";
-  }
-  return "?";
-}
 
 }  // namespace
 
@@ -79,56 +66,34 @@ class TestConnection : public http::testing::LoopbackConnection,
 };
 
 // A stream that answers from the path table.
-class TestStream : public RequestDecoder, public StreamCallbacks, public event::DeferredDeletable {
+class TestStream : public http::testing::RecordingStream {
  public:
   TestStream(TestConnection& parent, ResponseEncoder& encoder)
-      : parent_(parent), encoder_(encoder), events_(parent.server().events()) {
-    encoder_.setStreamCallbacks(*this);
-  }
+      : RecordingStream(encoder, parent.server().events(), parent.server().dispatcher()),
+        parent_(parent) {}
 
   void decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool end_stream) override {
-    request_ = std::move(headers);
-    std::string event = "request:" + request_->method + " " + request_->path + " " +
-                        request_->authority + " " + request_->scheme;
-    for (const HeaderMap::Entry& entry : request_->headers.entries()) {
-      event += " " + entry.name + "=" + entry.value;
-    }
-    events_.record(event);
+    recordRequest(std::move(headers));
     // Like the real filters, answer from the headers alone unless the body
     // is wanted; the codec then drops the rest of the body.
-    if (end_stream || request_->path != "/echo") route();
+    if (end_stream || request().path != "/echo") route();
   }
 
   void decodeData(buffer::Buffer& data, bool end_stream) override {
-    body_ += data.toString();
-    data.drain(data.length());
-    if (end_stream) {
-      events_.record("body:" + request_->path + ":" + std::to_string(body_.size()));
-      if (request_->path == "/echo") route();
-    }
-  }
-
-  void onResetStream(StreamResetReason reason) override {
-    if (done_) return;
-    events_.record("reset:" + request_->path + ":" + resetReasonName(reason));
-    finish();
-  }
-
-  void onAboveWriteBufferHighWatermark() override {
-    events_.record("above:" + request_->path);
-    paused_ = true;
-  }
-
-  void onBelowWriteBufferLowWatermark() override {
-    events_.record("below:" + request_->path);
-    paused_ = false;
-    if (big_sent_ < kBigBodySize && big_started_) produceBig();
+    appendBody(data, end_stream);
+    if (end_stream && request().path == "/echo") route();
   }
 
  private:
+  std::string completeEvent() const override { return "complete:" + request().path; }
+  void onResume() override {
+    if (big_sent_ < kBigBodySize && big_started_) produceBig();
+  }
+  void onDone() override { parent_.onStreamDone(*this); }
+
   void route() {
-    const std::string& path = request_->path;
-    const std::string& method = request_->method;
+    const std::string& path = request().path;
+    const std::string& method = request().method;
     if (method != "GET" && method != "HEAD" && !(method == "POST" && path == "/echo")) {
       respond(405, "method not allowed");
     } else if (path == "/hello") {
@@ -136,66 +101,41 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
     } else if (path.rfind("/p/", 0) == 0) {
       respond(200, path);
     } else if (path.rfind("/slow/", 0) == 0) {
-      later(std::chrono::milliseconds(20), [this] { respond(200, request_->path); });
+      later(std::chrono::milliseconds(20), [this] { respond(200, request().path); });
     } else if (path == "/slower") {
       later(std::chrono::milliseconds(300), [this] { respond(200, "slower"); });
     } else if (path == "/echo") {
-      respond(200, body_);
+      respond(200, body());
     } else if (path == "/empty") {
-      ResponseHeaders headers;
-      encoder_.encodeHeaders(headers, true);
-      complete();
+      respondHeadersOnly(200);
     } else if (path == "/nocontent") {
-      ResponseHeaders headers;
-      headers.status = 204;
-      encoder_.encodeHeaders(headers, true);
-      complete();
+      respondHeadersOnly(204);
     } else if (path == "/chunked") {
       ResponseHeaders headers;
       headers.headers.add("content-type", "text/plain");
-      encoder_.encodeHeaders(headers, false);
+      encoder().encodeHeaders(headers, false);
       buffer::Buffer first;
       first.add("abc");
-      encoder_.encodeData(first, false);
+      encoder().encodeData(first, false);
       later(std::chrono::milliseconds(10), [this] {
         buffer::Buffer second;
         second.add("defgh");
-        encoder_.encodeData(second, true);
+        encoder().encodeData(second, true);
         complete();
       });
     } else if (path == "/big") {
       ResponseHeaders headers;
       headers.headers.add("content-length", std::to_string(kBigBodySize));
-      encoder_.encodeHeaders(headers, false);
+      encoder().encodeHeaders(headers, false);
       big_started_ = true;
       produceBig();
     } else if (path == "/hang") {
-      ResponseHeaders headers;
-      headers.headers.add("content-length", "1000");
-      encoder_.encodeHeaders(headers, false);
-      buffer::Buffer part;
-      part.add("partial");
-      encoder_.encodeData(part, false);
+      hang(1000);
     } else if (path == "/reset") {
-      ResponseHeaders headers;
-      headers.headers.add("content-length", "1000");
-      encoder_.encodeHeaders(headers, false);
-      encoder_.resetStream();
+      resetAfterHeaders();
     } else {
       respond(404, "not found");
     }
-  }
-
-  void respond(int status, const std::string& body) {
-    ResponseHeaders headers;
-    headers.status = status;
-    headers.headers.add("content-type", "text/plain");
-    headers.headers.add("content-length", std::to_string(body.size()));
-    encoder_.encodeHeaders(headers, false);
-    buffer::Buffer data;
-    data.add(body);
-    encoder_.encodeData(data, true);
-    complete();
   }
 
   // Produces the /big body in chunks until the connection pushes back.
@@ -206,12 +146,12 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
       for (size_t i = 0; i < kBigChunkSize; ++i) (*s)[i] = static_cast<char>('a' + i % 26);
       return std::shared_ptr<const std::string>(std::move(s));
     }();
-    while (!paused_ && !done_ && big_sent_ < kBigBodySize) {
+    while (!paused() && !done() && big_sent_ < kBigBodySize) {
       buffer::Buffer data;
       data.addShared(chunk);
       big_sent_ += kBigChunkSize;
       const bool last = big_sent_ >= kBigBodySize;
-      encoder_.encodeData(data, last);
+      encoder().encodeData(data, last);
       if (last) {
         complete();
         return;
@@ -219,33 +159,7 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
     }
   }
 
-  void later(std::chrono::milliseconds delay, std::function<void()> cb) {
-    timer_ = parent_.server().dispatcher().createTimer([this, cb = std::move(cb)] {
-      if (!done_) cb();
-    });
-    timer_->enableTimer(delay);
-  }
-
-  void complete() {
-    if (done_) return;
-    events_.record("complete:" + request_->path);
-    finish();
-  }
-
-  void finish() {
-    done_ = true;
-    if (timer_) timer_->disableTimer();
-    parent_.onStreamDone(*this);
-  }
-
   TestConnection& parent_;
-  ResponseEncoder& encoder_;
-  EventLog& events_;
-  std::unique_ptr<RequestHeaders> request_ = std::make_unique<RequestHeaders>();
-  std::string body_;
-  event::TimerPtr timer_;
-  bool done_ = false;
-  bool paused_ = false;
   bool big_started_ = false;
   size_t big_sent_ = 0;
 };

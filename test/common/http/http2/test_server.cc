@@ -9,6 +9,7 @@
 
 #include "source/common/http/http2/server_connection.h"
 #include "source/common/network/socket_connection.h"
+#include "test/common/http/recording_stream.h"
 
 namespace modgate::http::http2::testing {
 
@@ -17,20 +18,6 @@ namespace modgate::http::http2::testing {
 namespace {
 
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-const char* resetReasonName(StreamResetReason reason) {
-  switch (reason) {
-    case StreamResetReason::kRemoteReset:
-      return "remote";
-    case StreamResetReason::kConnectionTermination:
-      return "termination";
-    case StreamResetReason::kLocalReset:
-      return "local";
-    case StreamResetReason::kProtocolError:
-      return "protocol";
-  }
-  return "?";
-}
 
 // The /big body as shared immutable chunks: encodeData() references them.
 const std::vector<std::shared_ptr<const std::string>>& bigChunks() {
@@ -132,55 +119,35 @@ class TestConnection : public http::testing::LoopbackConnection,
 };
 
 // A stream that answers from the path table.
-class TestStream : public RequestDecoder, public StreamCallbacks, public event::DeferredDeletable {
+class TestStream : public http::testing::RecordingStream {
  public:
   TestStream(TestConnection& parent, ResponseEncoder& encoder)
-      : parent_(parent), encoder_(encoder), events_(parent.server().events()) {
-    encoder_.setStreamCallbacks(*this);
-  }
+      : RecordingStream(encoder, parent.server().events(), parent.server().dispatcher()),
+        parent_(parent) {}
 
   void decodeHeaders(std::unique_ptr<RequestHeaders> headers, bool end_stream) override {
-    request_ = std::move(headers);
-    std::string event = "request:" + request_->method + " " + request_->path + " " +
-                        request_->authority + " " + request_->scheme;
-    for (const HeaderMap::Entry& entry : request_->headers.entries()) {
-      event += " " + entry.name + "=" + entry.value;
-    }
-    events_.record(event);
+    recordRequest(std::move(headers));
     // "/early" answers before the request body has come (as a server
     // rejecting a request does).
-    if (end_stream || request_->path == "/early") route();
+    if (end_stream || request().path == "/early") route();
   }
 
   void decodeData(buffer::Buffer& data, bool end_stream) override {
-    body_ += data.toString();
-    data.drain(data.length());
-    if (end_stream) {
-      events_.record("body:" + request_->path + ":" + std::to_string(body_.size()));
-      route();
-    }
-  }
-
-  void onResetStream(StreamResetReason reason) override {
-    if (done_) return;
-    events_.record("reset:" + request_->path + ":" + resetReasonName(reason));
-    finish();
-  }
-
-  void onAboveWriteBufferHighWatermark() override {
-    events_.record("above:" + request_->path);
-    paused_ = true;
-  }
-
-  void onBelowWriteBufferLowWatermark() override {
-    events_.record("below:" + request_->path);
-    paused_ = false;
-    if (big_started_ && !done_) scheduleBig();
+    appendBody(data, end_stream);
+    if (end_stream) route();
   }
 
  private:
+  std::string completeEvent() const override {
+    return "complete:" + request().method + ":" + request().path;
+  }
+  void onResume() override {
+    if (big_started_ && !done()) scheduleBig();
+  }
+  void onDone() override { parent_.onStreamDone(*this); }
+
   void route() {
-    const std::string& path = request_->path;
+    const std::string& path = request().path;
     if (path == "/hello") {
       respond(200, "hello");
     } else if (path == "/early") {
@@ -192,12 +159,9 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
     } else if (path == "/slower") {
       later(std::chrono::milliseconds(500), [this] { respond(200, "slower"); });
     } else if (path == "/echo") {
-      respond(200, body_);
+      respond(200, body());
     } else if (path == "/empty") {
-      ResponseHeaders headers;
-      headers.status = 204;
-      encoder_.encodeHeaders(headers, true);
-      complete();
+      respondHeadersOnly(204);
     } else if (path == "/big") {
       ResponseHeaders headers;
       headers.headers.add("content-type", "application/octet-stream");
@@ -205,51 +169,31 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
       // Dropped by the codec: HTTP/2 has no connection-specific headers.
       headers.headers.add("connection", "keep-alive");
       headers.headers.add("transfer-encoding", "chunked");
-      encoder_.encodeHeaders(headers, false);
+      encoder().encodeHeaders(headers, false);
       big_started_ = true;
       scheduleBig();
     } else if (path == "/hang") {
-      ResponseHeaders headers;
-      headers.headers.add("content-length", "100000");
-      encoder_.encodeHeaders(headers, false);
-      buffer::Buffer part;
-      part.add("partial");
-      encoder_.encodeData(part, false);
+      hang(100000);
     } else if (path == "/reset") {
-      ResponseHeaders headers;
-      headers.headers.add("content-length", "1000");
-      encoder_.encodeHeaders(headers, false);
-      encoder_.resetStream();
+      resetAfterHeaders();
     } else {
       respond(404, "not found");
     }
   }
 
-  void respond(int status, const std::string& body) {
-    ResponseHeaders headers;
-    headers.status = status;
-    headers.headers.add("content-type", "text/plain");
-    headers.headers.add("content-length", std::to_string(body.size()));
-    encoder_.encodeHeaders(headers, false);
-    buffer::Buffer data;
-    data.add(body);
-    encoder_.encodeData(data, true);
-    complete();
-  }
-
   // The /big body goes out one chunk per timer tick, so the response is
   // produced while earlier chunks are still waiting for flow control.
   void scheduleBig() {
-    if (paused_ || done_) return;
+    if (paused() || done()) return;
     later(std::chrono::milliseconds(1), [this] { produceBig(); });
   }
 
   void produceBig() {
-    if (paused_ || done_ || big_next_ >= bigChunks().size()) return;
+    if (paused() || done() || big_next_ >= bigChunks().size()) return;
     buffer::Buffer data;
     data.addShared(bigChunks()[big_next_++]);
     const bool last = big_next_ == bigChunks().size();
-    encoder_.encodeData(data, last);
+    encoder().encodeData(data, last);
     if (last) {
       complete();
       return;
@@ -257,33 +201,7 @@ class TestStream : public RequestDecoder, public StreamCallbacks, public event::
     scheduleBig();
   }
 
-  void later(std::chrono::milliseconds delay, std::function<void()> cb) {
-    timer_ = parent_.server().dispatcher().createTimer([this, cb = std::move(cb)] {
-      if (!done_) cb();
-    });
-    timer_->enableTimer(delay);
-  }
-
-  void complete() {
-    if (done_) return;
-    events_.record("complete:" + request_->method + ":" + request_->path);
-    finish();
-  }
-
-  void finish() {
-    done_ = true;
-    if (timer_) timer_->disableTimer();
-    parent_.onStreamDone(*this);
-  }
-
   TestConnection& parent_;
-  ResponseEncoder& encoder_;
-  EventLog& events_;
-  std::unique_ptr<RequestHeaders> request_ = std::make_unique<RequestHeaders>();
-  std::string body_;
-  event::TimerPtr timer_;
-  bool done_ = false;
-  bool paused_ = false;
   bool big_started_ = false;
   size_t big_next_ = 0;
 };
