@@ -26,10 +26,9 @@
 #                  plane's rollout of route "public" in STATE at WEIGHT.
 #   sidecars_rollouts         every sidecar's /rollouts (for failures).
 #   cp_desired_rollout STAGES writes CP_DESIRED/config.yaml (by rename):
-#                  clusters "stable" (origin S) and "canary" (origin C), a
-#                  route "public" to stable, sticky on x-build-id, with a
-#                  rollout to canary through STAGES gated on the error
-#                  ratio (max 5% over 3s, 20 requests at least).
+#                  canary_config's route "public", sticky on x-build-id,
+#                  with a rollout to canary through STAGES gated on the
+#                  error ratio (max 5% over 3s, 20 requests at least).
 #
 # Config rollouts (CP_DESIRED: the desired config directory; origin A):
 #   start_desired_origin      starts origin A and writes the first desired
@@ -171,17 +170,7 @@ print(req, other, errors)' "$1"
 }
 
 cp_desired_rollout() { # STAGES
-  cat >"$CP_DESIRED/config.yaml.tmp" <<YAML
-clusters:
-  - name: stable
-    endpoints: [{url: "${O_URL[S]}"}]
-  - name: canary
-    endpoints: [{url: "${O_URL[C]}"}]
-routes:
-  - name: public
-    weighted_clusters:
-      clusters: [{cluster: stable, weight: 1}, {cluster: canary, weight: 0}]
-      stickiness: {header: x-build-id}
+  canary_config "$CP_DESIRED/config.yaml.tmp" "stickiness: {header: x-build-id}" <<YAML
     rollout:
       canary_cluster: canary
       stages: $1
