@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
