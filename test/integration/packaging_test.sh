@@ -194,6 +194,9 @@ assert_eq "Dockerfile: every runtime package exists in Debian 12" "" "$missing_p
 # Every library the binary loads comes from a listed package or one that
 # debian:12-slim always has.
 base="libc6 libstdc++6 libgcc-s1 zlib1g"
+# A sanitizer build (--config=asan, MODGATE_SANITIZER) also loads the
+# sanitizers' runtimes; the image ships a release build, which does not.
+[[ -n "${MODGATE_SANITIZER:-}" ]] && base+=" libasan8 libubsan1"
 unlisted=""
 # One dpkg -S for all of them (it reads the whole package database per
 # call), by the path ldd names and by the real path: dpkg knows a file
