@@ -923,8 +923,9 @@ def machine_facts(opts):
 
 
 # Sections of docs/benchmarks.md written from other tools' runs (run.sh
-# --memory, sidecar_memory.py, xds_fleet.py): a full run keeps them.
-KEPT_SECTIONS = ("## Sidecar memory", "## Memory beside nginx", "## Control plane at")
+# --memory, sidecar_memory.py, xds_fleet.py, verify_cost.py): a full run keeps them.
+KEPT_SECTIONS = ("## Sidecar memory", "## Memory beside nginx", "## Control plane at",
+                 "## Checksum verification on a cold miss")
 
 
 def kept_sections(path):
