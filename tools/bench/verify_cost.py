@@ -24,7 +24,8 @@ Pinning as bench.py: client and origin on core 0, modgate on core 1.
 Python 3 standard library only.
 
   verify_cost.py --modgate BIN [--fixture DIR] [--reps 7] [--workdir DIR]
-                 [--origin nginx|python] [--zip MODULE@VERSION ...]
+                 [--origin nginx|python] [--origin-rate BYTES_PER_S]
+                 [--zip MODULE@VERSION ...]
 """
 
 import argparse
@@ -66,6 +67,7 @@ http {
   access_log off;
   sendfile on;
   tcp_nodelay on;
+  limit_rate %(rate)d;        # bytes/s per response; 0: none
   default_type application/octet-stream;
   client_body_temp_path %(dir)s/tmp/body;
   proxy_temp_path %(dir)s/tmp/proxy;
@@ -170,22 +172,24 @@ def fetch(port, path):
 class Origin:
     """The fixture served by nginx (static, sendfile) or by origin.py."""
 
-    def __init__(self, kind, fixture, workdir):
+    def __init__(self, kind, fixture, workdir, rate):
         self.kind = kind
+        self.rate = rate
         self.dir = os.path.join(workdir, "origin")
         os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
         if kind == "nginx":
             self.port = free_port()
             conf = os.path.join(self.dir, "nginx.conf")
             with open(conf, "w") as f:
-                f.write(NGINX_CONF % dict(dir=self.dir, port=self.port, root=os.path.abspath(fixture)))
+                f.write(NGINX_CONF % dict(dir=self.dir, port=self.port, root=os.path.abspath(fixture),
+                                          rate=rate))
             self.cmd = ["taskset", "-c", CLIENT_CPU, "nginx", "-p", self.dir, "-c", conf]
             self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                          stderr=open(os.path.join(self.dir, "stderr.log"), "w"))
         else:
             port_file = os.path.join(self.dir, "port")
             self.cmd = ["taskset", "-c", CLIENT_CPU, sys.executable, ORIGIN_PY, "--root", fixture,
-                        "--port", "0", "--port-file", port_file]
+                        "--port", "0", "--port-file", port_file] + (["--rate", str(rate)] if rate else [])
             self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
                                          stderr=open(os.path.join(self.dir, "stderr.log"), "w"))
             deadline = time.monotonic() + 60
@@ -292,9 +296,10 @@ def ms(v):
 
 def report(zips, samples, opts, origin, load_start, load_end, sumdb):
     out = []
-    out.append("modgate %s; origin %s on %s; %d repetitions, interleaved O A B C; "
+    out.append("modgate %s; origin %s on %s (%s); %d repetitions, interleaved O A B C; "
                "fresh modgate + cache dir per sample; --concurrency 1" %
-               (opts.modgate, origin.kind, origin.url, opts.reps))
+               (opts.modgate, origin.kind, origin.url,
+                "%d bytes/s per response" % origin.rate if origin.rate else "no rate cap", opts.reps))
     out.append("load average (1/5/15 min): start %s, end %s" % (load_start, load_end))
     out.append("sumdb %s" % sumdb[0])
     out.append("")
@@ -341,6 +346,8 @@ def main():
     p.add_argument("--reps", type=int, default=7)
     p.add_argument("--workdir")
     p.add_argument("--origin", choices=("nginx", "python"), default="nginx")
+    p.add_argument("--origin-rate", type=int, default=0, metavar="BYTES_PER_S",
+                   help="cap each origin response at this rate (a WAN-like origin); default 0: none")
     p.add_argument("--zip", action="append", default=[], metavar="MODULE@VERSION",
                    help="zip(s) to time (default: the fixture's biggest, and one near 10 MiB if any)")
     opts = p.parse_args()
@@ -355,7 +362,7 @@ def main():
             shas[name] = hashlib.sha256(f.read()).hexdigest()
     load_start = loadavg()
     log("load average at start: %s; zips: %s" % (load_start, ", ".join("%s %d B" % (z[0], z[2]) for z in zips)))
-    origin = Origin(opts.origin, opts.fixture, opts.workdir)
+    origin = Origin(opts.origin, opts.fixture, opts.workdir, opts.origin_rate)
     samples = {z[0]: {c: [] for c in ("O",) + CONFIGS} for z in zips}
     try:
         for rep in range(opts.reps):
