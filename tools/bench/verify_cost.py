@@ -41,11 +41,8 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-ORIGIN_PY = os.path.join(REPO, "test", "integration", "origin.py")
-CLIENT_CPU = "0"
-SERVER_CPU = "1"
+from bench import CLIENT_CPU, ORIGIN_PY, SERVER_CPU, free_port, wait_http
+
 TARGET = 1.05
 CONFIGS = ("A", "B", "C")
 CONFIG_NAMES = {
@@ -90,28 +87,6 @@ def log(msg):
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_http(url, secs=60):
-    deadline = time.monotonic() + secs
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except Exception as e:  # noqa: BLE001 - any failure means not ready yet
-            last = e
-        time.sleep(0.05)
-    raise RuntimeError("%s not ready after %ds: %s" % (url, secs, last))
 
 
 def stop(proc):
@@ -197,7 +172,7 @@ class Origin:
                 time.sleep(0.05)
             self.port = int(open(port_file).read())
         self.url = "http://127.0.0.1:%d" % self.port
-        wait_http(self.url + "/sumdb/%s/supported" % sumdb_env(fixture)[0])
+        wait_http(self.url + "/sumdb/%s/supported" % sumdb_env(fixture)[0], timeout=60)
 
 
 def sumdb_env(fixture):
@@ -245,7 +220,7 @@ def modgate_sample(opts, origin, config, path, want_sha, sumdb):
            "--concurrency", "1", "--log-level", "warn"]
     proc = subprocess.Popen(cmd, stdout=open(os.path.join(d, "modgate.log"), "w"), stderr=subprocess.STDOUT)
     try:
-        wait_http("http://127.0.0.1:%d/ready" % admin)
+        wait_http("http://127.0.0.1:%d/ready" % admin, timeout=60)
         status, ttfb, ttlb, body = fetch(port, path)
         counts = verify_counts(admin)
     finally:
