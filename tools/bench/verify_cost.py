@@ -41,7 +41,8 @@ import tempfile
 import time
 import urllib.request
 
-from bench import CLIENT_CPU, ORIGIN_PY, SERVER_CPU, free_port, wait_http
+sys.dont_write_bytecode = True  # no __pycache__ in the tree from importing bench.py
+from bench import CLIENT_CPU, ORIGIN_PY, SERVER_CPU, free_port, wait_http  # noqa: E402
 
 TARGET = 1.05
 CONFIGS = ("A", "B", "C")
