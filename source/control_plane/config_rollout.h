@@ -33,7 +33,8 @@ namespace modgate::control_plane {
 //   holding           the canary engine (source/canary) runs a two-stage
 //                     rollout [canary_percent for `hold`, then 100] with the
 //                     configured gates over the fleet reports: canary nodes'
-//                     reports are its canary side, the other nodes' its
+//                     totals (Report.total: all their traffic, whatever
+//                     route) are its canary side, the other nodes' its
 //                     stable side; completed promotes, rolled back stops.
 // An operator may end it either way (POST /config_rollout/abort|promote).
 // The server is told through `on_done(promoted)` (posted, not re-entrant)
