@@ -72,6 +72,9 @@ class ConfigRollout : public canary::RolloutListener {
   // back, or again).
   void supersede(std::string reason);
   bool running() const { return phase_ == Phase::kWaitingForAcks || phase_ == Phase::kHolding; }
+  // How often its gates read the reports: while it runs, sidecars must
+  // report at least as often, or a short hold sees no traffic at all.
+  std::chrono::milliseconds evaluationInterval() const { return spec_.evaluation_interval; }
   // Whether node `id` is served the new version while it runs.
   bool isCanary(const std::string& id) const;
   void onReport(const std::string& node_id, const service::fleet::v1::Report& report);

@@ -19,7 +19,10 @@ integ_init
 
 start_desired_origin
 start_named_origin BAD --fail-status 500
-write_cp_config "$WORK/cp.yaml" "$CP_DESIRED" "report_interval: 200ms" \
+# No report_interval: while a config rollout runs, the sidecars are asked to
+# report every evaluation_interval (10 s otherwise). A gate that has too few
+# requests holds the rollout rather than passing it.
+write_cp_config "$WORK/cp.yaml" "$CP_DESIRED" \
   "config_rollout:" \
   "  canary_percent: 20" \
   "  hold: 30s" \
@@ -81,6 +84,9 @@ else
   fail "the config rollout was stopped" "$(curl -s --max-time 5 "$CP_ADMIN_URL/rollouts" | head -c 3000)"
 fi
 assert_match "... by its error-ratio gate" "gate failed: error_ratio" "$(config_rollout reason)"
+reported_fast="$(cat "$WORK"/modgate.*.log | grep -c "reporting every 200 ms")"
+((reported_fast >= NODES)) && pass "while it ran, every sidecar reported every 200 ms (its evaluation_interval)" ||
+  fail "every sidecar reported every 200 ms while it ran" "$reported_fast log lines"
 read -r -a CANARIES <<<"$(config_rollout canary_nodes)"
 CANARY_INDEXES=() OTHER_INDEXES=()
 for ((i = 0; i < NODES; i++)); do
