@@ -106,15 +106,7 @@ canary_failed="$(failed_builds "${CANARY_INDEXES[@]}")"
 ((canary_failed > 0)) && pass "builds through the canary sidecars failed ($canary_failed)" ||
   fail "builds through the canary sidecars failed" "$(tail -5 "$WORK/builds")"
 
-back_on_previous() { fleet_synced "$NODES" && [[ "$(type_field Cluster acked_version)" == "$clusters_before" ]]; }
-if wait_until 120 back_on_previous; then
-  pass "every node is in sync on the previous version (the canaries were given it back)"
-else
-  fail "every node back on the previous version" "$(type_field Cluster acked_version)"
-fi
-others_sent() { type_field Cluster resources_sent | grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}"); }
-assert_eq "the other nodes were never sent the new cluster" \
-  "$(grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}") <<<"$sent_before")" "$(others_sent)"
+config_rollout_undone Cluster "$clusters_before" "$sent_before" "the new cluster"
 
 touch "$STOP"
 wait "$TRAFFIC_PID" 2>/dev/null
