@@ -37,6 +37,12 @@ class ConfigRolloutTest : public testing::Test {
     rollout.onRepublished(generation, "v2");
     return Canaries(rollout);
   }
+  // StartV2 as generation 3, which every canary node then ACKs.
+  std::vector<Fleet::Node*> StartV2Acked(ConfigRollout& rollout) {
+    std::vector<Fleet::Node*> canaries = StartV2(rollout, 3);
+    for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+    return canaries;
+  }
   // Runs the loop until the rollout ends (or a generous deadline).
   void Run() {
     auto deadline = dispatcher_.createTimer([this] { dispatcher_.exit(); });
@@ -124,8 +130,7 @@ TEST_F(ConfigRolloutTest, ANackFromACanaryNodeStopsIt) {
 
 TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
   auto rollout = Make("30");
-  const auto canaries = StartV2(*rollout, 3);
-  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+  const auto canaries = StartV2Acked(*rollout);
   // A canary node reports failures (a sidecar without totals).
   RunReporting([&] {
     service::fleet::v1::Report failing;
@@ -146,8 +151,7 @@ TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
 // totals (all their traffic) fail while the others' are fine.
 TEST_F(ConfigRolloutTest, CanaryNodesFailingTotalsOnRoutesWithoutRolloutStopIt) {
   auto rollout = Make("30");
-  const auto canaries = StartV2(*rollout, 3);
-  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+  StartV2Acked(*rollout);
   RunReporting([&] {
     for (Fleet::Node* node : nodes_) {
       rollout->onReport(node->id, Totals(10, rollout->isCanary(node->id) ? 10 : 0));
@@ -163,8 +167,7 @@ TEST_F(ConfigRolloutTest, CanaryNodesFailingTotalsOnRoutesWithoutRolloutStopIt) 
 // routes' stats, already inside the totals, are not counted twice.
 TEST_F(ConfigRolloutTest, HealthyTotalsPromoteAndRouteStatsAreNotCountedTwice) {
   auto rollout = Make("30");
-  const auto canaries = StartV2(*rollout, 3);
-  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+  StartV2Acked(*rollout);
   RunReporting([&] {
     for (Fleet::Node* node : nodes_) {
       // 1 failure in 30 (3.3%, under the default gate's 5%), on the
@@ -203,7 +206,7 @@ TEST_F(ConfigRolloutTest, AnOperatorAbortStopsIt) {
 
 TEST_F(ConfigRolloutTest, AnOperatorAbortWhileHoldingAbortsTheHold) {
   auto rollout = Make("30", /*hold_seconds=*/600);  // only the abort ends it
-  for (Fleet::Node* node : StartV2(*rollout, 3)) fleet_.onSynced(*node, 3);
+  StartV2Acked(*rollout);
   event::TimerPtr poll;
   poll = dispatcher_.createTimer([&] {
     if (rollout->status().phase() == "holding") {
