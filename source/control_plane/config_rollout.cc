@@ -233,6 +233,15 @@ void ConfigRollout::onReport(const std::string& node_id, const service::fleet::v
   if (phase_ != Phase::kHolding) return;
   const auto now = dispatcher_.now();
   canary::SlidingWindow& window = isCanary(node_id) ? *canary_ : *stable_;
+  // A new config can break any route, and most have no rollout, so only
+  // reports' per-route stats would miss it: the node's total (every attempt
+  // of every route) is what the gates read, instead of the per-route stats
+  // and not in addition, since the total already holds those attempts. A
+  // sidecar too old to send a total still counts through its routes.
+  if (report.has_total()) {
+    window.add(canary::fromSideStats(report.total()), now);
+    return;
+  }
   for (const service::fleet::v1::RouteStats& route : report.routes()) {
     window.add(canary::fromSideStats(route.stable()), now);
     window.add(canary::fromSideStats(route.canary()), now);

@@ -33,7 +33,8 @@ namespace modgate::control_plane {
 //   holding           the canary engine (source/canary) runs a two-stage
 //                     rollout [canary_percent for `hold`, then 100] with the
 //                     configured gates over the fleet reports: canary nodes'
-//                     reports are its canary side, the other nodes' its
+//                     totals (Report.total: all their traffic, whatever
+//                     route) are its canary side, the other nodes' its
 //                     stable side; completed promotes, rolled back stops.
 // An operator may end it either way (POST /config_rollout/abort|promote).
 // The server is told through `on_done(promoted)` (posted, not re-entrant)
@@ -71,6 +72,9 @@ class ConfigRollout : public canary::RolloutListener {
   // back, or again).
   void supersede(std::string reason);
   bool running() const { return phase_ == Phase::kWaitingForAcks || phase_ == Phase::kHolding; }
+  // How often its gates read the reports: while it runs, sidecars must
+  // report at least as often, or a short hold sees no traffic at all.
+  std::chrono::milliseconds evaluationInterval() const { return spec_.evaluation_interval; }
   // Whether node `id` is served the new version while it runs.
   bool isCanary(const std::string& id) const;
   void onReport(const std::string& node_id, const service::fleet::v1::Report& report);

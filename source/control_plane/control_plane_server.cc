@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/modgate/controlplane/v1/rollout_state.pb.h"
@@ -339,8 +341,12 @@ void ControlPlaneServer::publish(bool new_generation) {
       return config_rollout_->isCanary(node_id);
     });
   }
-  reports_->setInterval(rollouts_->reportInterval(
-      common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000))));
+  auto ceiling =
+      common::toMillisecondsOr(config_.report_interval(), std::chrono::milliseconds(10000));
+  if (config_rollout_->running()) {
+    ceiling = std::min(ceiling, config_rollout_->evaluationInterval());
+  }
+  reports_->setInterval(rollouts_->reportInterval(ceiling));
 }
 
 admin::v1::ControlPlaneStatus ControlPlaneServer::status() const {

@@ -24,8 +24,11 @@ uint32_t kindBit(goproxy::RequestKind kind) {
   }
 }
 
-RouteTable::RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs)
-    : routes_(std::move(routes)), sumdbs_(std::move(sumdbs)) {}
+RouteTable::RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs,
+                       std::shared_ptr<canary::OutcomeRecorder> total_outcomes)
+    : routes_(std::move(routes)),
+      sumdbs_(std::move(sumdbs)),
+      total_outcomes_(std::move(total_outcomes)) {}
 
 namespace {
 

@@ -87,7 +87,10 @@ struct SumDb {
 // The ordered route table of a listener; the first matching route wins.
 class RouteTable {
  public:
-  RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs);
+  // `total_outcomes`: where every attempt of every route counts besides its
+  // step's own recorder (the node's total for fleet reports); may be null.
+  RouteTable(std::vector<Route> routes, std::vector<SumDb> sumdbs,
+             std::shared_ptr<canary::OutcomeRecorder> total_outcomes = nullptr);
 
   // The first route that matches, or nullptr.
   // `principals`: the request's (StreamInfo::principals).
@@ -95,10 +98,12 @@ class RouteTable {
                      const std::vector<std::string>& principals = {}) const;
   // The configured database of this name, or nullptr.
   const SumDb* sumdb(std::string_view name) const;
+  const std::shared_ptr<canary::OutcomeRecorder>& totalOutcomes() const { return total_outcomes_; }
 
  private:
   std::vector<Route> routes_;
   std::vector<SumDb> sumdbs_;
+  std::shared_ptr<canary::OutcomeRecorder> total_outcomes_;
 };
 using RouteTableSharedPtr = std::shared_ptr<const RouteTable>;
 

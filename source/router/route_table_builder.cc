@@ -198,7 +198,8 @@ absl::StatusOr<RouteTableSharedPtr> buildRouteTable(
     }
     sumdbs.push_back(std::move(db));
   }
-  return std::make_shared<const RouteTable>(std::move(routes), std::move(sumdbs));
+  return std::make_shared<const RouteTable>(std::move(routes), std::move(sumdbs),
+                                            inputs.total_outcomes);
 }
 
 }  // namespace modgate::router

@@ -27,6 +27,8 @@ struct RouteInputs {
   std::map<std::string, uint64_t> runtime;
   // By route name, for routes with a rollout or shadow.
   std::map<std::string, RouteCanaryInputs> canary;
+  // Every route's attempts, whatever the route (RouteTable::totalOutcomes).
+  std::shared_ptr<canary::OutcomeRecorder> total_outcomes;
 };
 
 // Builds the runtime route table from a validated bootstrap, resolving

@@ -16,6 +16,11 @@ namespace {
 
 namespace v1 = config::v1;
 
+// How far back the node's total reaches: a report interval longer than this
+// (the control plane asks 10 s or less in practice) loses the older seconds.
+// About 1 KB a second.
+constexpr std::chrono::seconds kTotalWindow{300};
+
 // What identifies a route's canary setup: when it is unchanged across a
 // reload, the rollout keeps its stage and history.
 std::string specKey(const v1::Route& route) {
@@ -86,6 +91,8 @@ CanaryManager::CanaryManager(event::Dispatcher& main_dispatcher, stats::Stats& s
                              std::function<void()> on_change)
     : main_dispatcher_(main_dispatcher),
       on_change_(std::move(on_change)),
+      total_(std::make_shared<canary::SlidingWindow>(kTotalWindow)),
+      total_reported_through_(canary::SlidingWindow::secondOf(main_dispatcher.now()) - 1),
       gauges_(stats.registry()),
       shadow_family_(prometheus::BuildCounter()
                          .Name("modgate_shadow_comparisons_total")
@@ -225,6 +232,7 @@ void CanaryManager::fillRouteInputs(router::RouteInputs& inputs) const {
     route.canary_outcomes = state->canary;
     route.comparator = state->comparator;
   }
+  inputs.total_outcomes = total_;
 }
 
 void CanaryManager::evaluate(RouteState& state) {
@@ -281,6 +289,14 @@ Admin::Response CanaryManager::rolloutsJson() const {
 
 void CanaryManager::fillReport(service::fleet::v1::Report& report) {
   const int64_t through = canary::SlidingWindow::secondOf(main_dispatcher_.now()) - 1;
+  // Always set, even empty: a control plane tells an idle node from one
+  // too old to send totals by its presence.
+  canary::OutcomeCounts total;
+  if (through > total_reported_through_) {
+    total = total_->countsOf(total_reported_through_ + 1, through);
+    total_reported_through_ = through;
+  }
+  canary::toSideStats(total, *report.mutable_total());
   for (auto& [name, state] : routes_) {
     if (state->rollout == nullptr && !state->fleet.has_value()) continue;
     if (through <= state->reported_through) continue;

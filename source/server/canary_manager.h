@@ -33,7 +33,9 @@ using admin::Admin;
 // machine driven by a timer. When a rollout changes weight, `on_change`
 // runs so the server publishes a new route table to the workers; the
 // windows and comparator are shared by every snapshot, so no outcome is
-// lost across snapshots or reloads.
+// lost across snapshots or reloads. Beside them one more window counts the
+// attempts of every route (the node's total), which the fleet reports carry
+// for a control plane's config rollout.
 class CanaryManager : public canary::RolloutListener {
  public:
   CanaryManager(event::Dispatcher& main_dispatcher, stats::Stats& stats,
@@ -61,8 +63,9 @@ class CanaryManager : public canary::RolloutListener {
   // plane runs (what it was told).
   Admin::Response rolloutsJson() const;
 
-  // Adds, per route with a rollout, the outcomes of the whole seconds not
-  // reported yet (deltas) to a report for the control plane.
+  // Adds, per route with a rollout and for the node's total, the outcomes of
+  // the whole seconds not reported yet (deltas) to a report for the control
+  // plane.
   void fillReport(service::fleet::v1::Report& report);
   // POST /rollout/<op>?route=NAME[&reason=TEXT], op one of pause, resume,
   // advance, abort, restart.
@@ -83,6 +86,10 @@ class CanaryManager : public canary::RolloutListener {
   event::Dispatcher& main_dispatcher_;
   std::function<void()> on_change_;
   std::map<std::string, std::unique_ptr<RouteState>, std::less<>> routes_;
+  // Every route's attempts (RouteInputs::total_outcomes), and the last whole
+  // second reported of them.
+  const std::shared_ptr<canary::SlidingWindow> total_;
+  int64_t total_reported_through_;
   canary::RolloutGaugeFamilies gauges_;
   prometheus::Family<prometheus::Counter>& shadow_family_;
 };

@@ -2,6 +2,8 @@
 
 #include <prometheus/registry.h>
 
+#include <functional>
+
 #include "gtest/gtest.h"
 #include "source/common/event/dispatcher_impl.h"
 
@@ -35,11 +37,36 @@ class ConfigRolloutTest : public testing::Test {
     rollout.onRepublished(generation, "v2");
     return Canaries(rollout);
   }
+  // StartV2 as generation 3, which every canary node then ACKs.
+  std::vector<Fleet::Node*> StartV2Acked(ConfigRollout& rollout) {
+    std::vector<Fleet::Node*> canaries = StartV2(rollout, 3);
+    for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
+    return canaries;
+  }
   // Runs the loop until the rollout ends (or a generous deadline).
   void Run() {
     auto deadline = dispatcher_.createTimer([this] { dispatcher_.exit(); });
     deadline->enableTimer(std::chrono::seconds(60));
     dispatcher_.run();
+  }
+  // Runs the loop as Run() does, calling `send` every 20 ms meanwhile
+  // (reports before the hold starts are not counted).
+  void RunReporting(const std::function<void()>& send) {
+    event::TimerPtr report;
+    report = dispatcher_.createTimer([&] {
+      send();
+      report->enableTimer(std::chrono::milliseconds(20));
+    });
+    report->enableTimer(std::chrono::milliseconds(20));
+    Run();
+  }
+  // A report whose total holds `requests`, `five_xx` of them 5xx.
+  static service::fleet::v1::Report Totals(uint64_t requests, uint64_t five_xx) {
+    service::fleet::v1::Report report;
+    report.mutable_total()->set_requests(requests);
+    report.mutable_total()->set_responses_5xx(five_xx);
+    report.mutable_total()->add_latency_buckets(requests);
+    return report;
   }
   std::vector<Fleet::Node*> Canaries(const ConfigRollout& rollout) {
     std::vector<Fleet::Node*> out;
@@ -103,12 +130,9 @@ TEST_F(ConfigRolloutTest, ANackFromACanaryNodeStopsIt) {
 
 TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
   auto rollout = Make("30");
-  const auto canaries = StartV2(*rollout, 3);
-  for (Fleet::Node* node : canaries) fleet_.onSynced(*node, 3);
-  // A canary node reports failures (every 20 ms: reports before the hold
-  // starts are not counted).
-  event::TimerPtr report;
-  report = dispatcher_.createTimer([&] {
+  const auto canaries = StartV2Acked(*rollout);
+  // A canary node reports failures (a sidecar without totals).
+  RunReporting([&] {
     service::fleet::v1::Report failing;
     auto& route = *failing.add_routes();
     route.set_route("public");
@@ -116,13 +140,48 @@ TEST_F(ConfigRolloutTest, AnErrorSpikeInTheCanaryNodesReportsStopsIt) {
     route.mutable_stable()->set_responses_5xx(5);
     route.mutable_stable()->add_latency_buckets(10);
     rollout->onReport(canaries.front()->id, failing);
-    report->enableTimer(std::chrono::milliseconds(20));
   });
-  report->enableTimer(std::chrono::milliseconds(20));
-  Run();
   EXPECT_EQ(done_, "stopped");
   EXPECT_NE(rollout->status().reason().find("gate failed: error_ratio"), std::string::npos)
       << rollout->status().reason();
+}
+
+// The common case: the new config changes clusters or routes that have no
+// rollout, so the reports carry no per-route stats at all; the canary nodes'
+// totals (all their traffic) fail while the others' are fine.
+TEST_F(ConfigRolloutTest, CanaryNodesFailingTotalsOnRoutesWithoutRolloutStopIt) {
+  auto rollout = Make("30");
+  StartV2Acked(*rollout);
+  RunReporting([&] {
+    for (Fleet::Node* node : nodes_) {
+      rollout->onReport(node->id, Totals(10, rollout->isCanary(node->id) ? 10 : 0));
+    }
+  });
+  EXPECT_EQ(done_, "stopped");
+  EXPECT_EQ(rollout->status().phase(), "stopped");
+  EXPECT_NE(rollout->status().reason().find("gate failed: error_ratio"), std::string::npos)
+      << rollout->status().reason();
+}
+
+// The same totals on every node: a healthy new config is promoted, and the
+// routes' stats, already inside the totals, are not counted twice.
+TEST_F(ConfigRolloutTest, HealthyTotalsPromoteAndRouteStatsAreNotCountedTwice) {
+  auto rollout = Make("30");
+  StartV2Acked(*rollout);
+  RunReporting([&] {
+    for (Fleet::Node* node : nodes_) {
+      // 1 failure in 30 (3.3%, under the default gate's 5%), on the
+      // canary side of a route with a rollout: counted again from the
+      // route's stats it would be 2 in 31 (6.5%) and stop the rollout.
+      service::fleet::v1::Report totals = Totals(30, 1);
+      auto& route = *totals.add_routes();
+      route.set_route("public");
+      route.mutable_canary()->set_requests(1);
+      route.mutable_canary()->set_responses_5xx(1);
+      rollout->onReport(node->id, totals);
+    }
+  });
+  EXPECT_EQ(done_, "promoted") << rollout->status().reason();
 }
 
 TEST_F(ConfigRolloutTest, ASharePickingNoNodeStillHasOneCanary) {
@@ -147,7 +206,7 @@ TEST_F(ConfigRolloutTest, AnOperatorAbortStopsIt) {
 
 TEST_F(ConfigRolloutTest, AnOperatorAbortWhileHoldingAbortsTheHold) {
   auto rollout = Make("30", /*hold_seconds=*/600);  // only the abort ends it
-  for (Fleet::Node* node : StartV2(*rollout, 3)) fleet_.onSynced(*node, 3);
+  StartV2Acked(*rollout);
   event::TimerPtr poll;
   poll = dispatcher_.createTimer([&] {
     if (rollout->status().phase() == "holding") {

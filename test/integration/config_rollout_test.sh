@@ -75,15 +75,7 @@ else
 fi
 assert_match "/rollouts says which canary node NACKed it and why" \
   "canary node $VICTIM NACKed .*Listener.*127\.0\.0\.1:$VICTIM_PORT" "$(config_rollout reason)"
-back_on_previous() { fleet_synced "$NODES" && [[ "$(type_field Listener acked_version)" == "$listeners_before" ]]; }
-if wait_until 120 back_on_previous; then
-  pass "every node is in sync on the previous version (the canaries were given it back)"
-else
-  fail "every node back on the previous version" "$(type_field Listener acked_version)"
-fi
-others_sent() { type_field Listener resources_sent | grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}"); }
-assert_eq "the other nodes were never sent the new listener" \
-  "$(grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}") <<<"$sent_before")" "$(others_sent)"
+config_rollout_undone Listener "$listeners_before" "$sent_before" "the new listener"
 code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${URLS[${VICTIM##*-}]}/example.com/x/@v/list")"
 [[ "$code" != 000 ]] && pass "the NACKing node still serves on its port (HTTP $code)" ||
   fail "the NACKing node still serves" "no answer"

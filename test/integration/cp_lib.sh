@@ -213,3 +213,22 @@ for n in json.load(sys.stdin)["nodes"]:
     if n["connected"]:
         print("%s=%s" % (n["id"], n["types"].get(sys.argv[1], {}).get(sys.argv[2], "")))' "$1" "$2"
 }
+
+# config_rollout_undone TYPE ACKED_BEFORE SENT_BEFORE WHAT: after a stopped
+# config rollout whose canary nodes are CANARIES[], every node is back in
+# sync on TYPE's versions of before (ACKED_BEFORE: `type_field TYPE
+# acked_version` then) and the other nodes' resources_sent of TYPE is still
+# SENT_BEFORE (`type_field TYPE resources_sent` then): they were never sent
+# WHAT. Waits for the first, checks the second.
+_every_node_acked() { fleet_synced "$NODES" && [[ "$(type_field "$1" acked_version)" == "$2" ]]; }
+config_rollout_undone() {
+  local type="$1" acked_before="$2" sent_before="$3" what="$4"
+  if wait_until 120 _every_node_acked "$type" "$acked_before"; then
+    pass "every node is in sync on the previous version (the canaries were given it back)"
+  else
+    fail "every node back on the previous version" "$(type_field "$type" acked_version)"
+  fi
+  assert_eq "the other nodes were never sent $what" \
+    "$(grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}") <<<"$sent_before")" \
+    "$(type_field "$type" resources_sent | grep -v -F -f <(printf '%s=\n' "${CANARIES[@]}"))"
+}

@@ -139,13 +139,14 @@ void Fetch::reportOutlier(upstream::OutlierResult result) {
 
 void Fetch::recordOutcome(canary::Outcome outcome) {
   const auto& outcomes = target_.chain[step_].outcomes;
-  if (outcomes == nullptr) return;
+  if (outcomes == nullptr && target_.total_outcomes == nullptr) return;
   const event::MonotonicTime now = dispatcher_.now();
   const auto latency =
       host_ == nullptr
           ? std::chrono::microseconds(0)
           : std::chrono::duration_cast<std::chrono::microseconds>(now - attempt_started_);
-  outcomes->record(outcome, latency, now);
+  if (outcomes != nullptr) outcomes->record(outcome, latency, now);
+  if (target_.total_outcomes != nullptr) target_.total_outcomes->record(outcome, latency, now);
 }
 
 void Fetch::releaseRetry() {

@@ -109,6 +109,9 @@ class Fetch : public upstream::ResponseCallbacks,
     // Where the fetch writes what it did for the access log of the stream
     // that started it; null when nobody asks (a background refresh).
     std::shared_ptr<http::UpstreamInfo> upstream_info;
+    // Where every attempt counts besides its step's recorder: the node's
+    // total (RouteTable::totalOutcomes); null for shadow fetches.
+    std::shared_ptr<canary::OutcomeRecorder> total_outcomes;
   };
 
   Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target target, FetchSink& sink,
@@ -142,7 +145,8 @@ class Fetch : public upstream::ResponseCallbacks,
   void startAttempt();
   // Ends the current attempt's accounting (active requests, host counters).
   void endAttempt(int code_class_index);
-  // A rollout's gates: the attempt's outcome for the step's recorder, if any.
+  // A rollout's gates: the attempt's outcome for the step's recorder, if
+  // any, and for the node's total.
   void recordOutcome(canary::Outcome outcome);
   // The retry this attempt is stops counting as one in flight.
   void releaseRetry();

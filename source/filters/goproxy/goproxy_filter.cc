@@ -214,6 +214,7 @@ bool GoproxyFilter::matchRoute(const http::RequestHeaders& headers) {
 Fetch::Target GoproxyFilter::buildTarget(const http::RequestHeaders& headers) {
   Fetch::Target target;
   target.kind = request_->kind;
+  target.total_outcomes = config_->routes->totalOutcomes();
   if (!request_->module.empty()) target.hash_key = upstream::hashModulePath(request_->module);
   if (sumdb_ != nullptr) {
     target.chain.push_back(router::ChainStep{sumdb_->cluster, router::Fallthrough::kNotFound});
