@@ -29,7 +29,12 @@ using AccessLogConfigSharedPtr = std::shared_ptr<const AccessLogConfig>;
 
 // Appends one access log line (a JSON object and '\n') for a finished
 // stream. `wall_now_unix_ms` and `now` are read together, to turn the
-// stream's monotonic times into a wall-clock start time.
+// stream's monotonic times into a wall-clock start time. Unlike the admin
+// bodies (protos through one printer), this is written field by field
+// into the worker's buffer: it runs for every request, and building a
+// message and printing it through reflection would cost more than the
+// request itself on a warm hit. README.md's "Access log" lists the fields;
+// access_log_test parses the lines as JSON.
 void formatLine(const http::StreamInfo& info, int64_t wall_now_unix_ms, event::MonotonicTime now,
                 std::string& out);
 
