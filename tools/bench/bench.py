@@ -59,6 +59,12 @@ def log(msg):
     sys.stderr.flush()
 
 
+def loadavg():
+    """The 1, 5 and 15 minute load averages, as one string."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 # ---------------------------------------------------------------- /proc
 
 
@@ -118,6 +124,25 @@ def wait_http(url, timeout=20.0, want=None):
             last = e
         time.sleep(0.1)
     raise RuntimeError("%s not ready after %.0fs: %s" % (url, timeout, last))
+
+
+def start_origin(workdir, data, args=()):
+    """origin.py serving data, pinned with the clients: (process, its URL)."""
+    port_file = os.path.join(workdir, "origin.port")
+    if os.path.exists(port_file):
+        os.unlink(port_file)
+    proc = subprocess.Popen(
+        ["taskset", "-c", CLIENT_CPU, sys.executable, ORIGIN_PY, "--root", data, "--port", "0",
+         "--port-file", port_file] + list(args), stderr=open(os.path.join(workdir, "origin.err"), "w"))
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        return proc, "http://127.0.0.1:%d" % int(open(port_file).read())
+    except (OSError, ValueError):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("origin.py wrote no port in 10 s; see %s/origin.err" % workdir)
 
 
 class Server:
@@ -199,15 +224,8 @@ class Modgate(Server):
         self.h2c_port = self.port
         self.logfile = os.path.join(workdir, "modgate.log")
 
-    def start(self, fresh=True):
-        cache = os.path.join(self.dir, "cache")
-        if fresh:
-            shutil.rmtree(cache, ignore_errors=True)
-        os.makedirs(cache, exist_ok=True)
-        conf = os.path.join(self.dir, "modgate.yaml")
-        with open(conf, "w") as f:
-            f.write(
-                "# written by tools/bench/bench.py\n"
+    def conf_text(self):
+        return ("# written by tools/bench/bench.py\n"
                 "cache:\n"
                 "  list_ttl: %ds\n"
                 "  latest_ttl: %ds\n"
@@ -215,9 +233,21 @@ class Modgate(Server):
                 "  idle_timeout: 300s\n"
                 "sumdbs:\n"
                 "  - name: sum.bench.example\n" % (LIST_TTL_S, LIST_TTL_S))
-        cmd = ["taskset", "-c", SERVER_CPU, self.binary, "-c", conf,
-               "--listen", "127.0.0.1:%d" % self.port, "--admin", "127.0.0.1:%d" % self.admin,
-               "--upstream", self.upstream, "--cache-dir", cache,
+
+    def listen_args(self):
+        """The command-line listener; none when conf_text() has listeners."""
+        return ["--listen", "127.0.0.1:%d" % self.port]
+
+    def start(self, fresh=True):
+        cache = os.path.join(self.dir, "cache")
+        if fresh:
+            shutil.rmtree(cache, ignore_errors=True)
+        os.makedirs(cache, exist_ok=True)
+        conf = os.path.join(self.dir, "modgate.yaml")
+        with open(conf, "w") as f:
+            f.write(self.conf_text())
+        cmd = ["taskset", "-c", SERVER_CPU, self.binary, "-c", conf] + self.listen_args() + [
+               "--admin", "127.0.0.1:%d" % self.admin, "--upstream", self.upstream, "--cache-dir", cache,
                "--concurrency", str(self.workers), "--log-level", "warn"]
         self.cmd = " ".join(cmd)
         self.proc = subprocess.Popen(cmd, stdout=open(self.logfile, "a"), stderr=subprocess.STDOUT)
@@ -923,9 +953,9 @@ def machine_facts(opts):
 
 
 # Sections of docs/benchmarks.md written from other tools' runs (run.sh
-# --memory, sidecar_memory.py, xds_fleet.py, verify_cost.py): a full run keeps them.
+# --memory, sidecar_memory.py, xds_fleet.py, verify_cost.py, tls_bench.py): a full run keeps them.
 KEPT_SECTIONS = ("## Sidecar memory", "## Memory beside nginx", "## Control plane at",
-                 "## Checksum verification on a cold miss")
+                 "## Checksum verification on a cold miss", "## TLS downstream beside nginx")
 
 
 def kept_sections(path):
@@ -1123,22 +1153,11 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     os.makedirs(opts.workdir, exist_ok=True)
     origin_log = os.path.join(opts.workdir, "origin.log")
-    port_file = os.path.join(opts.workdir, "origin.port")
-    for fn in (origin_log, port_file):
-        if os.path.exists(fn):
-            os.unlink(fn)
     open(origin_log, "w").close()
-    origin = subprocess.Popen(
-        ["taskset", "-c", CLIENT_CPU, sys.executable, ORIGIN_PY, "--root", opts.data, "--port", "0",
-         "--port-file", port_file, "--log", origin_log, "--delay-ms", str(ORIGIN_DELAY_MS),
-         "--rate", str(ORIGIN_RATE)],
-        stderr=open(os.path.join(opts.workdir, "origin.err"), "w"))
+    origin, origin_url = start_origin(opts.workdir, opts.data, ["--log", origin_log, "--delay-ms",
+                                                                str(ORIGIN_DELAY_MS), "--rate", str(ORIGIN_RATE)])
     reps = []
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        origin_url = "http://127.0.0.1:%d" % int(open(port_file).read())
         for rep in range(opts.reps):
             t = time.monotonic()
             log("repetition %d/%d" % (rep + 1, opts.reps))

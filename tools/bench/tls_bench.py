@@ -34,6 +34,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,8 +42,8 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree from importing bench.py
-from bench import (CLIENT_CPU, HERE, HOST, LIST_TTL_S, ORIGIN_PY, SERVER_CPU, Modgate, Nginx,  # noqa: E402
-                   cpu_delta_s, free_port, h2load, url_lists, wait_http)
+from bench import (CLIENT_CPU, HERE, HOST, SERVER_CPU, Modgate, Nginx, cpu_delta_s, free_port,  # noqa: E402
+                   h2load, loadavg, log, start_origin, url_lists)
 
 # (key, h2load URI list kind, h1, connections, streams per connection)
 WARM = [
@@ -66,16 +67,6 @@ HANDSHAKES = [
 KEYS = [h[0] for h in HANDSHAKES] + [w[0] for w in WARM]
 
 
-def log(msg):
-    sys.stderr.write("[tls_bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
-    sys.stderr.flush()
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
 def make_cert(d):
     """d/cert.pem, d/key.pem: a self-signed P-256 certificate for 127.0.0.1."""
     os.makedirs(d, exist_ok=True)
@@ -95,34 +86,20 @@ class TlsModgate(Modgate):
         self.tls_port = free_port()
         self.cert = cert
 
-    def start(self, fresh=True):
-        cache = os.path.join(self.dir, "cache")
-        if fresh:
-            shutil.rmtree(cache, ignore_errors=True)
-        os.makedirs(cache, exist_ok=True)
-        conf = os.path.join(self.dir, "modgate.yaml")
-        with open(conf, "w") as f:
-            f.write("# written by tools/bench/tls_bench.py\n"
-                    "listeners:\n"
-                    "  - name: main\n"
-                    "    address: 127.0.0.1:%d\n"
-                    "  - name: tls\n"
-                    "    address: 127.0.0.1:%d\n"
-                    "    tls:\n"
-                    "      certificates:\n"
-                    "        - certificate_chain_file: %s\n"
-                    "          private_key_file: %s\n"
-                    "cache:\n"
-                    "  list_ttl: %ds\n"
-                    "  latest_ttl: %ds\n"
-                    "limits:\n"
-                    "  idle_timeout: 300s\n" % ((self.port, self.tls_port) + self.cert + (LIST_TTL_S, LIST_TTL_S)))
-        cmd = ["taskset", "-c", SERVER_CPU, self.binary, "-c", conf, "--no-watch",
-               "--admin", "127.0.0.1:%d" % self.admin, "--upstream", self.upstream, "--cache-dir", cache,
-               "--concurrency", "1", "--log-level", "warn"]
-        self.cmd = " ".join(cmd)
-        self.proc = subprocess.Popen(cmd, stdout=open(self.logfile, "a"), stderr=subprocess.STDOUT)
-        wait_http("http://127.0.0.1:%d/ready" % self.admin)
+    def conf_text(self):
+        listeners = ("listeners:\n"
+                     "  - name: main\n"
+                     "    address: 127.0.0.1:%d\n"
+                     "  - name: tls\n"
+                     "    address: 127.0.0.1:%d\n"
+                     "    tls:\n"
+                     "      certificates:\n"
+                     "        - certificate_chain_file: %s\n"
+                     "          private_key_file: %s\n" % ((self.port, self.tls_port) + self.cert))
+        return super().conf_text() + listeners
+
+    def listen_args(self):
+        return []
 
 
 # Replaces bench.py's h2c listener in its nginx.conf: TLS with h2 and
@@ -236,6 +213,7 @@ def run_rep(rep, opts, origin_url, cert):
         for key, args in HANDSHAKES:
             for s in servers:
                 res[s.name][key] = r = s_time(s, args, opts.duration)
+                survived(s, key, r)
                 log("rep %d: %-20s %-7s %8.0f /s  cpu %s us each, %s bytes read each%s" % (
                     rep, key, s.name, r["req_s"], "%.0f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
                     r["bytes_per_conn"],
@@ -243,6 +221,7 @@ def run_rep(rep, opts, origin_url, cert):
         for key, kind, h1, conns, streams in WARM:
             for s in servers:
                 res[s.name][key] = r = tls_h2load(s, files[s.name], kind, h1, conns, streams, opts.duration)
+                survived(s, key, r)
                 log("rep %d: %-20s %-7s %8.0f req/s %7.1f MiB/s cpu %s us/req%s" % (
                     rep, key, s.name, r["req_s"], r["mib_s"],
                     "%.1f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
@@ -250,7 +229,14 @@ def run_rep(rep, opts, origin_url, cert):
     finally:
         for s in servers:
             s.stop()
+            res[s.name]["incidents"] = s.incidents
     return res
+
+
+def survived(srv, key, r):
+    """bench.py's check(): a server that exited is recorded and restarted on its warm cache."""
+    if not srv.check(key):
+        r["problem"] = "%s exited during %s" % (srv.name, key)
 
 
 def report(reps, opts, load_start, load_end):
@@ -263,22 +249,32 @@ def report(reps, opts, load_start, load_end):
            "|---|---:|---:|---:|---:|---:|---:|---|"]
     verdicts = []
     for key in KEYS:
-        mg = [r["modgate"][key] for r in reps]
-        ng = [r["nginx"][key] for r in reps]
-        rate = [a["req_s"] / b["req_s"] if b["req_s"] else 0 for a, b in zip(mg, ng)]
-        cpu = [a["cpu_us_per_req"] / b["cpu_us_per_req"] if a["cpu_us_per_req"] and b["cpu_us_per_req"] else 0
-               for a, b in zip(mg, ng)]
+        # Medians and ratios over the repetitions where neither server had a problem.
+        pairs = [(r["modgate"][key], r["nginx"][key]) for r in reps
+                 if "problem" not in r["modgate"][key] and "problem" not in r["nginx"][key]]
+        dropped = " (%d of %d repetitions dropped: a problem)" % (len(reps) - len(pairs), len(reps)) \
+            if len(pairs) < len(reps) else ""
+        if not pairs:
+            verdicts.append("%s not measured" % key)
+            out.append("| %s | - | - | - | - | - | - | not measured%s |" % (key, dropped))
+            continue
+        mg = [a for a, _ in pairs]
+        ng = [b for _, b in pairs]
+        rate = [a["req_s"] / b["req_s"] for a, b in pairs]
+        cpu = [a["cpu_us_per_req"] / b["cpu_us_per_req"] for a, b in pairs]
         med = statistics.median
         met = med(rate) >= 1.0 and med(cpu) <= 1.0
-        problems = sum(1 for x in mg + ng if "problem" in x)
         verdicts.append("%s %s" % (key, "met" if met else "missed"))
         out.append("| %s | %.0f | %.0f | %.2f (%s) | %.1f | %.1f | %.2f (%s) | %s%s |" % (
             key, med(x["req_s"] for x in mg), med(x["req_s"] for x in ng), med(rate),
             ", ".join("%.2f" % v for v in rate),
-            med(x["cpu_us_per_req"] or 0 for x in mg), med(x["cpu_us_per_req"] or 0 for x in ng), med(cpu),
-            ", ".join("%.2f" % v for v in cpu), "met" if met else "**missed**",
-            " (%d runs with problems)" % problems if problems else ""))
-    out += ["", "verdict: " + "; ".join(verdicts), "", "commands (last repetition):"]
+            med(x["cpu_us_per_req"] for x in mg), med(x["cpu_us_per_req"] for x in ng), med(cpu),
+            ", ".join("%.2f" % v for v in cpu), "met" if met else "**missed**", dropped))
+    out += ["", "verdict: " + "; ".join(verdicts)]
+    incidents = ["rep %d: %s" % (i, line) for i, r in enumerate(reps) for name in ("modgate", "nginx")
+                 for line in r[name]["incidents"]]
+    out += ["", "server exits (each restarted on its warm cache): %d" % len(incidents)] + incidents
+    out += ["", "commands (last repetition):"]
     for key in KEYS:
         for name in ("modgate", "nginx"):
             out.append("  %s %s: %s" % (key, name, reps[-1][name][key]["cmd"]))
@@ -297,6 +293,8 @@ def main():
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--workdir")
     opts = p.parse_args()
+    # SIGTERM unwinds through the finally blocks, which stop the servers and the origin.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("tls_bench: terminated"))
     opts.modgate = os.path.abspath(opts.modgate)
     opts.workdir = opts.workdir or tempfile.mkdtemp(prefix="modgate-tls-bench-")
     os.makedirs(opts.workdir, exist_ok=True)
@@ -304,20 +302,11 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "gen_modules.py"), opts.data], check=True,
                    stdout=subprocess.DEVNULL)
     cert = make_cert(os.path.join(opts.workdir, "pki"))
-    port_file = os.path.join(opts.workdir, "origin.port")
-    if os.path.exists(port_file):
-        os.unlink(port_file)
-    origin = subprocess.Popen(["taskset", "-c", CLIENT_CPU, sys.executable, ORIGIN_PY, "--root", opts.data,
-                               "--port", "0", "--port-file", port_file],
-                              stderr=open(os.path.join(opts.workdir, "origin.err"), "w"))
+    origin, origin_url = start_origin(opts.workdir, opts.data)
     load_start = loadavg()
     log("load average at start: %s" % load_start)
     reps = []
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        origin_url = "http://127.0.0.1:%d" % int(open(port_file).read())
         for rep in range(opts.reps):
             reps.append(run_rep(rep, opts, origin_url, cert))
     finally:

@@ -42,7 +42,7 @@ import time
 import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree from importing bench.py
-from bench import CLIENT_CPU, ORIGIN_PY, SERVER_CPU, free_port, wait_http  # noqa: E402
+from bench import CLIENT_CPU, ORIGIN_PY, SERVER_CPU, free_port, loadavg, wait_http  # noqa: E402
 
 TARGET = 1.05
 CONFIGS = ("A", "B", "C")
@@ -83,11 +83,6 @@ http {
 def log(msg):
     sys.stderr.write("[verify_cost %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
     sys.stderr.flush()
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def stop(proc):
