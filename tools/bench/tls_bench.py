@@ -20,7 +20,11 @@ pinned to core 1, every client pinned to core 0. Measured:
               the caches warmed first (over each server's plain port).
 
 Server CPU per handshake / per request from /proc (utime+stime of the
-server's processes over the run), as in bench.py. Within each repetition the
+server's processes over the run), as in bench.py. The warm runs go first,
+then the handshake runs, hs_resumed_tls12 last: on modgate (3bd8df1) it
+leaves every connection it served open until limits.max_connections wedges
+the listeners, so nothing after it on that process would measure anything.
+The sockets each server holds after each run are reported. Within each repetition the
 servers alternate (nginx, modgate, nginx, modgate ...; the first one swaps
 per repetition); the report gives medians and per-repetition ratios.
 Target: modgate's rate >= nginx's, at no more server CPU per request.
@@ -64,7 +68,7 @@ HANDSHAKES = [
     ("hs_full_tls12", ["-new", "-tls1_2"]),
     ("hs_resumed_tls12", ["-reuse", "-tls1_2"]),
 ]
-KEYS = [h[0] for h in HANDSHAKES] + [w[0] for w in WARM]
+KEYS = [w[0] for w in WARM] + [h[0] for h in HANDSHAKES]
 
 
 def make_cert(d):
@@ -210,14 +214,6 @@ def run_rep(rep, opts, origin_url, cert):
             s.start()
             plain, files[s.name] = tls_files(base, s)
             warm_over_plain(plain, s)
-        for key, args in HANDSHAKES:
-            for s in servers:
-                res[s.name][key] = r = s_time(s, args, opts.duration)
-                survived(s, key, r)
-                log("rep %d: %-20s %-7s %8.0f /s  cpu %s us each, %s bytes read each%s" % (
-                    rep, key, s.name, r["req_s"], "%.0f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
-                    r["bytes_per_conn"],
-                    "  PROBLEM " + r["problem"][-400:] if "problem" in r else ""))
         for key, kind, h1, conns, streams in WARM:
             for s in servers:
                 res[s.name][key] = r = tls_h2load(s, files[s.name], kind, h1, conns, streams, opts.duration)
@@ -226,6 +222,16 @@ def run_rep(rep, opts, origin_url, cert):
                     rep, key, s.name, r["req_s"], r["mib_s"],
                     "%.1f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
                     "  PROBLEM " + r["problem"][-400:] if "problem" in r else ""))
+        # After the warm runs: hs_resumed_tls12 (last) has left modgate holding
+        # every connection it served, wedged at limits.max_connections.
+        for key, args in HANDSHAKES:
+            for s in servers:
+                res[s.name][key] = r = s_time(s, args, opts.duration)
+                survived(s, key, r)
+                log("rep %d: %-20s %-7s %8.0f /s  cpu %s us each, %s bytes read each, %d sockets open after%s" % (
+                    rep, key, s.name, r["req_s"], "%.0f" % r["cpu_us_per_req"] if r["cpu_us_per_req"] else "-",
+                    r["bytes_per_conn"], r["sockets_open"],
+                    "  PROBLEM " + r["problem"][-400:] if "problem" in r else ""))
     finally:
         for s in servers:
             s.stop()
@@ -233,8 +239,26 @@ def run_rep(rep, opts, origin_url, cert):
     return res
 
 
+def sockets_open(srv):
+    """Socket descriptors the server's processes hold (listeners included)."""
+    n = 0
+    for pid in srv.pids():
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+            except OSError:
+                pass
+    return n
+
+
 def survived(srv, key, r):
-    """bench.py's check(): a server that exited is recorded and restarted on its warm cache."""
+    """bench.py's check(): a server that exited is recorded and restarted on its
+    warm cache. Also counts the sockets it still holds (a leak shows here)."""
+    r["sockets_open"] = sockets_open(srv)
     if not srv.check(key):
         r["problem"] = "%s exited during %s" % (srv.name, key)
 
@@ -274,6 +298,10 @@ def report(reps, opts, load_start, load_end):
     incidents = ["rep %d: %s" % (i, line) for i, r in enumerate(reps) for name in ("modgate", "nginx")
                  for line in r[name]["incidents"]]
     out += ["", "server exits (each restarted on its warm cache): %d" % len(incidents)] + incidents
+    out += ["", "sockets held by each server after each handshake run, per repetition:"]
+    for key, _ in HANDSHAKES:
+        for name in ("modgate", "nginx"):
+            out.append("  %s %s: %s" % (key, name, ", ".join(str(r[name][key]["sockets_open"]) for r in reps)))
     out += ["", "commands (last repetition):"]
     for key in KEYS:
         for name in ("modgate", "nginx"):
