@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -37,29 +38,32 @@ namespace modgate::server {
 using admin::parseQuery;
 namespace {
 
+// The process's open-file limit (main raised the soft limit to the hard
+// one), or nullopt when it is infinite or unreadable. It is shared out
+// below: a quarter to open cache files, half to client connections, the
+// rest to upstream connections, the admin port and the disk threads.
+std::optional<uint64_t> descriptorLimit() {
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) {
+    return std::nullopt;
+  }
+  return files.rlim_cur;
+}
+
 // How many cache files each worker keeps open (nginx's open_file_cache
 // max=). A warm hit on a file that is not open costs a round trip through
 // the disk thread pool; at 256 per worker the 64 KiB zip benchmark (1000
-// modules, tools/bench) missed on every request. A quarter of the
-// descriptor limit is shared out, leaving the rest for connections.
-size_t openFileCapacity(unsigned workers) {
-  rlimit files;
-  uint64_t limit = 1024;
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
-    limit = files.rlim_cur;
-  }
-  return std::clamp<uint64_t>(limit / 4 / std::max(workers, 1u), 64, 16384);
+// modules, tools/bench) missed on every request.
+size_t openFileCapacity(std::optional<uint64_t> limit, unsigned workers) {
+  return std::clamp<uint64_t>(limit.value_or(1024) / 4 / std::max(workers, 1u), 64, 16384);
 }
 
 // limits.max_connections when the config leaves it 0: half the descriptor
-// limit (a quarter goes to open cache files above, the rest to upstream
-// connections, the admin port and the disk threads), 0 (no cap) when the
-// limit is infinite.
-uint64_t maxDownstreamConnections(uint32_t configured) {
+// limit, 0 (no cap) when the limit is infinite.
+uint64_t maxDownstreamConnections(std::optional<uint64_t> limit, uint32_t configured) {
   if (configured != 0) return configured;
-  rlimit files;
-  if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 0;
-  return std::max<uint64_t>(files.rlim_cur / 2, 1);
+  if (!limit.has_value()) return 0;
+  return std::max<uint64_t>(*limit / 2, 1);
 }
 
 std::string timeText(int64_t unix_ms);
@@ -183,12 +187,15 @@ absl::Status Server::initialize() {
   if (limits.max_connections_per_client() > 0 || limits.requests_per_second_per_client() > 0) {
     client_counters_ = std::make_unique<common::ClientCounters>();
   }
+  const std::optional<uint64_t> descriptors = descriptorLimit();
+  const size_t open_files_per_worker = openFileCapacity(descriptors, concurrency);
+  const uint64_t max_connections = maxDownstreamConnections(descriptors, limits.max_connections());
   for (unsigned i = 0; i < concurrency; ++i) {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
     slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, *disk_pool_, i + 1,
-                                                                     openFileCapacity(concurrency));
+                                                                     open_files_per_worker);
     for (const auto& [name, cluster] : cluster_manager_->clusters()) {
       slot.context->clusters().update(cluster, cluster_manager_->currentFactory(name));
     }
@@ -200,9 +207,9 @@ absl::Status Server::initialize() {
     stats_.addWorkerLatency(slot.latency.get());
     slot.chain =
         std::make_unique<WorkerFilterChain>(*slot.latency, *slot.access_log, *slot.filters);
-    slot.handler = std::make_unique<ConnectionHandler>(
-        dispatcher, *slot.chain, connection_settings_, &stats_, &downstream_connections_,
-        maxDownstreamConnections(limits.max_connections()));
+    slot.handler =
+        std::make_unique<ConnectionHandler>(dispatcher, *slot.chain, connection_settings_, &stats_,
+                                            &downstream_connections_, max_connections);
     slot.chain->setRateLimit(client_counters_.get(), limits.requests_per_second_per_client());
     slot.handler->setPerClientConnectionLimit(client_counters_.get(),
                                               limits.max_connections_per_client());
