@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/modgate/controlplane/v1/rollout_state.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "source/common/common/logger.h"
 #include "source/common/common/time.h"
 #include "source/common/filesystem/atomic_file.h"
@@ -202,13 +201,10 @@ void ControlPlaneServer::onConfigRolloutDone(bool promoted) {
 std::string ControlPlaneServer::loadStoppedVersion(const std::string& digest) {
   if (config_.state_dir().empty()) return "";
   const std::string path = config_.state_dir() + "/config_rollout.json";
-  absl::StatusOr<std::optional<std::string>> bytes = filesystem::ReadSmallFile(path);
   controlplane::v1::StoppedConfigVersion stopped;
-  if (!bytes.ok() || !bytes->has_value() ||
-      !google::protobuf::util::JsonStringToMessage(**bytes, &stopped).ok() ||
-      stopped.digest() != digest) {
-    return "";
-  }
+  absl::StatusOr<bool> found = LoadStateJson(path, "a stopped config version", stopped);
+  if (!found.ok()) LOG_WARN(found.status().message(), ": ignored");
+  if (!found.ok() || !*found || stopped.digest() != digest) return "";
   last_error_ = absl::StrCat(
       "version ", stopped.version(), " of the desired config was stopped by a config rollout (",
       stopped.reason(), "; ", path, "): not served to the fleet until the desired config changes");
@@ -229,12 +225,7 @@ void ControlPlaneServer::saveStoppedVersion(const DesiredConfig* stopped) {
   saved.set_version(stopped->base->version);
   saved.set_reason(config_rollout_->status().reason());
   saved.set_stopped_at_ms(common::wallClockUnixMs());
-  std::string json;
-  absl::Status status;
-  if (google::protobuf::util::MessageToJsonString(saved, &json).ok()) {
-    status = filesystem::WriteFileAtomically(path, json);
-  }
-  if (!status.ok()) {
+  if (absl::Status status = SaveStateJson(path, saved); !status.ok()) {
     LOG_WARN("cannot save ", path, ": ", status.message(),
              " (a restarted control plane would serve the stopped version to every node)");
   }
