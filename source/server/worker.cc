@@ -153,9 +153,6 @@ void ConnectionHandler::onAccept(uint64_t listener_id, const tls::ServerContextS
     stats_->downstream_cx_total->Increment();
     stats_->downstream_cx_active->Increment();
   }
-  for (const auto& listener : listeners_) {
-    if (listener.id == listener_id) manager->setListenerName(listener.name);
-  }
   http::ConnectionManager* raw = manager.get();
   connections_.emplace(raw, ActiveConnection{std::move(manager), listener_id, client_slot});
 }

@@ -176,6 +176,7 @@ void SocketConnection::handleEvents(short what) {
   // (after a per-event read cap, or once reading resumes), and no new edge
   // announces it.
   if (what & EV_CLOSED) peer_sent_fin_ = true;
+  event_may_be_error_ = (what & EV_READ) != 0 && (what & EV_WRITE) != 0 && !peer_sent_fin_;
 
   bool alive = true;
   if (state_ == State::kConnecting) alive = onConnectDone(what);
@@ -275,6 +276,17 @@ bool SocketConnection::readAndDeliver() {
     deliver_buffered_ = false;
     callbacks_->onData(input_);
     if (*destroyed) return false;
+  }
+  if (!eof && event_may_be_error_ && !read_ready_ && state_ == State::kOpen && !read_disabled_ &&
+      output_.length() == 0) {
+    // A reset that arrived with the last bytes raises no further edge, and
+    // nothing is being written that would fail on it (a TLS client that
+    // sends its Finished and resets): read once more to find it, else the
+    // socket stays open until the idle timeout. When an answer is queued,
+    // its write finds the reset instead, at no extra read.
+    event_may_be_error_ = false;
+    read_ready_ = true;
+    return readAndDeliver();
   }
   if (!eof || state_ != State::kOpen) return true;
   if (read_disabled_ && input_.length() > 0) {

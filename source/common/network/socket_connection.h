@@ -98,6 +98,10 @@ class SocketConnection : public Connection {
   bool flush_scheduled_ = false;
   // EPOLLRDHUP seen: reads go on to the EOF instead of stopping short.
   bool peer_sent_fin_ = false;
+  // The event may have been an error (a reset): libevent reports EPOLLERR
+  // as EV_READ|EV_WRITE, without EV_CLOSED, so a short read does not prove
+  // the socket holds nothing more.
+  bool event_may_be_error_ = false;
   const uint64_t id_;
   uint64_t bytes_written_ = 0;
 };

@@ -251,6 +251,28 @@ TEST_F(SocketConnectionTest, HalfClosedClientStillGetsItsAnswer) {
   ::close(raw);
 }
 
+TEST_F(SocketConnectionTest, AResetBehindTheLastBytesClosesWithoutAnAnswer) {
+  // A TLS client that sends its Finished and resets (openssl s_time): the
+  // bytes and the reset come in one event, which libevent reports as
+  // EV_READ|EV_WRITE without EV_CLOSED, and the reader writes nothing back
+  // that would fail on the reset. The close must still be seen now, not at
+  // the idle timeout.
+  const int raw = rawClient();
+  auto server = acceptServer();
+  Recorder server_cb;
+  server->setCallbacks(server_cb);
+  ASSERT_EQ(::write(raw, "finished", 8), 8);
+  const linger reset{1, 0};
+  ASSERT_EQ(::setsockopt(raw, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)), 0);
+  ::close(raw);
+  server_cb.on_event = [&](ConnectionEvent) { dispatcher_.exit(); };
+  dispatcher_.run();
+  EXPECT_EQ(server_cb.received, "finished");
+  ASSERT_EQ(server_cb.events.size(), 1u);
+  EXPECT_EQ(server_cb.events[0], ConnectionEvent::kRemoteClose);
+  EXPECT_FALSE(server->isOpen());
+}
+
 TEST_F(SocketConnectionTest, BytesAndCloseWhilePausedWaitForResume) {
   const int raw = rawClient();
   auto server = acceptServer();
