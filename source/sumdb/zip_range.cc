@@ -51,16 +51,23 @@ uLong readRange(voidpf, voidpf stream, void* buf, uLong size) {
     range->position += done;
     return static_cast<uLong>(done);
   }
-  const uint64_t ahead_end = range->ahead_start + range->ahead.size();
-  if (range->position < range->ahead_start || range->position + want > ahead_end) {
-    range->ahead.resize(std::min<uint64_t>(kReadAhead, range->length - range->position));
-    range->ahead.resize(
-        preadRange(*range, range->ahead.data(), range->ahead.size(), range->position));
-    range->ahead_start = range->position;
+  ZipByteRange::ReadAhead* use = nullptr;
+  for (ZipByteRange::ReadAhead& ahead : range->ahead) {
+    if (range->position >= ahead.start &&
+        range->position + want <= ahead.start + ahead.bytes.size()) {
+      use = &ahead;
+    }
   }
-  const uint64_t have =
-      std::min<uint64_t>(want, range->ahead_start + range->ahead.size() - range->position);
-  std::memcpy(out, range->ahead.data() + (range->position - range->ahead_start), have);
+  if (use == nullptr) {
+    use =
+        range->ahead[0].last_use <= range->ahead[1].last_use ? &range->ahead[0] : &range->ahead[1];
+    use->bytes.resize(std::min<uint64_t>(kReadAhead, range->length - range->position));
+    use->bytes.resize(preadRange(*range, use->bytes.data(), use->bytes.size(), range->position));
+    use->start = range->position;
+  }
+  use->last_use = ++range->reads;
+  const uint64_t have = std::min<uint64_t>(want, use->start + use->bytes.size() - range->position);
+  std::memcpy(out, use->bytes.data() + (range->position - use->start), have);
   range->position += have;
   return static_cast<uLong>(have);
 }

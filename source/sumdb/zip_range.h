@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -13,7 +14,9 @@ namespace modgate::sumdb {
 
 // The zip's bytes as minizip sees them. minizip reads headers a few bytes
 // at a time (one call per field), so small reads from a file are served
-// from a read-ahead buffer: one pread per header instead of dozens.
+// from read-ahead buffers: one pread per header instead of dozens. Two of
+// them, since going through the entries alternates between the central
+// directory (read in order) and each file's local header.
 struct ZipByteRange {
   int fd = -1;
   const char* memory = nullptr;
@@ -21,9 +24,14 @@ struct ZipByteRange {
   uint64_t length = 0;
   uint64_t position = 0;
   bool error = false;
-  // Read-ahead of the file: bytes [ahead_start, ahead_start + ahead.size()).
-  std::vector<char> ahead;
-  uint64_t ahead_start = 0;
+  // File bytes [start, start + bytes.size()), and when last used.
+  struct ReadAhead {
+    std::vector<char> bytes;
+    uint64_t start = 0;
+    uint64_t last_use = 0;
+  };
+  std::array<ReadAhead, 2> ahead;
+  uint64_t reads = 0;
 
   static ZipByteRange file(int fd, uint64_t offset, uint64_t length);
   static ZipByteRange bytes(const char* data, uint64_t length);
