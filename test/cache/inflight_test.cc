@@ -570,6 +570,50 @@ TEST_F(InflightTest, TableSeparatesKeysAndOutlivesNothing) {
   b->fail("y");
 }
 
+// finish() of a held body means its verifier accepted it: the waiters get
+// the whole body then, while the commit (fsync, rename) is still to run,
+// as an unheld body's waiters would; the commit's outcome comes after.
+TEST_F(InflightTest, HeldBodyIsReleasedAtFinishBeforeTheCommit) {
+  for (Inflight::Hold hold : {Inflight::Hold::kWhole, Inflight::Hold::kLastByte}) {
+    const std::string key = hold == Inflight::Hold::kWhole ? "example.com/released/@v/v1.0.0.zip"
+                                                           : "example.com/released/@v/v1.0.1.zip";
+    bool created;
+    auto inflight = table_.join(key, created);
+    Waiter waiter(*threads_[0], inflight);
+    waiter.subscribe();
+    inflight->start(zipMeta(300000), cache_->beginWrite(key), hold);
+    appendPattern(*inflight, 0, 300000);
+    test::Notification written;
+    inflight->whenWritten(300000, [&](absl::Status status) {
+      EXPECT_TRUE(status.ok()) << status;
+      written.Notify();
+    });
+    ASSERT_TRUE(written.WaitForNotificationWithTimeout(std::chrono::seconds(60)));
+    // Every pool thread busy: the commit cannot run until they are freed.
+    test::Notification unblock;
+    std::atomic<int> blocked{0};
+    for (int i = 0; i < 4; ++i) {
+      pool_.post([&] {
+        ++blocked;
+        unblock.WaitForNotification();
+      });
+    }
+    ASSERT_TRUE(WaitFor([&] { return blocked.load() == 4; }));
+    inflight->finish(zipMeta(300000));
+    ASSERT_TRUE(WaitFor([&] { return waiter.sent_.load() == 300000; }));
+    threads_[0]->runSync([&] {
+      EXPECT_EQ(waiter.headers_count_, 1);
+      EXPECT_EQ(waiter.headers_.body_size, 300000u);
+      EXPECT_FALSE(waiter.done_.HasBeenNotified());
+    });
+    unblock.Notify();
+    ASSERT_TRUE(waiter.waitDone());
+    EXPECT_TRUE(waiter.received_ == PatternBytes(0, 300000));
+    ASSERT_NE(waiter.entry_, nullptr);
+    EXPECT_TRUE(waiter.entry_->stored());
+  }
+}
+
 // A body verified while it streams (Hold::kLastByte): waiters get the
 // headers and every byte but the last as it is written, early and late
 // subscribers alike; the last byte comes with the commit, so no client has
