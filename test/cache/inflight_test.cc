@@ -138,6 +138,16 @@ class InflightTest : public testing::Test {
     }
   }
 
+  // Waits until whenWritten says the first `bytes` are in the file.
+  bool waitWritten(Inflight& inflight, uint64_t bytes) {
+    test::Notification written;
+    inflight.whenWritten(bytes, [&](absl::Status status) {
+      EXPECT_TRUE(status.ok()) << status;
+      written.Notify();
+    });
+    return written.WaitForNotificationWithTimeout(std::chrono::seconds(60));
+  }
+
   // A fetch whose cache write will fail: the temp directory vanishing
   // stands in for a full or broken disk (expectWriteFailureReported puts it
   // back).
@@ -381,12 +391,7 @@ TEST_F(InflightTest, HeldBodyIsAnnouncedOnlyWhenCommitted) {
   early.subscribe();
   inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kWhole);
   appendPattern(*inflight, 0, 300000);
-  test::Notification written;
-  inflight->whenWritten(300000, [&](absl::Status status) {
-    EXPECT_TRUE(status.ok()) << status;
-    written.Notify();
-  });
-  ASSERT_TRUE(written.WaitForNotificationWithTimeout(std::chrono::seconds(60)));
+  ASSERT_TRUE(waitWritten(*inflight, 300000));
   // The body is in the file, readable by the verifier...
   int fd = inflight->dupReadFd();
   ASSERT_GE(fd, 0);
@@ -583,12 +588,7 @@ TEST_F(InflightTest, HeldBodyIsReleasedAtFinishBeforeTheCommit) {
     waiter.subscribe();
     inflight->start(zipMeta(300000), cache_->beginWrite(key), hold);
     appendPattern(*inflight, 0, 300000);
-    test::Notification written;
-    inflight->whenWritten(300000, [&](absl::Status status) {
-      EXPECT_TRUE(status.ok()) << status;
-      written.Notify();
-    });
-    ASSERT_TRUE(written.WaitForNotificationWithTimeout(std::chrono::seconds(60)));
+    ASSERT_TRUE(waitWritten(*inflight, 300000));
     // Every pool thread busy: the commit cannot run until they are freed.
     test::Notification unblock;
     std::atomic<int> blocked{0};
