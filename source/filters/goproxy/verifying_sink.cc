@@ -10,7 +10,6 @@
 #include "source/router/route_table.h"
 #include "source/sumdb/dirhash.h"
 #include "source/sumdb/lookup.h"
-#include "source/sumdb/zip_hash.h"
 
 namespace modgate::filters::goproxy {
 namespace {
