@@ -130,6 +130,7 @@ void Inflight::append(buffer::Buffer& data) {
 
 void Inflight::finish(EntryMeta final_meta) {
   std::shared_ptr<EntryWriter> writer;
+  std::vector<Wakeup> wakeups;
   bool commit = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -139,11 +140,13 @@ void Inflight::finish(EntryMeta final_meta) {
       commit = true;
       if (final_meta.status == 0) final_meta.status = headers_.status;
       if (final_meta.content_type.empty()) final_meta.content_type = headers_.content_type;
+      releaseHoldLocked(final_meta.body_size, wakeups);
     } else if (phase_ == Phase::kFailed) {
       // Failed under the fetcher (e.g. a full disk): drop the temp file.
       writer = std::move(writer_);
     }
   }
+  post(wakeups);
   if (writer == nullptr) return;
   if (!commit) {
     writer->abort();
@@ -153,6 +156,21 @@ void Inflight::finish(EntryMeta final_meta) {
                               final_meta](absl::StatusOr<std::shared_ptr<const Entry>> result) {
     self->onCommitted(std::move(result), final_meta);
   });
+}
+
+void Inflight::releaseHoldLocked(uint64_t final_size, std::vector<Wakeup>& wakeups) {
+  // A held body is finished only once its verifier accepted it: what held
+  // it back is settled, and the durable commit (fsync, rename) need not
+  // delay the waiters any more than it does for a body never held. A whole
+  // hold announces its size, so only when every byte is already written
+  // (the verifier read them all); otherwise it waits for the commit.
+  if (hold_ == Hold::kNone) return;
+  if (hold_ == Hold::kWhole) {
+    if (final_size == 0 || available_ != final_size || read_fd_ < 0) return;
+    headers_.body_size = final_size;
+  }
+  hold_ = Hold::kNone;
+  wakeAllLocked(wakeups);
 }
 
 void Inflight::onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result,

@@ -103,7 +103,8 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
 
   // --- Fetcher side ---
 
-  // What waiters see of a body before finish() has committed it.
+  // What waiters see of a body before finish() (which, for a held body,
+  // means its verifier accepted it).
   enum class Hold {
     // Every byte as soon as it is in the file.
     kNone,
@@ -112,8 +113,8 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
     // start()ed, or fail()ed with a 502.
     kWhole,
     // The headers and every byte but the last: the body streams to clients
-    // while it is verified, and none of them has it complete before the
-    // commit. discard() and fail() reset the waiters that saw any of it.
+    // while it is verified, and none of them has it complete before
+    // finish(). discard() and fail() reset the waiters that saw any of it.
     kLastByte,
   };
 
@@ -133,7 +134,10 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   // Moves `data` into the writer's queue. Waiters hear of the bytes once
   // they are in the file.
   void append(buffer::Buffer& data);
-  // The body is complete: commit it to the cache, then tell the waiters.
+  // The body is complete (and, if held, accepted by its verifier): commit
+  // it to the cache, then tell the waiters. A held body is released to the
+  // waiters now, during the commit, as an unheld one streams (a whole hold
+  // only if every byte of `final_meta.body_size` is already written).
   void finish(EntryMeta final_meta);
   // The fetch failed: drop the temp file and tell the waiters.
   void fail(std::string reason);
@@ -194,6 +198,9 @@ class Inflight : public std::enable_shared_from_this<Inflight> {
   std::function<void(absl::Status)> takeWrittenLocked(absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void onCommitted(absl::StatusOr<std::shared_ptr<const Entry>> result, EntryMeta final_meta);
+  // finish() of a held body: lets the waiters have it before the commit.
+  void releaseHoldLocked(uint64_t final_size, std::vector<Wakeup>& wakeups)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the fetch as failed; returns false if it had already ended.
   bool failLocked(std::string reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void wakeAllLocked(std::vector<Wakeup>& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,12 +1,7 @@
 #include "source/sumdb/zip_hash.h"
 
 #include <minizip/unzip.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -14,94 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "source/sumdb/digest.h"
 #include "source/sumdb/dirhash.h"
+#include "source/sumdb/zip_range.h"
 
 namespace modgate::sumdb {
 namespace {
 
-// The zip's bytes as minizip sees them: a window of a file, or memory.
-struct ByteRange {
-  int fd = -1;
-  const char* memory = nullptr;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  uint64_t position = 0;
-  bool error = false;
-};
-
-voidpf openRange(voidpf opaque, const void*, int mode) {
-  if ((mode & ZLIB_FILEFUNC_MODE_READWRITEFILTER) != ZLIB_FILEFUNC_MODE_READ) return nullptr;
-  return opaque;
-}
-
-uLong readRange(voidpf, voidpf stream, void* buf, uLong size) {
-  auto* range = static_cast<ByteRange*>(stream);
-  if (range->position >= range->length) return 0;
-  const uint64_t want = std::min<uint64_t>(size, range->length - range->position);
-  if (range->memory != nullptr) {
-    std::memcpy(buf, range->memory + range->position, want);
-    range->position += want;
-    return static_cast<uLong>(want);
-  }
-  uint64_t done = 0;
-  while (done < want) {
-    const ssize_t n = ::pread(range->fd, static_cast<char*>(buf) + done, want - done,
-                              static_cast<off_t>(range->offset + range->position + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      range->error = n < 0;
-      break;
-    }
-    done += static_cast<uint64_t>(n);
-  }
-  range->position += done;
-  return static_cast<uLong>(done);
-}
-
-uLong writeRange(voidpf, voidpf, const void*, uLong) { return 0; }
-
-ZPOS64_T tellRange(voidpf, voidpf stream) { return static_cast<ByteRange*>(stream)->position; }
-
-long seekRange(voidpf, voidpf stream, ZPOS64_T offset, int origin) {
-  auto* range = static_cast<ByteRange*>(stream);
-  uint64_t base = 0;
-  switch (origin) {
-    case ZLIB_FILEFUNC_SEEK_SET:
-      base = 0;
-      break;
-    case ZLIB_FILEFUNC_SEEK_CUR:
-      base = range->position;
-      break;
-    case ZLIB_FILEFUNC_SEEK_END:
-      base = range->length;
-      break;
-    default:
-      return -1;
-  }
-  // minizip seeks with unsigned offsets only forward from the base.
-  if (offset > range->length || base > range->length - offset) return -1;
-  range->position = base + offset;
-  return 0;
-}
-
-int closeRange(voidpf, voidpf) { return 0; }
-
-int errorRange(voidpf, voidpf stream) { return static_cast<ByteRange*>(stream)->error ? 1 : 0; }
-
-struct UnzCloser {
-  void operator()(void* file) const { unzClose(file); }
-};
-
-absl::StatusOr<std::string> hashRange(ByteRange& range, const ZipLimits& limits) {
-  zlib_filefunc64_def io;
-  io.zopen64_file = openRange;
-  io.zread_file = readRange;
-  io.zwrite_file = writeRange;
-  io.ztell64_file = tellRange;
-  io.zseek64_file = seekRange;
-  io.zclose_file = closeRange;
-  io.zerror_file = errorRange;
-  io.opaque = &range;
-  std::unique_ptr<void, UnzCloser> zip(unzOpen2_64("module.zip", &io));
+absl::StatusOr<std::string> hashRange(ZipByteRange& range, const ZipLimits& limits) {
+  UnzipPtr zip = OpenZipRange(range);
   if (zip == nullptr) return absl::InvalidArgumentError("zip: not a valid zip file");
 
   unz_global_info64 global;
@@ -176,17 +90,12 @@ absl::StatusOr<std::string> hashRange(ByteRange& range, const ZipLimits& limits)
 
 absl::StatusOr<std::string> HashZipFile(int fd, uint64_t offset, uint64_t length,
                                         const ZipLimits& limits) {
-  ByteRange range;
-  range.fd = fd;
-  range.offset = offset;
-  range.length = length;
+  ZipByteRange range = ZipByteRange::file(fd, offset, length);
   return hashRange(range, limits);
 }
 
 absl::StatusOr<std::string> HashZipBytes(std::string_view zip, const ZipLimits& limits) {
-  ByteRange range;
-  range.memory = zip.data();
-  range.length = zip.size();
+  ZipByteRange range = ZipByteRange::bytes(zip.data(), zip.size());
   return hashRange(range, limits);
 }
 

@@ -138,6 +138,16 @@ class InflightTest : public testing::Test {
     }
   }
 
+  // Waits until whenWritten says the first `bytes` are in the file.
+  bool waitWritten(Inflight& inflight, uint64_t bytes) {
+    test::Notification written;
+    inflight.whenWritten(bytes, [&](absl::Status status) {
+      EXPECT_TRUE(status.ok()) << status;
+      written.Notify();
+    });
+    return written.WaitForNotificationWithTimeout(std::chrono::seconds(60));
+  }
+
   // A fetch whose cache write will fail: the temp directory vanishing
   // stands in for a full or broken disk (expectWriteFailureReported puts it
   // back).
@@ -381,12 +391,7 @@ TEST_F(InflightTest, HeldBodyIsAnnouncedOnlyWhenCommitted) {
   early.subscribe();
   inflight->start(zipMeta(), cache_->beginWrite(key), Inflight::Hold::kWhole);
   appendPattern(*inflight, 0, 300000);
-  test::Notification written;
-  inflight->whenWritten(300000, [&](absl::Status status) {
-    EXPECT_TRUE(status.ok()) << status;
-    written.Notify();
-  });
-  ASSERT_TRUE(written.WaitForNotificationWithTimeout(std::chrono::seconds(60)));
+  ASSERT_TRUE(waitWritten(*inflight, 300000));
   // The body is in the file, readable by the verifier...
   int fd = inflight->dupReadFd();
   ASSERT_GE(fd, 0);
@@ -568,6 +573,45 @@ TEST_F(InflightTest, TableSeparatesKeysAndOutlivesNothing) {
     b = c;
   }
   b->fail("y");
+}
+
+// finish() of a held body means its verifier accepted it: the waiters get
+// the whole body then, while the commit (fsync, rename) is still to run,
+// as an unheld body's waiters would; the commit's outcome comes after.
+TEST_F(InflightTest, HeldBodyIsReleasedAtFinishBeforeTheCommit) {
+  for (Inflight::Hold hold : {Inflight::Hold::kWhole, Inflight::Hold::kLastByte}) {
+    const std::string key = hold == Inflight::Hold::kWhole ? "example.com/released/@v/v1.0.0.zip"
+                                                           : "example.com/released/@v/v1.0.1.zip";
+    bool created;
+    auto inflight = table_.join(key, created);
+    Waiter waiter(*threads_[0], inflight);
+    waiter.subscribe();
+    inflight->start(zipMeta(300000), cache_->beginWrite(key), hold);
+    appendPattern(*inflight, 0, 300000);
+    ASSERT_TRUE(waitWritten(*inflight, 300000));
+    // Every pool thread busy: the commit cannot run until they are freed.
+    test::Notification unblock;
+    std::atomic<int> blocked{0};
+    for (int i = 0; i < 4; ++i) {
+      pool_.post([&] {
+        ++blocked;
+        unblock.WaitForNotification();
+      });
+    }
+    ASSERT_TRUE(WaitFor([&] { return blocked.load() == 4; }));
+    inflight->finish(zipMeta(300000));
+    ASSERT_TRUE(WaitFor([&] { return waiter.sent_.load() == 300000; }));
+    threads_[0]->runSync([&] {
+      EXPECT_EQ(waiter.headers_count_, 1);
+      EXPECT_EQ(waiter.headers_.body_size, 300000u);
+      EXPECT_FALSE(waiter.done_.HasBeenNotified());
+    });
+    unblock.Notify();
+    ASSERT_TRUE(waiter.waitDone());
+    EXPECT_TRUE(waiter.received_ == PatternBytes(0, 300000));
+    ASSERT_NE(waiter.entry_, nullptr);
+    EXPECT_TRUE(waiter.entry_->stored());
+  }
 }
 
 // A body verified while it streams (Hold::kLastByte): waiters get the

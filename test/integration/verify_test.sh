@@ -16,7 +16,9 @@
 #     client and breaks off (never a complete body), nothing is cached; with
 #     [T | G] the first go command fails, G's zip is cached for the retry;
 #     a good zip streams complete;
-#   - go mod download of every module version of the fixture verifies.
+#   - go mod download of every module version of the fixture verifies, each
+#     zip hashed as it streamed (no file pass); the tampered one (local
+#     header and central directory disagree) falls back to the file pass.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 integ_init
 command -v go >/dev/null || die "the go command is missing (apt-get install golang-go)"
@@ -113,6 +115,10 @@ for round in 1 2; do
   else fail "[T] round $round: the tampered zip is 502 naming both hashes" "status $code: $body"; fi
 done
 assert_eq "[T]: not cached: each request asked T again" 2 "$(origin_requests "$zip_path" "$T_LOG")"
+# Its local headers still say stack.go: the streamed hash disagrees with the
+# central directory, so the zip was hashed again from the whole file.
+assert_eq "[T]: the tampered zip fell back to the file pass both times (modgate_verify_zip_file_pass_total)" \
+  2 "$(prom modgate_verify_zip_file_pass_total ' ')"
 left="$(find "$WORK/cache2" -path "*$ZIP_V.zip*" -type f | wc -l)"
 assert_eq "[T]: no cache file for the tampered zip" 0 "$left"
 mod_path="/$MOD/@v/$MOD_V.mod"
@@ -232,6 +238,9 @@ go_download_sums "go mod download of all ${#all[@]} fixture module versions thro
 ok="$(prom modgate_verify_total 'result="ok"')"
 if [[ "$ok" -ge $((2 * ${#all[@]})) ]]; then pass "every .mod and .zip was verified (modgate_verify_total{result=ok} = $ok)"
 else fail "every .mod and .zip was verified" "modgate_verify_total{result=ok} = $ok, want >= $((2 * ${#all[@]}))"; fi
+# Real module zips (Go's writer) are hashed as they stream: no second pass.
+assert_eq "every fixture zip was hashed as it streamed (modgate_verify_zip_file_pass_total)" \
+  0 "$(prom modgate_verify_zip_file_pass_total ' ')"
 stop_modgate
 
 finish

@@ -201,6 +201,14 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
   verify_ok = &verify.Add({{"result", "ok"}});
   verify_mismatch = &verify.Add({{"result", "mismatch"}});
   verify_unverifiable = &verify.Add({{"result", "unverifiable"}});
+  verify_zip_file_pass =
+      &prometheus::BuildCounter()
+           .Name("modgate_verify_zip_file_pass_total")
+           .Help(
+               "Module zips hashed again from the whole file because their streamed hash "
+               "could not be used")
+           .Register(*registry_)
+           .Add({});
   auto& reloads = prometheus::BuildCounter()
                       .Name("modgate_config_reload_total")
                       .Help("Configuration loads by result")

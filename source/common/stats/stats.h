@@ -87,6 +87,11 @@ class Stats {
   prometheus::Counter* verify_ok;
   prometheus::Counter* verify_mismatch;
   prometheus::Counter* verify_unverifiable;
+  // modgate_verify_zip_file_pass_total: zips whose streamed hash could not
+  // be used (not streamable, or local headers and central directory
+  // disagree), so the whole file was read and hashed again after the last
+  // byte. Nonzero on ordinary module zips means verification costs double.
+  prometheus::Counter* verify_zip_file_pass;
 
   // Access log lines written and dropped (the disk fell behind), and
   // failed writes; caught up from the writers' totals at scrape.

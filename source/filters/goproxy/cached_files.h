@@ -27,7 +27,9 @@ void readCachedFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
                     CachedFileCallback cb);
 
 // readCachedFile of checksum database `db`'s file ("lookup/<module>@<version>",
-// "tile/8/0/000.p/46"), i.e. of /sumdb/<db>/<file>.
+// "tile/8/0/000.p/46"), i.e. of /sumdb/<db>/<file>. A fill's body is given
+// as soon as all its announced bytes are written, before the cache commits
+// it: these files are checked by signature and proof, not by being cached.
 void readSumdbFile(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
                    const std::string& db, const std::string& file, CachedFileCallback cb);
 

@@ -1,7 +1,5 @@
 #include "source/filters/goproxy/verifying_sink.h"
 
-#include <unistd.h>
-
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,7 +10,6 @@
 #include "source/router/route_table.h"
 #include "source/sumdb/dirhash.h"
 #include "source/sumdb/lookup.h"
-#include "source/sumdb/zip_hash.h"
 
 namespace modgate::filters::goproxy {
 namespace {
@@ -145,11 +142,20 @@ void VerifyingSink::onFetchStart(int64_t content_length) {
   mod_sha_.reset();
   actual_.reset();
   inner_->onFetchStart(content_length);
+  // A new body (a retry after a discarded one): a new hash from its start.
+  if (zip_) zip_hasher_ = newZipHasher();
 }
 
 void VerifyingSink::onFetchData(buffer::Buffer& data) {
-  if (!zip_) crypto::hashBuffer(data, mod_sha_);
+  if (!zip_) {
+    crypto::hashBuffer(data, mod_sha_);
+    inner_->onFetchData(data);
+    return;
+  }
+  const uint64_t bytes = data.length();
   inner_->onFetchData(data);
+  if (zip_hasher_ == nullptr) zip_hasher_ = newZipHasher();
+  zip_hasher_->onReceived(bytes);
 }
 
 void VerifyingSink::checkBody(uint64_t total_bytes, std::function<void(BodyVerdict)> verdict) {
@@ -159,39 +165,27 @@ void VerifyingSink::checkBody(uint64_t total_bytes, std::function<void(BodyVerdi
     decide();
     return;
   }
-  // The zip is hashed from its temp file once every byte is there.
+  // The zip was hashed while it streamed; what is left is the end of the
+  // body and the check against its central directory (zip_body_hasher.h).
+  if (zip_hasher_ == nullptr) zip_hasher_ = newZipHasher();
   std::weak_ptr<bool> alive = alive_;
-  std::shared_ptr<cache::Inflight> inflight = inflight_;
-  common::ThreadPool* pool = config_->hash_pool;
-  event::Dispatcher* dispatcher = &dispatcher_;
   const uint64_t generation = body_generation_;
-  inflight_->whenWritten(total_bytes, [=, this](absl::Status written) {
-    auto hash = [=, this] {
-      absl::StatusOr<std::string> result;
-      if (!written.ok()) {
-        result = absl::Status(written.code(),
-                              absl::StrCat("body not stored: ", std::string(written.message())));
-      } else if (int fd = inflight->dupReadFd(); fd < 0) {
-        result = absl::UnavailableError("body file gone");
-      } else {
-        result = sumdb::HashZipFile(fd, inflight->bodyOffset(), total_bytes);
-        ::close(fd);
-      }
-      dispatcher->post([=, this] {
-        if (alive.expired() || generation != body_generation_) return;
-        onActual(result);
-      });
-    };
-    if (written.ok() && pool != nullptr) {
-      pool->post(hash);
-    } else {
-      hash();
-    }
-  });
+  zip_hasher_->finish(total_bytes,
+                      [this, alive, generation](absl::StatusOr<std::string> hash, bool file_pass) {
+                        if (alive.expired() || generation != body_generation_) return;
+                        if (file_pass && config_->stats != nullptr)
+                          config_->stats->verify_zip_file_pass->Increment();
+                        onActual(std::move(hash));
+                      });
+}
+
+std::unique_ptr<ZipBodyHasher> VerifyingSink::newZipHasher() {
+  return std::make_unique<ZipBodyHasher>(inflight_, config_->hash_pool, dispatcher_);
 }
 
 void VerifyingSink::onFetchDiscarded() {
   ++body_generation_;
+  zip_hasher_.reset();
   actual_.reset();
   verdict_ = nullptr;
   inner_->onFetchDiscarded();

@@ -10,6 +10,7 @@
 #include "source/filters/goproxy/fetch.h"
 #include "source/filters/goproxy/goproxy_config.h"
 #include "source/filters/goproxy/worker_context.h"
+#include "source/filters/goproxy/zip_body_hasher.h"
 #include "source/sumdb/digest.h"
 
 namespace modgate::filters::goproxy {
@@ -25,9 +26,11 @@ namespace modgate::filters::goproxy {
 //    with hashes from tiles, and the record's go.sum line. Lookups and
 //    tiles are read through the cache (readSumdbFile), as clients' are;
 //  - the body's hash: a .mod is hashed as it passes (SHA-256, then
-//    dirhash's one-line summary); a .zip is hashed when its last byte is in
-//    the temp file, on the hash pool, by minizip from that file (the
-//    central directory is at the end, so a zip cannot be hashed earlier).
+//    dirhash's one-line summary); a .zip is hashed as it streams, read back
+//    from the temp file on the hash pool (ZipBodyHasher), and checked
+//    against its central directory once the last byte is there (the
+//    central directory is at the end: it has the last word). A zip that
+//    does not stream cleanly is hashed whole from the file, as before.
 // Then the verdict: accept (the fill commits and every waiter is served),
 // reject (hash mismatch or not a zip: the fetch blames the host and asks
 // the next upstream; this sink keeps the expected hash for it), or
@@ -65,6 +68,7 @@ class VerifyingSink : public FetchSink {
   void onExpected(absl::StatusOr<std::string> hash);
   void onActual(absl::StatusOr<std::string> hash);
   void decide();
+  std::unique_ptr<ZipBodyHasher> newZipHasher();
 
   std::unique_ptr<FetchSink> inner_;
   std::shared_ptr<cache::Inflight> inflight_;
@@ -74,6 +78,8 @@ class VerifyingSink : public FetchSink {
   const std::string version_;
   const bool zip_;
   crypto::Sha256 mod_sha_;
+  // The current zip body's hash (one per body).
+  std::unique_ptr<ZipBodyHasher> zip_hasher_;
   std::optional<absl::StatusOr<std::string>> expected_;
   std::optional<absl::StatusOr<std::string>> actual_;
   std::function<void(BodyVerdict)> verdict_;
