@@ -30,6 +30,7 @@ per repetition); the report gives medians and per-repetition ratios.
 Target: modgate's rate >= nginx's, at no more server CPU per request.
 
   tls_bench.py --modgate BIN [--data DIR] [--reps 3] [--duration 5] [--workdir DIR]
+              [--only zip64k_h2,info_h2,...]
 
 Python 3 standard library only.
 """
@@ -215,6 +216,8 @@ def run_rep(rep, opts, origin_url, cert):
             plain, files[s.name] = tls_files(base, s)
             warm_over_plain(plain, s)
         for key, kind, h1, conns, streams in WARM:
+            if key not in opts.only:
+                continue
             for s in servers:
                 res[s.name][key] = r = tls_h2load(s, files[s.name], kind, h1, conns, streams, opts.duration)
                 survived(s, key, r)
@@ -225,6 +228,8 @@ def run_rep(rep, opts, origin_url, cert):
         # After the warm runs: hs_resumed_tls12 (last) has left modgate holding
         # every connection it served, wedged at limits.max_connections.
         for key, args in HANDSHAKES:
+            if key not in opts.only:
+                continue
             for s in servers:
                 res[s.name][key] = r = s_time(s, args, opts.duration)
                 survived(s, key, r)
@@ -272,7 +277,7 @@ def report(reps, opts, load_start, load_end):
            "nginx CPU us | ratio CPU (median, per-rep) | target |",
            "|---|---:|---:|---:|---:|---:|---:|---|"]
     verdicts = []
-    for key in KEYS:
+    for key in opts.only:
         # Medians and ratios over the repetitions where neither server had a problem.
         pairs = [(r["modgate"][key], r["nginx"][key]) for r in reps
                  if "problem" not in r["modgate"][key] and "problem" not in r["nginx"][key]]
@@ -299,11 +304,11 @@ def report(reps, opts, load_start, load_end):
                  for line in r[name]["incidents"]]
     out += ["", "server exits (each restarted on its warm cache): %d" % len(incidents)] + incidents
     out += ["", "sockets held by each server after each handshake run, per repetition:"]
-    for key, _ in HANDSHAKES:
+    for key in [h[0] for h in HANDSHAKES if h[0] in opts.only]:
         for name in ("modgate", "nginx"):
             out.append("  %s %s: %s" % (key, name, ", ".join(str(r[name][key]["sockets_open"]) for r in reps)))
     out += ["", "commands (last repetition):"]
-    for key in KEYS:
+    for key in opts.only:
         for name in ("modgate", "nginx"):
             out.append("  %s %s: %s" % (key, name, reps[-1][name][key]["cmd"]))
     return "\n".join(out)
@@ -320,7 +325,13 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--workdir")
+    p.add_argument("--only", help="comma-separated measurements (%s); default all" % ",".join(KEYS))
     opts = p.parse_args()
+    if opts.only is not None:
+        unknown = set(opts.only.split(",")) - set(KEYS)
+        if unknown:
+            p.error("--only: unknown %s" % ", ".join(sorted(unknown)))
+    opts.only = [k for k in KEYS if opts.only is None or k in opts.only.split(",")]
     # SIGTERM unwinds through the finally blocks, which stop the servers and the origin.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("tls_bench: terminated"))
     opts.modgate = os.path.abspath(opts.modgate)

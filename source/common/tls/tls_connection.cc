@@ -1,6 +1,6 @@
 #include "source/common/tls/tls_connection.h"
 
-#include <climits>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
@@ -12,6 +12,8 @@ namespace {
 // Plaintext decrypted per delivery to the callbacks.
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDeliver = 64 * 1024;
+// The most plaintext one TLS record carries (RFC 8446 5.1).
+constexpr size_t kMaxRecordPlaintext = 16 * 1024;
 
 std::string describeSslError(ssl_st* ssl, int rc) {
   long verify = SSL_get_verify_result(ssl);
@@ -209,12 +211,22 @@ void TlsConnection::readPlaintext() {
 }
 
 void TlsConnection::encryptPending() {
+  // Plaintext comes as slices of any size (HTTP/2: a 9-byte frame header,
+  // then its payload). One SSL_write per slice made a record per slice, a
+  // tiny one for every frame header; instead each record is filled to the
+  // TLS maximum, small slices gathered into `record` first.
+  uint8_t record[kMaxRecordPlaintext];
   while (state_ == State::kOpen && plaintext_out_.length() > 0) {
     iovec vec;
     plaintext_out_.peek(&vec, 1, plaintext_out_.length());
-    int length = vec.iov_len > INT_MAX ? INT_MAX : static_cast<int>(vec.iov_len);
+    const void* bytes = vec.iov_base;
+    size_t length = std::min(vec.iov_len, kMaxRecordPlaintext);
+    if (length < kMaxRecordPlaintext && length < plaintext_out_.length()) {
+      length = plaintext_out_.copyOut(record, kMaxRecordPlaintext);
+      bytes = record;
+    }
     ERR_clear_error();
-    int n = SSL_write(ssl_.get(), vec.iov_base, length);
+    int n = SSL_write(ssl_.get(), bytes, static_cast<int>(length));
     if (n <= 0) {
       // Memory BIOs never push back, so this is fatal: report it from the
       // loop rather than from inside write().
@@ -224,20 +236,31 @@ void TlsConnection::encryptPending() {
       break;
     }
     plaintext_out_.drain(static_cast<size_t>(n));
+    // Keeps the write BIO at one record: it stays in cache, and is never
+    // read in pieces (BoringSSL's memory BIO moves what is left to the front
+    // on every partial read, which is quadratic in what it holds).
+    takeCiphertext();
   }
   flushCiphertext();
 }
 
+void TlsConnection::takeCiphertext() {
+  const size_t pending = BIO_pending(network_out_);
+  if (pending == 0) return;
+  ciphertext_out_.addInPlace(pending, [this](uint8_t* block, size_t length) {
+    const int n = BIO_read(network_out_, block, static_cast<int>(length));
+    return n > 0 ? static_cast<size_t>(n) : size_t{0};
+  });
+}
+
 void TlsConnection::flushCiphertext() {
-  if (BIO_pending(network_out_) == 0 || !transport_->isOpen()) return;
-  buffer::Buffer out;
-  char chunk[kReadChunk];
-  for (;;) {
-    int n = BIO_read(network_out_, chunk, sizeof(chunk));
-    if (n <= 0) break;
-    out.add(chunk, static_cast<size_t>(n));
+  takeCiphertext();
+  if (ciphertext_out_.length() == 0) return;
+  if (!transport_->isOpen()) {
+    ciphertext_out_.drain(ciphertext_out_.length());
+    return;
   }
-  transport_->write(out);
+  transport_->write(ciphertext_out_);
 }
 
 void TlsConnection::write(buffer::Buffer& data) {

@@ -77,7 +77,10 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   void readPlaintext();
   // Encrypts queued plaintext.
   void encryptPending();
-  // Moves ciphertext from the write BIO to the transport.
+  // Moves ciphertext from the write BIO to ciphertext_out_, in one read.
+  void takeCiphertext();
+  // Moves ciphertext from the write BIO and ciphertext_out_ to the
+  // transport (one write).
   void flushCiphertext();
   void fail(std::string detail);
   void closeTransport(network::CloseType type);
@@ -96,7 +99,8 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   bool peer_closed_ = false;  // close_notify or transport EOF seen
   bool transport_close_requested_ = false;
   buffer::Buffer plaintext_in_;
-  buffer::Buffer plaintext_out_;  // queued until the handshake finishes
+  buffer::Buffer plaintext_out_;   // queued until the handshake finishes
+  buffer::Buffer ciphertext_out_;  // records taken from the write BIO, not yet written
   std::string handshake_error_;
   std::string close_detail_;
   std::shared_ptr<const network::TlsInfo> tls_info_;
