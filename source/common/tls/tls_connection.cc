@@ -1,9 +1,11 @@
 #include "source/common/tls/tls_connection.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
+#include "source/common/tls/buffer_bio.h"
 #include "source/common/tls/certificate_names.h"
 
 namespace modgate::tls {
@@ -14,6 +16,10 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDeliver = 64 * 1024;
 // The most plaintext one TLS record carries (RFC 8446 5.1).
 constexpr size_t kMaxRecordPlaintext = 16 * 1024;
+// Slices shorter than this are gathered into a record with their
+// neighbours; longer ones are encrypted in place.
+constexpr size_t kSmallSlice = 4 * 1024;
+constexpr int kMaxGatheredSlices = 16;
 
 std::string describeSslError(ssl_st* ssl, int rc) {
   long verify = SSL_get_verify_result(ssl);
@@ -67,7 +73,7 @@ TlsConnection::TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool 
                              std::shared_ptr<const void> owner)
     : owner_(std::move(owner)), ssl_(std::move(ssl)), transport_(std::move(transport)) {
   network_in_ = BIO_new(BIO_s_mem());
-  network_out_ = BIO_new(BIO_s_mem());
+  network_out_ = newBufferWriteBio(ciphertext_out_);
   // An empty input BIO means "retry later", not EOF.
   BIO_set_mem_eof_return(network_in_, -1);
   SSL_set_bio(ssl_.get(), network_in_, network_out_);  // takes ownership
@@ -211,50 +217,48 @@ void TlsConnection::readPlaintext() {
 }
 
 void TlsConnection::encryptPending() {
-  // Plaintext comes as slices of any size (HTTP/2: a 9-byte frame header,
-  // then its payload). One SSL_write per slice made a record per slice, a
-  // tiny one for every frame header; instead each record is filled to the
-  // TLS maximum, small slices gathered into `record` first.
+  // One SSL_write is one record. Plaintext comes as slices of any size
+  // (HTTP/2: a HEADERS frame, then DATA frames sized to fill a record), so
+  // small slices in front are gathered into one record, and a big one is
+  // encrypted where it lies: a record per tiny slice would cost a seal and
+  // 22 bytes each, and copying every byte into a staging record would cost
+  // a pass over the body.
   uint8_t record[kMaxRecordPlaintext];
+  iovec vecs[kMaxGatheredSlices];
   while (state_ == State::kOpen && plaintext_out_.length() > 0) {
-    iovec vec;
-    plaintext_out_.peek(&vec, 1, plaintext_out_.length());
-    const void* bytes = vec.iov_base;
-    size_t length = std::min(vec.iov_len, kMaxRecordPlaintext);
-    if (length < kMaxRecordPlaintext && length < plaintext_out_.length()) {
-      length = plaintext_out_.copyOut(record, kMaxRecordPlaintext);
+    const int count =
+        std::min(plaintext_out_.peek(vecs, kMaxGatheredSlices,
+                                     std::min(plaintext_out_.length(), kMaxRecordPlaintext)),
+                 kMaxGatheredSlices);
+    const void* bytes = vecs[0].iov_base;
+    size_t length = std::min(vecs[0].iov_len, kMaxRecordPlaintext);
+    if (length < kSmallSlice && count > 1) {
+      size_t gathered = 0;
+      for (int i = 0; i < count && gathered < kMaxRecordPlaintext; ++i) {
+        if (i > 0 && vecs[i].iov_len >= kSmallSlice) break;
+        const size_t take = std::min(vecs[i].iov_len, kMaxRecordPlaintext - gathered);
+        memcpy(record + gathered, vecs[i].iov_base, take);
+        gathered += take;
+      }
       bytes = record;
+      length = gathered;
     }
     ERR_clear_error();
     int n = SSL_write(ssl_.get(), bytes, static_cast<int>(length));
     if (n <= 0) {
-      // Memory BIOs never push back, so this is fatal: report it from the
-      // loop rather than from inside write().
+      // The write BIO never pushes back, so this is fatal: report it from
+      // the loop rather than from inside write().
       plaintext_out_.drain(plaintext_out_.length());
       peer_closed_ = true;
       resume_timer_->enableTimer(std::chrono::milliseconds(0));
       break;
     }
     plaintext_out_.drain(static_cast<size_t>(n));
-    // Keeps the write BIO at one record: it stays in cache, and is never
-    // read in pieces (BoringSSL's memory BIO moves what is left to the front
-    // on every partial read, which is quadratic in what it holds).
-    takeCiphertext();
   }
   flushCiphertext();
 }
 
-void TlsConnection::takeCiphertext() {
-  const size_t pending = BIO_pending(network_out_);
-  if (pending == 0) return;
-  ciphertext_out_.addInPlace(pending, [this](uint8_t* block, size_t length) {
-    const int n = BIO_read(network_out_, block, static_cast<int>(length));
-    return n > 0 ? static_cast<size_t>(n) : size_t{0};
-  });
-}
-
 void TlsConnection::flushCiphertext() {
-  takeCiphertext();
   if (ciphertext_out_.length() == 0) return;
   if (!transport_->isOpen()) {
     ciphertext_out_.drain(ciphertext_out_.length());

@@ -77,19 +77,19 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   void readPlaintext();
   // Encrypts queued plaintext.
   void encryptPending();
-  // Moves ciphertext from the write BIO to ciphertext_out_, in one read.
-  void takeCiphertext();
-  // Moves ciphertext from the write BIO and ciphertext_out_ to the
-  // transport (one write).
+  // Hands the records in ciphertext_out_ to the transport (one write).
   void flushCiphertext();
   void fail(std::string detail);
   void closeTransport(network::CloseType type);
   void finishClose(network::ConnectionEvent event);
 
   std::shared_ptr<const void> owner_;  // before ssl_: destroyed after it
+  // Records BoringSSL wrote (through network_out_), not yet handed to the
+  // transport. Before ssl_: its write BIO points here.
+  buffer::Buffer ciphertext_out_;
   SslPtr ssl_;
   bio_st* network_in_ = nullptr;   // ciphertext from the peer (owned by ssl_)
-  bio_st* network_out_ = nullptr;  // ciphertext to the peer (owned by ssl_)
+  bio_st* network_out_ = nullptr;  // appends ciphertext to ciphertext_out_ (owned by ssl_)
   network::ConnectionPtr transport_;
   network::ConnectionCallbacks* callbacks_ = nullptr;
   State state_ = State::kConnecting;
@@ -99,8 +99,7 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   bool peer_closed_ = false;  // close_notify or transport EOF seen
   bool transport_close_requested_ = false;
   buffer::Buffer plaintext_in_;
-  buffer::Buffer plaintext_out_;   // queued until the handshake finishes
-  buffer::Buffer ciphertext_out_;  // records taken from the write BIO, not yet written
+  buffer::Buffer plaintext_out_;  // queued until the handshake finishes
   std::string handshake_error_;
   std::string close_detail_;
   std::shared_ptr<const network::TlsInfo> tls_info_;
