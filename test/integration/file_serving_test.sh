@@ -43,24 +43,29 @@ vmhwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$MODGATE_PID/status"; }
 grown() { [[ -f "$1" ]] && (($(stat -c %s "$1") >= $2)); }
 
 # ---- 20 concurrent h2c downloads --------------------------------------------------------
+# twenty_downloads URL: 20 concurrent nghttp downloads of URL; prints how
+# many differ from the fixture. nghttp does not verify a TLS certificate; it
+# negotiates h2 by ALPN over https.
+twenty_downloads() {
+  local pids=() i bad=0
+  for i in $(seq 1 20); do
+    timeout 300 nghttp "$1" >"$WORK/h2.$i" 2>/dev/null &
+    pids+=($!)
+  done
+  for i in $(seq 1 20); do
+    wait "${pids[$((i - 1))]}"
+    cmp -s "$WORK/h2.$i" "$ZIP_F" || bad=$((bad + 1))
+  done
+  rm -f "$WORK"/h2.*
+  echo "$bad"
+}
 warm
-pids=()
-for i in $(seq 1 20); do
-  timeout 300 nghttp "$PROXY_URL$ZIP_P" >"$WORK/h2.$i" 2>/dev/null &
-  pids+=($!)
-done
-bad=0
-for i in $(seq 1 20); do
-  wait "${pids[$((i - 1))]}"
-  cmp -s "$WORK/h2.$i" "$ZIP_F" || bad=$((bad + 1))
-done
-assert_eq "h2c: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 "$bad"
+assert_eq "h2c: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 "$(twenty_downloads "$PROXY_URL$ZIP_P")"
 hwm="$(vmhwm_kib)"
 if rss_bounds_apply "h2c: modgate's peak RSS stays well below a copy per stream"; then
   if ((hwm < 128 * 1024)); then pass "h2c: modgate's peak RSS stayed at $((hwm / 1024)) MiB (20 streams of a $((size >> 20)) MiB zip)"
   else fail "h2c: modgate's peak RSS stays well below a copy per stream" "VmHWM $((hwm / 1024)) MiB"; fi
 fi
-rm -f "$WORK"/h2.*
 
 # ---- stopped and vanished clients while the zip is evicted ------------------------------
 # stopped_and_vanished PROTO URL CURL_FLAGS...: URL is where the slow and the
@@ -100,17 +105,7 @@ make_pki "$WORK/pki" >/dev/null 2>&1 || die "openssl: the test PKI"
 pick_ports 2
 TLS_URL="https://localhost:${PORTS[1]}"
 {
-  cat <<YAML
-listeners:
-  - name: main
-    address: 127.0.0.1:${PORTS[0]}
-  - name: tls
-    address: 127.0.0.1:${PORTS[1]}
-    tls:
-      certificates:
-        - certificate_chain_file: $WORK/pki/localhost.pem
-          private_key_file: $WORK/pki/localhost.key
-YAML
+  plain_and_tls_listeners "$WORK/pki"
   # The same cache, capped as above.
   origin_yaml | sed "s|^  dir: $WORK/cache\$|&\\n  max_bytes: $((size + 4000000))|"
 } >"$WORK/tls.yaml"
@@ -121,19 +116,8 @@ version="$(curl -sS --max-time 120 --http2 --cacert "$WORK/pki/ca.pem" -o "$WORK
 if [[ "$version" == 2 ]] && cmp -s "$WORK/tls.zip" "$ZIP_F"; then pass "h2 over TLS: curl got the $size-byte zip over HTTP/2, byte-exact"
 else fail "h2 over TLS: curl got the zip over HTTP/2" "HTTP/$version, $(stat -c %s "$WORK/tls.zip" 2>/dev/null) bytes"; fi
 rm -f "$WORK/tls.zip"
-pids=()
-for i in $(seq 1 20); do
-  # nghttp does not verify the certificate; it negotiates h2 by ALPN.
-  timeout 300 nghttp "$TLS_URL$ZIP_P" >"$WORK/h2.$i" 2>/dev/null &
-  pids+=($!)
-done
-bad=0
-for i in $(seq 1 20); do
-  wait "${pids[$((i - 1))]}"
-  cmp -s "$WORK/h2.$i" "$ZIP_F" || bad=$((bad + 1))
-done
-assert_eq "h2 over TLS: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 "$bad"
-rm -f "$WORK"/h2.*
+assert_eq "h2 over TLS: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 \
+  "$(twenty_downloads "$TLS_URL$ZIP_P")"
 stopped_and_vanished "h2 over TLS" "$TLS_URL" --http2 --cacert "$WORK/pki/ca.pem"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
