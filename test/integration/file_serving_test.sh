@@ -8,9 +8,13 @@
 #     half-way; meanwhile the zip is evicted from the cache (a size cap just
 #     above it, then the other fixture zips): the stopped client, resumed,
 #     still gets every byte (the open file outlives its name), the evicted
-#     entry is gone, and modgate keeps serving.
+#     entry is gone, and modgate keeps serving;
+#   - the same over TLS with h2 by ALPN (curl and 20 nghttp downloads byte-exact,
+#     then the stopped and the vanished client while the zip is evicted).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cluster_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/reload_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/tls_lib.sh"
 integ_init
 command -v nghttp >/dev/null || die "nghttp is missing (apt-get install nghttp2-client)"
 
@@ -39,34 +43,41 @@ vmhwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$MODGATE_PID/status"; }
 grown() { [[ -f "$1" ]] && (($(stat -c %s "$1") >= $2)); }
 
 # ---- 20 concurrent h2c downloads --------------------------------------------------------
+# twenty_downloads URL: 20 concurrent nghttp downloads of URL; prints how
+# many differ from the fixture. nghttp does not verify a TLS certificate; it
+# negotiates h2 by ALPN over https.
+twenty_downloads() {
+  local pids=() i bad=0
+  for i in $(seq 1 20); do
+    timeout 300 nghttp "$1" >"$WORK/h2.$i" 2>/dev/null &
+    pids+=($!)
+  done
+  for i in $(seq 1 20); do
+    wait "${pids[$((i - 1))]}"
+    cmp -s "$WORK/h2.$i" "$ZIP_F" || bad=$((bad + 1))
+  done
+  rm -f "$WORK"/h2.*
+  echo "$bad"
+}
 warm
-pids=()
-for i in $(seq 1 20); do
-  timeout 300 nghttp "$PROXY_URL$ZIP_P" >"$WORK/h2.$i" 2>/dev/null &
-  pids+=($!)
-done
-bad=0
-for i in $(seq 1 20); do
-  wait "${pids[$((i - 1))]}"
-  cmp -s "$WORK/h2.$i" "$ZIP_F" || bad=$((bad + 1))
-done
-assert_eq "h2c: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 "$bad"
+assert_eq "h2c: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 "$(twenty_downloads "$PROXY_URL$ZIP_P")"
 hwm="$(vmhwm_kib)"
 if rss_bounds_apply "h2c: modgate's peak RSS stays well below a copy per stream"; then
   if ((hwm < 128 * 1024)); then pass "h2c: modgate's peak RSS stayed at $((hwm / 1024)) MiB (20 streams of a $((size >> 20)) MiB zip)"
   else fail "h2c: modgate's peak RSS stays well below a copy per stream" "VmHWM $((hwm / 1024)) MiB"; fi
 fi
-rm -f "$WORK"/h2.*
 
 # ---- stopped and vanished clients while the zip is evicted ------------------------------
-for proto in h1 h2c; do
-  flag=--http1.1; [[ "$proto" == h2c ]] && flag=--http2-prior-knowledge
+# stopped_and_vanished PROTO URL CURL_FLAGS...: URL is where the slow and the
+# vanished client fetch the zip; warming and evicting go through PROXY_URL.
+stopped_and_vanished() {
+  local proto="$1" url="$2"; shift 2
   warm
-  curl -sS --max-time 300 --limit-rate 4M "$flag" -o "$WORK/slow.zip" "$PROXY_URL$ZIP_P" 2>"$WORK/slow.err" &
+  curl -sS --max-time 300 --limit-rate 4M "$@" -o "$WORK/slow.zip" "$url$ZIP_P" 2>"$WORK/slow.err" &
   slow=$!
   wait_until 60 grown "$WORK/slow.zip" $((2 << 20)) || fail "$proto: the slow client got its first 2 MiB" "$(stat -c %s "$WORK/slow.zip" 2>/dev/null)"
   kill -STOP "$slow"
-  curl -sS --max-time 300 --limit-rate 4M "$flag" -o "$WORK/gone.zip" "$PROXY_URL$ZIP_P" 2>/dev/null &
+  curl -sS --max-time 300 --limit-rate 4M "$@" -o "$WORK/gone.zip" "$url$ZIP_P" 2>/dev/null &
   gone=$!
   wait_until 60 grown "$WORK/gone.zip" $((1 << 20))
   kill -KILL "$gone"; wait "$gone" 2>/dev/null
@@ -82,7 +93,32 @@ for proto in h1 h2c; do
   code="$(http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.info")"
   assert_eq "$proto: modgate still serves after the vanished client" 200 "$code"
   rm -f "$WORK/slow.zip" "$WORK/gone.zip"
-done
+}
+stopped_and_vanished h1 "$PROXY_URL" --http1.1
+stopped_and_vanished h2c "$PROXY_URL" --http2-prior-knowledge
+
+# ---- the same over TLS with h2 (ALPN) ----------------------------------------------------
+# DATA frames are sized to fill one TLS record and encrypted where they lie;
+# the records go straight into the connection's output buffer.
+stop_modgate
+make_pki "$WORK/pki" >/dev/null 2>&1 || die "openssl: the test PKI"
+pick_ports 2
+TLS_URL="https://localhost:${PORTS[1]}"
+{
+  plain_and_tls_listeners "$WORK/pki"
+  # The same cache, capped as above.
+  origin_yaml | sed "s|^  dir: $WORK/cache\$|&\\n  max_bytes: $((size + 4000000))|"
+} >"$WORK/tls.yaml"
+grep -q "max_bytes: $((size + 4000000))" "$WORK/tls.yaml" || die "tls.yaml has no cache max_bytes"
+start_modgate_file "$WORK/tls.yaml"
+warm
+version="$(curl -sS --max-time 120 --http2 --cacert "$WORK/pki/ca.pem" -o "$WORK/tls.zip" -w '%{http_version}' "$TLS_URL$ZIP_P")"
+if [[ "$version" == 2 ]] && cmp -s "$WORK/tls.zip" "$ZIP_F"; then pass "h2 over TLS: curl got the $size-byte zip over HTTP/2, byte-exact"
+else fail "h2 over TLS: curl got the zip over HTTP/2" "HTTP/$version, $(stat -c %s "$WORK/tls.zip" 2>/dev/null) bytes"; fi
+rm -f "$WORK/tls.zip"
+assert_eq "h2 over TLS: 20 concurrent downloads of the $size-byte zip all equal the fixture" 0 \
+  "$(twenty_downloads "$TLS_URL$ZIP_P")"
+stopped_and_vanished "h2 over TLS" "$TLS_URL" --http2 --cacert "$WORK/pki/ca.pem"
 
 modgate_alive && pass "modgate still running" || fail "modgate still running" "it exited"
 finish

@@ -34,15 +34,7 @@ p=/github.com/google/uuid/@v/v1.3.0.info
 # write_config FILE [HTTP2_LIMITS_YAML]
 write_config() {
   cat >"$1" <<YAML
-listeners:
-  - name: main
-    address: 127.0.0.1:${PORTS[0]}
-  - name: tls
-    address: 127.0.0.1:${PORTS[1]}
-    tls:
-      certificates:
-        - certificate_chain_file: $pki/localhost.pem
-          private_key_file: $pki/localhost.key
+$(plain_and_tls_listeners "$pki")
 $(origin_yaml)
 ${2:+limits:
   http2:

@@ -8,6 +8,7 @@
 #   make_leaf DIR NAME CA SUBJECT EXT...   DIR/NAME.pem and DIR/NAME.key, a
 #                  P-256 leaf signed by CA (ca or client-ca) with the given
 #                  extension lines (e.g. "subjectAltName=DNS:localhost").
+#   plain_and_tls_listeners DIR   listeners YAML: plain PORTS[0], TLS PORTS[1].
 
 make_ca() { # DIR NAME CN
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -40,6 +41,23 @@ make_pki() {
       make_leaf "$dir" builder client-ca "/CN=builder/O=CI" "subjectAltName=URI:spiffe://ci.test/builder" \
         "extendedKeyUsage=clientAuth"
   } >"$dir/openssl.log" 2>&1 || { show_tail "$dir/openssl.log" 20; die "openssl could not make the test PKI"; }
+}
+
+# plain_and_tls_listeners PKI_DIR: the listeners YAML of a plain listener
+# "main" on PORTS[0] and a TLS one "tls" on PORTS[1] serving PKI_DIR's
+# "localhost" leaf (ALPN h2, http/1.1). For a heredoc, on a line of its own.
+plain_and_tls_listeners() {
+  cat <<YAML
+listeners:
+  - name: main
+    address: 127.0.0.1:${PORTS[0]}
+  - name: tls
+    address: 127.0.0.1:${PORTS[1]}
+    tls:
+      certificates:
+        - certificate_chain_file: $1/localhost.pem
+          private_key_file: $1/localhost.key
+YAML
 }
 
 # served_subject PORT [SNI]: the subject of the certificate served.

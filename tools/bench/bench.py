@@ -256,6 +256,11 @@ class Modgate(Server):
     def pids(self):
         return [self.proc.pid] if self.alive() else []
 
+    def installed_entries(self):
+        """Entry files in the cache (<cache>/v1): grows while the disk thread
+        still installs what the warm-up fetched."""
+        return sum(len(names) for _, _, names in os.walk(os.path.join(self.dir, "cache", "v1")))
+
 
 class Nginx(Server):
     name = "nginx"
@@ -372,9 +377,9 @@ def url_lists(workdir, srv):
     return files
 
 
-def warm_up(files, srv):
+def warm_up(files, srv, kinds=("info", "zip64k", "zip10m", "list")):
     urls = []
-    for kind in ("info", "zip64k", "zip10m", "list"):
+    for kind in kinds:
         with open(files[(kind, srv.port)]) as f:
             urls += [l.strip() for l in f if l.strip()]
 
@@ -387,6 +392,25 @@ def warm_up(files, srv):
     bad = [u for u, (st, _) in zip(urls, res) if st != 200]
     if bad:
         raise RuntimeError("%s warm-up: %d non-200 answers, e.g. %s" % (srv.name, len(bad), bad[:3]))
+
+
+def settle(srv, quiet_ticks=2, interval=1.0, limit=60.0):
+    """Waits until the server's processes are idle: modgate installs what the
+    warm-up fetched on its disk thread (write, fsync, rename) after the
+    answers went out, and that work must not be billed to the first
+    measurement after it. Idle: at most quiet_ticks clock ticks per interval
+    and (modgate) no entry installed in it; the installs wait on fsync, so
+    the CPU alone can look idle while they go on."""
+    entries = getattr(srv, "installed_entries", lambda: 0)
+    deadline = time.time() + limit
+    before, count = srv.cpu_ticks(), entries()
+    while time.time() < deadline:
+        time.sleep(interval)
+        after, now = srv.cpu_ticks(), entries()
+        if sum(t - before.get(pid, 0) for pid, t in after.items()) <= quiet_ticks and now == count:
+            return
+        before, count = after, now
+    log("%s still busy %.0f s after the warm-up; measuring anyway" % (srv.name, limit))
 
 
 def cpu_delta_s(before, after):
@@ -772,6 +796,7 @@ def run_rep(rep, opts, origin_url, origin_log):
             log("rep %d: %s warmed up in %.1fs, VmHWM %d KiB, RssAnon %d KiB, RssFile %d KiB" % (
                 rep, s.name, time.monotonic() - t, res[s.name]["warm_hwm_kib"],
                 res[s.name]["warm_anon_kib"], res[s.name]["warm_file_kib"]))
+            settle(s)
         for key, kind, h1, conns, streams in WARM:
             if opts.memory or (only is not None and key not in only):
                 continue

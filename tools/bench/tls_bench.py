@@ -30,6 +30,7 @@ per repetition); the report gives medians and per-repetition ratios.
 Target: modgate's rate >= nginx's, at no more server CPU per request.
 
   tls_bench.py --modgate BIN [--data DIR] [--reps 3] [--duration 5] [--workdir DIR]
+              [--only zip64k_h2,info_h2,...]
 
 Python 3 standard library only.
 """
@@ -47,7 +48,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree from importing bench.py
 from bench import (CLIENT_CPU, HERE, HOST, SERVER_CPU, Modgate, Nginx, cpu_delta_s, free_port,  # noqa: E402
-                   h2load, loadavg, log, start_origin, url_lists)
+                   h2load, loadavg, log, settle, start_origin, url_lists, warm_up)
 
 # (key, h2load URI list kind, h1, connections, streams per connection)
 WARM = [
@@ -147,14 +148,11 @@ def tls_files(workdir, srv):
 
 
 def warm_over_plain(files, srv):
-    """Every .info and 64 KiB zip fetched once (h2load over the plain port)."""
-    for kind in ("info", "zip64k"):
-        with open(files[(kind, srv.port)]) as f:
-            n = sum(1 for l in f if l.strip())
-        out = subprocess.run(["taskset", "-c", CLIENT_CPU, "h2load", "--h1", "-c", "16", "-n", str(n),
-                              "-i", files[(kind, srv.port)]], capture_output=True, text=True).stdout
-        if not re.search(r"status codes: %d 2xx" % n, out):
-            raise RuntimeError("%s warm-up of %s:\n%s" % (srv.name, kind, out[-1500:]))
+    """Every .info and 64 KiB zip fetched once over the plain port (bench.py's
+    warm_up: one GET per URI). Until 2026-12-07 this was h2load -c 16 -n N,
+    whose connections each walk the URI list from its start: it fetched only
+    the first N/16 URIs, so the "warm" runs were mostly misses."""
+    warm_up(files, srv, ("info", "zip64k"))
 
 
 def s_time(srv, args, duration):
@@ -189,18 +187,21 @@ def s_time(srv, args, duration):
     return r
 
 
-def tls_h2load(srv, files, kind, h1, conns, streams, duration):
-    """bench.py's h2load() on the TLS URI list; checks the ALPN protocol."""
+def tls_h2load(srv, files, kind, h1, conns, streams, duration, origin_log):
+    """bench.py's h2load() on the TLS URI list; checks the ALPN protocol, and
+    that the run was warm (no request reached the origin)."""
     r = h2load(srv, {(kind, srv.port if h1 else srv.h2c_port): files[(kind, "tls")]}, kind, h1, conns,
-               streams, duration, os.devnull)
+               streams, duration, origin_log)
     if not h1 and r.get("problem", "").startswith("not h2c"):
         # bench.py wants h2c; here ALPN must have picked h2.
         if "Application protocol: h2\n" in r["problem"]:
             del r["problem"]
+    if r["origin_requests"] and "problem" not in r:
+        r["problem"] = "not warm: %d requests reached the origin" % r["origin_requests"]
     return r
 
 
-def run_rep(rep, opts, origin_url, cert):
+def run_rep(rep, opts, origin_url, origin_log, cert):
     base = os.path.join(opts.workdir, "rep%d" % rep)
     shutil.rmtree(base, ignore_errors=True)
     mg = TlsModgate(os.path.join(base, "modgate"), origin_url, opts.modgate, cert)
@@ -214,9 +215,13 @@ def run_rep(rep, opts, origin_url, cert):
             s.start()
             plain, files[s.name] = tls_files(base, s)
             warm_over_plain(plain, s)
+            settle(s)
         for key, kind, h1, conns, streams in WARM:
+            if key not in opts.only:
+                continue
             for s in servers:
-                res[s.name][key] = r = tls_h2load(s, files[s.name], kind, h1, conns, streams, opts.duration)
+                res[s.name][key] = r = tls_h2load(s, files[s.name], kind, h1, conns, streams, opts.duration,
+                                                      origin_log)
                 survived(s, key, r)
                 log("rep %d: %-20s %-7s %8.0f req/s %7.1f MiB/s cpu %s us/req%s" % (
                     rep, key, s.name, r["req_s"], r["mib_s"],
@@ -225,6 +230,8 @@ def run_rep(rep, opts, origin_url, cert):
         # After the warm runs: hs_resumed_tls12 (last) has left modgate holding
         # every connection it served, wedged at limits.max_connections.
         for key, args in HANDSHAKES:
+            if key not in opts.only:
+                continue
             for s in servers:
                 res[s.name][key] = r = s_time(s, args, opts.duration)
                 survived(s, key, r)
@@ -272,7 +279,7 @@ def report(reps, opts, load_start, load_end):
            "nginx CPU us | ratio CPU (median, per-rep) | target |",
            "|---|---:|---:|---:|---:|---:|---:|---|"]
     verdicts = []
-    for key in KEYS:
+    for key in opts.only:
         # Medians and ratios over the repetitions where neither server had a problem.
         pairs = [(r["modgate"][key], r["nginx"][key]) for r in reps
                  if "problem" not in r["modgate"][key] and "problem" not in r["nginx"][key]]
@@ -299,11 +306,11 @@ def report(reps, opts, load_start, load_end):
                  for line in r[name]["incidents"]]
     out += ["", "server exits (each restarted on its warm cache): %d" % len(incidents)] + incidents
     out += ["", "sockets held by each server after each handshake run, per repetition:"]
-    for key, _ in HANDSHAKES:
+    for key in [h[0] for h in HANDSHAKES if h[0] in opts.only]:
         for name in ("modgate", "nginx"):
             out.append("  %s %s: %s" % (key, name, ", ".join(str(r[name][key]["sockets_open"]) for r in reps)))
     out += ["", "commands (last repetition):"]
-    for key in KEYS:
+    for key in opts.only:
         for name in ("modgate", "nginx"):
             out.append("  %s %s: %s" % (key, name, reps[-1][name][key]["cmd"]))
     return "\n".join(out)
@@ -320,7 +327,13 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--workdir")
+    p.add_argument("--only", help="comma-separated measurements (%s); default all" % ",".join(KEYS))
     opts = p.parse_args()
+    if opts.only is not None:
+        unknown = set(opts.only.split(",")) - set(KEYS)
+        if unknown:
+            p.error("--only: unknown %s" % ", ".join(sorted(unknown)))
+    opts.only = [k for k in KEYS if opts.only is None or k in opts.only.split(",")]
     # SIGTERM unwinds through the finally blocks, which stop the servers and the origin.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("tls_bench: terminated"))
     opts.modgate = os.path.abspath(opts.modgate)
@@ -330,13 +343,15 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "gen_modules.py"), opts.data], check=True,
                    stdout=subprocess.DEVNULL)
     cert = make_cert(os.path.join(opts.workdir, "pki"))
-    origin, origin_url = start_origin(opts.workdir, opts.data)
+    origin_log = os.path.join(opts.workdir, "origin.log")
+    open(origin_log, "w").close()
+    origin, origin_url = start_origin(opts.workdir, opts.data, ["--log", origin_log])
     load_start = loadavg()
     log("load average at start: %s" % load_start)
     reps = []
     try:
         for rep in range(opts.reps):
-            reps.append(run_rep(rep, opts, origin_url, cert))
+            reps.append(run_rep(rep, opts, origin_url, origin_log, cert))
     finally:
         origin.terminate()
         origin.wait()

@@ -43,6 +43,21 @@ void Buffer::add(std::string_view data) { evbuffer_add(buffer_, data.data(), dat
 
 void Buffer::add(const void* data, size_t length) { evbuffer_add(buffer_, data, length); }
 
+size_t Buffer::addInPlace(size_t length,
+                          absl::FunctionRef<size_t(uint8_t* block, size_t length)> fill) {
+  if (length == 0) return 0;
+  // One iovec: libevent then guarantees a single contiguous block.
+  evbuffer_iovec block;
+  if (evbuffer_reserve_space(buffer_, static_cast<ev_ssize_t>(length), &block, 1) != 1 ||
+      block.iov_len < length) {
+    abort();  // out of memory, as evbuffer_new() failing is
+  }
+  const size_t written = std::min(fill(static_cast<uint8_t*>(block.iov_base), length), length);
+  block.iov_len = written;
+  evbuffer_commit_space(buffer_, &block, 1);
+  return written;
+}
+
 void Buffer::addShared(std::shared_ptr<const std::string> keepalive) {
   const size_t size = keepalive->size();
   addShared(std::move(keepalive), 0, size);

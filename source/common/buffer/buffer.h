@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
+
 struct evbuffer;
 
 namespace modgate::buffer {
@@ -45,6 +47,12 @@ class Buffer {
 
   void add(std::string_view data);
   void add(const void* data, size_t length);
+  // Appends bytes a producer writes in place: `fill` gets one contiguous
+  // block of `length` bytes at the end of the buffer and returns how many it
+  // wrote (at most `length`; the rest is given back). Saves the staging
+  // copy add() needs when the bytes come from a reader (BoringSSL's memory
+  // BIO for TLS ciphertext). Returns what `fill` returned.
+  size_t addInPlace(size_t length, absl::FunctionRef<size_t(uint8_t* block, size_t length)> fill);
   // Appends a view of memory kept alive by `keepalive` until the bytes have
   // been written or drained: zero-copy for hot cached objects.
   void addShared(std::shared_ptr<const std::string> keepalive);

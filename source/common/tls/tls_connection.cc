@@ -1,9 +1,11 @@
 #include "source/common/tls/tls_connection.h"
 
-#include <climits>
+#include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "source/common/tls/boringssl.h"
+#include "source/common/tls/buffer_bio.h"
 #include "source/common/tls/certificate_names.h"
 
 namespace modgate::tls {
@@ -12,6 +14,12 @@ namespace {
 // Plaintext decrypted per delivery to the callbacks.
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxDeliver = 64 * 1024;
+// The most plaintext one TLS record carries (RFC 8446 5.1).
+constexpr size_t kMaxRecordPlaintext = 16 * 1024;
+// Slices shorter than this are gathered into a record with their
+// neighbours; longer ones are encrypted in place.
+constexpr size_t kSmallSlice = 4 * 1024;
+constexpr int kMaxGatheredSlices = 16;
 
 std::string describeSslError(ssl_st* ssl, int rc) {
   long verify = SSL_get_verify_result(ssl);
@@ -65,7 +73,7 @@ TlsConnection::TlsConnection(SslPtr ssl, network::ConnectionPtr transport, bool 
                              std::shared_ptr<const void> owner)
     : owner_(std::move(owner)), ssl_(std::move(ssl)), transport_(std::move(transport)) {
   network_in_ = BIO_new(BIO_s_mem());
-  network_out_ = BIO_new(BIO_s_mem());
+  network_out_ = newBufferWriteBio(ciphertext_out_);
   // An empty input BIO means "retry later", not EOF.
   BIO_set_mem_eof_return(network_in_, -1);
   SSL_set_bio(ssl_.get(), network_in_, network_out_);  // takes ownership
@@ -209,15 +217,37 @@ void TlsConnection::readPlaintext() {
 }
 
 void TlsConnection::encryptPending() {
+  // One SSL_write is one record. Plaintext comes as slices of any size
+  // (HTTP/2: a HEADERS frame, then DATA frames sized to fill a record), so
+  // small slices in front are gathered into one record, and a big one is
+  // encrypted where it lies: a record per tiny slice would cost a seal and
+  // 22 bytes each, and copying every byte into a staging record would cost
+  // a pass over the body.
+  uint8_t record[kMaxRecordPlaintext];
+  iovec vecs[kMaxGatheredSlices];
   while (state_ == State::kOpen && plaintext_out_.length() > 0) {
-    iovec vec;
-    plaintext_out_.peek(&vec, 1, plaintext_out_.length());
-    int length = vec.iov_len > INT_MAX ? INT_MAX : static_cast<int>(vec.iov_len);
+    const int count =
+        std::min(plaintext_out_.peek(vecs, kMaxGatheredSlices,
+                                     std::min(plaintext_out_.length(), kMaxRecordPlaintext)),
+                 kMaxGatheredSlices);
+    const void* bytes = vecs[0].iov_base;
+    size_t length = std::min(vecs[0].iov_len, kMaxRecordPlaintext);
+    if (length < kSmallSlice && count > 1) {
+      size_t gathered = 0;
+      for (int i = 0; i < count && gathered < kMaxRecordPlaintext; ++i) {
+        if (i > 0 && vecs[i].iov_len >= kSmallSlice) break;
+        const size_t take = std::min(vecs[i].iov_len, kMaxRecordPlaintext - gathered);
+        memcpy(record + gathered, vecs[i].iov_base, take);
+        gathered += take;
+      }
+      bytes = record;
+      length = gathered;
+    }
     ERR_clear_error();
-    int n = SSL_write(ssl_.get(), vec.iov_base, length);
+    int n = SSL_write(ssl_.get(), bytes, static_cast<int>(length));
     if (n <= 0) {
-      // Memory BIOs never push back, so this is fatal: report it from the
-      // loop rather than from inside write().
+      // The write BIO never pushes back, so this is fatal: report it from
+      // the loop rather than from inside write().
       plaintext_out_.drain(plaintext_out_.length());
       peer_closed_ = true;
       resume_timer_->enableTimer(std::chrono::milliseconds(0));
@@ -229,15 +259,12 @@ void TlsConnection::encryptPending() {
 }
 
 void TlsConnection::flushCiphertext() {
-  if (BIO_pending(network_out_) == 0 || !transport_->isOpen()) return;
-  buffer::Buffer out;
-  char chunk[kReadChunk];
-  for (;;) {
-    int n = BIO_read(network_out_, chunk, sizeof(chunk));
-    if (n <= 0) break;
-    out.add(chunk, static_cast<size_t>(n));
+  if (ciphertext_out_.length() == 0) return;
+  if (!transport_->isOpen()) {
+    ciphertext_out_.drain(ciphertext_out_.length());
+    return;
   }
-  transport_->write(out);
+  transport_->write(ciphertext_out_);
 }
 
 void TlsConnection::write(buffer::Buffer& data) {

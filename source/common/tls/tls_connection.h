@@ -77,16 +77,19 @@ class TlsConnection : public network::Connection, private network::ConnectionCal
   void readPlaintext();
   // Encrypts queued plaintext.
   void encryptPending();
-  // Moves ciphertext from the write BIO to the transport.
+  // Hands the records in ciphertext_out_ to the transport (one write).
   void flushCiphertext();
   void fail(std::string detail);
   void closeTransport(network::CloseType type);
   void finishClose(network::ConnectionEvent event);
 
   std::shared_ptr<const void> owner_;  // before ssl_: destroyed after it
+  // Records BoringSSL wrote (through network_out_), not yet handed to the
+  // transport. Before ssl_: its write BIO points here.
+  buffer::Buffer ciphertext_out_;
   SslPtr ssl_;
   bio_st* network_in_ = nullptr;   // ciphertext from the peer (owned by ssl_)
-  bio_st* network_out_ = nullptr;  // ciphertext to the peer (owned by ssl_)
+  bio_st* network_out_ = nullptr;  // appends ciphertext to ciphertext_out_ (owned by ssl_)
   network::ConnectionPtr transport_;
   network::ConnectionCallbacks* callbacks_ = nullptr;
   State state_ = State::kConnecting;

@@ -34,6 +34,29 @@ TEST(BufferTest, AddMoveDrain) {
   EXPECT_EQ(b.length(), 5u);
 }
 
+TEST(BufferTest, AddInPlaceAppendsWhatTheProducerWrote) {
+  Buffer buffer;
+  buffer.add("head:");
+  // A block bigger than any chain libevent keeps spare: still contiguous.
+  const size_t big = 100 * 1000;
+  EXPECT_EQ(buffer.addInPlace(big,
+                              [](uint8_t* block, size_t length) {
+                                memset(block, 'x', length);
+                                return length;
+                              }),
+            big);
+  // The producer may write less than it was offered; the rest is given back.
+  EXPECT_EQ(buffer.addInPlace(64,
+                              [](uint8_t* block, size_t) {
+                                memcpy(block, ":tail", 5);
+                                return size_t{5};
+                              }),
+            5u);
+  EXPECT_EQ(buffer.addInPlace(0, [](uint8_t*, size_t) { return size_t{1}; }), 0u);
+  EXPECT_EQ(buffer.length(), 5 + big + 5);
+  EXPECT_EQ(buffer.toString(), "head:" + std::string(big, 'x') + ":tail");
+}
+
 TEST(BufferTest, SharedBodyStaysAliveUntilDrained) {
   auto body = std::make_shared<const std::string>(std::string(100000, 'x'));
   std::weak_ptr<const std::string> watch = body;

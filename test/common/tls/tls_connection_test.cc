@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -106,6 +107,41 @@ TEST_F(TlsConnectionTest, HandshakeVerifiesAndCarriesData) {
   EXPECT_TRUE(recorder.remote_closed);
   EXPECT_NE(recorder.received.find("HTTP/1.1 200 OK"), std::string::npos);
   EXPECT_NE(recorder.received.find("\r\n\r\nbye"), std::string::npos);
+}
+
+// The write path gathers small slices into one record and encrypts big ones
+// where they lie (a record at most 16 KiB). A request head made of tiny
+// slices (like HTTP/2 frame headers), slices just under and over the
+// gathering threshold and slices bigger than a record must arrive byte-exact
+// and in order: the origin's /echo answers with the head it received.
+TEST_F(TlsConnectionTest, MixedSliceSizesArriveInOrder) {
+  startOrigin("http/1.1");
+  auto ctx = context((*certs_)->ca, {"http/1.1"});
+  Recorder recorder;
+  auto connection = connect(*ctx, "localhost", recorder);
+  ASSERT_TRUE(runUntil(dispatcher_, [&] { return recorder.connected || recorder.closed(); }));
+  ASSERT_TRUE(recorder.connected) << connection->handshakeError();
+
+  std::string head = "GET /echo HTTP/1.1\r\nHost: localhost";
+  buffer::Buffer request;
+  request.addShared(std::make_shared<const std::string>(head));
+  const size_t sizes[] = {1, 9, 4095, 4096, 9, 16375, 16384, 16385, 3, 40000, 9, 100, 70000, 2};
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i) {
+    // One slice per piece: addShared() never merges with its neighbours.
+    std::string name = "\r\nx-" + std::to_string(i) + ": ";
+    std::string value(sizes[i], static_cast<char>('a' + i % 26));
+    request.addShared(std::make_shared<const std::string>(name));
+    request.addShared(std::make_shared<const std::string>(value));
+    head += name + value;
+  }
+  request.add("\r\n\r\n");
+  connection->write(request);
+  ASSERT_TRUE(runUntil(dispatcher_, [&] {
+    return recorder.closed() || recorder.received.find(head) != std::string::npos;
+  }));
+  EXPECT_NE(recorder.received.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(recorder.received.find("\r\n\r\n" + head), std::string::npos);
+  connection->close(network::CloseType::kNoFlush);
 }
 
 TEST_F(TlsConnectionTest, AlpnH2) {

@@ -26,8 +26,9 @@ namespace modgate::http::http2 {
 // without copying them first. Output: frames are pulled with
 // nghttp2_session_mem_send() into one buffer and handed to the connection
 // with a single write() per dispatch() or flush. DATA frames use
-// NGHTTP2_DATA_FLAG_NO_COPY: their payload is moved from the stream's
-// pending buffer into the output buffer behind the 9-byte frame header.
+// NGHTTP2_DATA_FLAG_NO_COPY: their payload is copied once from the stream's
+// pending buffer into the output buffer, contiguous with its 9-byte frame
+// header, and sized so that a frame fills one TLS record.
 //
 // Re-entrancy: nghttp2 must not be re-entered from its own callbacks, so
 // encoder calls made from inside a callback (a response produced while a
@@ -115,6 +116,10 @@ class ServerConnectionImpl : public ServerConnection {
                         size_t length, nghttp2_data_source* source, void* user_data);
   static ssize_t readDataCb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
                             uint32_t* data_flags, nghttp2_data_source* source, void* user_data);
+  static ssize_t dataFrameLengthCb(nghttp2_session*, uint8_t frame_type, int32_t stream_id,
+                                   int32_t session_remote_window_size,
+                                   int32_t stream_remote_window_size,
+                                   uint32_t remote_max_frame_size, void* user_data);
 
   int onBeginHeaders(const nghttp2_frame& frame);
   int onHeader(const nghttp2_frame& frame, std::string_view name, std::string_view value);
@@ -131,6 +136,8 @@ class ServerConnectionImpl : public ServerConnection {
   // Takes one token from the stream reset bucket; false when it is empty.
   bool takeResetToken();
   int sendData(nghttp2_frame& frame, const uint8_t* framehd, size_t length);
+  // The payload of each DATA frame nghttp2 packs.
+  static ssize_t dataFrameLength(uint32_t remote_max_frame_size);
   ssize_t readData(int32_t stream_id, size_t length, uint32_t* data_flags);
 
   ResponseEncoderImpl* findStream(int32_t stream_id);
