@@ -21,15 +21,7 @@ start_origin
 pick_ports 2
 PLAIN_PORT="${PORTS[0]}" TLS_PORT="${PORTS[1]}"
 cat >"$WORK/modgate.yaml" <<YAML
-listeners:
-  - name: plain
-    address: 127.0.0.1:$PLAIN_PORT
-  - name: tls
-    address: 127.0.0.1:$TLS_PORT
-    tls:
-      certificates:
-        - certificate_chain_file: $pki/localhost.pem
-          private_key_file: $pki/localhost.key
+$(plain_and_tls_listeners "$pki")
 limits:
   idle_timeout: 3600s
   request_timeout: 3600s
