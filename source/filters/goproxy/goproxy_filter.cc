@@ -8,6 +8,7 @@
 #include "source/common/http/conditional.h"
 #include "source/common/http/http1/http_date.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
+#include "source/filters/goproxy/mod_prefetch.h"
 #include "source/filters/goproxy/shadow_sinks.h"
 #include "source/filters/goproxy/verifying_sink.h"
 #include "source/upstream/load_balancer/module_path_hash.h"
@@ -524,7 +525,12 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
       sink =
           std::make_unique<VerifyingSink>(std::move(sink), inflight_, config_, worker_, *request_);
     }
+    std::optional<Fetch::Target> info_target;
+    if (request_->kind == RequestKind::kInfo) info_target = target;
     worker_.startFetch(std::move(target), std::move(sink), config_->max_pending_disk_bytes);
+    // The go command asks for the .mod next: its round trip starts now,
+    // beside the .info's (which has the idle upstream connection).
+    if (info_target.has_value()) prefetchModForInfo(config_, worker_, *request_, *info_target);
   } else if (config_->stats != nullptr) {
     config_->stats->singleflight_joined->Increment();
   }

@@ -1,0 +1,38 @@
+#include "source/filters/goproxy/mod_prefetch.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "source/common/common/time.h"
+#include "source/filters/goproxy/cache_fill_sink.h"
+#include "source/filters/goproxy/verifying_sink.h"
+
+namespace modgate::filters::goproxy {
+
+void prefetchModForInfo(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
+                        const modgate::goproxy::Request& info, const Fetch::Target& info_target) {
+  std::optional<modgate::goproxy::Request> mod = modgate::goproxy::ModRequestFor(info);
+  if (!mod.has_value()) return;
+  std::shared_ptr<const cache::Entry> cached = config->cache->lookup(mod->cache_key);
+  if (cached != nullptr && cached->fresh(common::wallClockUnixMs())) return;
+  bool created = false;
+  std::shared_ptr<cache::Inflight> inflight = config->inflight->join(mod->cache_key, created);
+  if (!created) return;
+
+  Fetch::Target target;
+  target.kind = modgate::goproxy::RequestKind::kMod;
+  target.chain = info_target.chain;
+  target.paths.assign(target.chain.size(), mod->upstream_path);
+  target.hash_key = info_target.hash_key;
+  // The client's own .mod request would have counted; it now joins or hits.
+  target.total_outcomes = info_target.total_outcomes;
+  std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
+      config, *mod, inflight, nullptr, VerifyingSink::hold(*config, *mod));
+  if (VerifyingSink::applies(*config, *mod)) {
+    sink = std::make_unique<VerifyingSink>(std::move(sink), inflight, config, worker, *mod);
+  }
+  worker.startFetch(std::move(target), std::move(sink), config->max_pending_disk_bytes);
+}
+
+}  // namespace modgate::filters::goproxy
