@@ -437,6 +437,35 @@ TEST_F(DiskCacheTest, CountsByKindAndHitsPerEntry) {
   EXPECT_EQ(after.evictions, 1u);
 }
 
+TEST_F(DiskCacheTest, PeekCountsNothingAndKeepsTheLruOrder) {
+  const std::string body(10000, 'x');
+  openCache();
+  auto probe = InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body);
+  ASSERT_TRUE(probe.ok());
+  const uint64_t file_size = (*probe)->file_size;  // same for every key of this length
+  cache_->remove("example.com/a/@v/v1.0.0.mod");
+  options_.max_bytes = 2 * file_size + file_size / 2;  // room for two
+  openCache();
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body).ok());
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/b/@v/v1.0.0.mod", okMeta(), body).ok());
+
+  std::shared_ptr<const Entry> a = cache_->peek("example.com/a/@v/v1.0.0.mod");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->key, "example.com/a/@v/v1.0.0.mod");
+  EXPECT_EQ(cache_->peek("example.com/c/@v/v1.0.0.mod"), nullptr);
+  const CacheStats stats = cache_->stats();
+  EXPECT_EQ(stats.hits, 0u);
+  EXPECT_EQ(stats.misses, 0u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kMod)].hits, 0u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kMod)].misses, 0u);
+  for (const EntryUsage& usage : cache_->usage()) EXPECT_EQ(usage.hits, 0u) << usage.key;
+
+  // Still the least recently used: a third entry evicts it, not b.
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/c/@v/v1.0.0.mod", okMeta(), body).ok());
+  EXPECT_EQ(cache_->peek("example.com/a/@v/v1.0.0.mod"), nullptr);
+  EXPECT_NE(cache_->peek("example.com/b/@v/v1.0.0.mod"), nullptr);
+}
+
 TEST(CacheKindTest, KindAndModuleOfKeys) {
   EXPECT_EQ(KindOfKey("github.com/!burnt!sushi/toml/@v/v1.2.0.zip"), CacheKind::kZip);
   EXPECT_EQ(KindOfKey("example.com/a/@v/list"), CacheKind::kList);

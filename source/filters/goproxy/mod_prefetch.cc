@@ -14,7 +14,7 @@ void prefetchModForInfo(const GoproxyConfigSharedPtr& config, WorkerContext& wor
                         const modgate::goproxy::Request& info, const Fetch::Target& info_target) {
   std::optional<modgate::goproxy::Request> mod = modgate::goproxy::ModRequestFor(info);
   if (!mod.has_value()) return;
-  std::shared_ptr<const cache::Entry> cached = config->cache->lookup(mod->cache_key);
+  std::shared_ptr<const cache::Entry> cached = config->cache->peek(mod->cache_key);
   if (cached != nullptr && cached->fresh(common::wallClockUnixMs())) return;
   bool created = false;
   std::shared_ptr<cache::Inflight> inflight = config->inflight->join(mod->cache_key, created);
