@@ -5,13 +5,13 @@
 #include <utility>
 
 #include "source/common/common/time.h"
-#include "source/filters/goproxy/cache_fill_sink.h"
-#include "source/filters/goproxy/verifying_sink.h"
+#include "source/filters/goproxy/cache_fill.h"
 
 namespace modgate::filters::goproxy {
 
 void prefetchModForInfo(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
-                        const modgate::goproxy::Request& info, const Fetch::Target& info_target) {
+                        const modgate::goproxy::Request& info, const router::Route* route,
+                        const Fetch::Target& info_target) {
   std::optional<modgate::goproxy::Request> mod = modgate::goproxy::ModRequestFor(info);
   if (!mod.has_value()) return;
   std::shared_ptr<const cache::Entry> cached = config->cache->peek(mod->cache_key);
@@ -27,12 +27,7 @@ void prefetchModForInfo(const GoproxyConfigSharedPtr& config, WorkerContext& wor
   target.hash_key = info_target.hash_key;
   // The client's own .mod request would have counted; it now joins or hits.
   target.total_outcomes = info_target.total_outcomes;
-  std::unique_ptr<FetchSink> sink = std::make_unique<CacheFillSink>(
-      config, *mod, inflight, nullptr, VerifyingSink::hold(*config, *mod));
-  if (VerifyingSink::applies(*config, *mod)) {
-    sink = std::make_unique<VerifyingSink>(std::move(sink), inflight, config, worker, *mod);
-  }
-  worker.startFetch(std::move(target), std::move(sink), config->max_pending_disk_bytes);
+  startCacheFill(config, worker, *mod, route, std::move(inflight), std::move(target), nullptr);
 }
 
 }  // namespace modgate::filters::goproxy

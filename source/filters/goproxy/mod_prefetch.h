@@ -4,6 +4,7 @@
 #include "source/filters/goproxy/goproxy_config.h"
 #include "source/filters/goproxy/worker_context.h"
 #include "source/goproxy/request.h"
+#include "source/router/route_table.h"
 
 namespace modgate::filters::goproxy {
 
@@ -17,12 +18,14 @@ namespace modgate::filters::goproxy {
 // .info's fetch, the .mod's round trip overlaps it; the client's .mod
 // request then joins the fill under way (single flight) or hits the cache.
 //
-// `info_target` is the .info's fetch target: the .mod goes the same way
-// (same route chain or chosen split cluster, same hashing affinity), and is
-// verified like any .mod. Nothing happens when `info` is not the .info of a
+// `info_target` is the .info's fetch target on `route` (null for none):
+// the .mod goes the same way (same route chain or chosen split cluster,
+// same hashing affinity) and is filled like any .mod (startCacheFill:
+// verified, shadowed). Nothing happens when `info` is not the .info of a
 // canonical version, when the .mod is cached and fresh, or when a fill of
 // it is already under way.
 void prefetchModForInfo(const GoproxyConfigSharedPtr& config, WorkerContext& worker,
-                        const modgate::goproxy::Request& info, const Fetch::Target& info_target);
+                        const modgate::goproxy::Request& info, const router::Route* route,
+                        const Fetch::Target& info_target);
 
 }  // namespace modgate::filters::goproxy
