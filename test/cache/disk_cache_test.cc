@@ -40,6 +40,15 @@ class DiskCacheTest : public testing::Test {
     cache_ = *std::move(cache);
   }
 
+  // The file size of an entry of `body` under a key as long as `key`, found
+  // by storing and removing one: for caps that leave room for N entries.
+  uint64_t entryFileSize(const std::string& key, const std::string& body) {
+    auto probe = InsertSync(*cache_, key, okMeta(), body);
+    EXPECT_TRUE(probe.ok()) << probe.status();
+    cache_->remove(key);
+    return probe.ok() ? (*probe)->file_size : 0;
+  }
+
   EntryMeta okMeta(std::string content_type = "application/octet-stream") {
     EntryMeta meta;
     meta.status = 200;
@@ -314,10 +323,7 @@ TEST_F(DiskCacheTest, RestartKeepsEntriesAndMetadata) {
 TEST_F(DiskCacheTest, LruEvictionRespectsAccessOrder) {
   const std::string body(10000, 'x');
   openCache();
-  auto probe = InsertSync(*cache_, "probe", okMeta(), body);
-  ASSERT_TRUE(probe.ok());
-  const uint64_t file_size = (*probe)->file_size;  // same for every key of this length
-  cache_->remove("probe");
+  const uint64_t file_size = entryFileSize("key-x", body);
   options_.max_bytes = 3 * file_size + file_size / 2;  // room for three
   openCache();
 
@@ -440,10 +446,7 @@ TEST_F(DiskCacheTest, CountsByKindAndHitsPerEntry) {
 TEST_F(DiskCacheTest, PeekCountsNothingAndKeepsTheLruOrder) {
   const std::string body(10000, 'x');
   openCache();
-  auto probe = InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body);
-  ASSERT_TRUE(probe.ok());
-  const uint64_t file_size = (*probe)->file_size;  // same for every key of this length
-  cache_->remove("example.com/a/@v/v1.0.0.mod");
+  const uint64_t file_size = entryFileSize("example.com/a/@v/v1.0.0.mod", body);
   options_.max_bytes = 2 * file_size + file_size / 2;  // room for two
   openCache();
   ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body).ok());
