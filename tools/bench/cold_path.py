@@ -20,11 +20,18 @@ sends each body at --rate bytes/s, as a module mirror across a WAN would.
         modgate/direct <= 1.0. Also counts the origin's requests and TCP
         connections (origin.py --log/--conn-log) for each run.
 
+origin.py sends a response's headers and body in two writes with Nagle on,
+so each small answer also waits for the receiver's delayed ACK (~40 ms on
+Linux), the go command and modgate alike; --nodelay runs
+test/integration/nodelay_origin.py instead (Nagle off, as nginx and most
+real servers).
+
 Pinning as bench.py: clients (the go command too) and the origin on core 0,
 the proxy under test on core 1. Python 3 standard library only.
 
   cold_path.py --modgate BIN [--reps 3] [--delay-ms 20] [--rate 104857600]
-               [--clients 20] [--only miss|go] [--fixture DIR] [--workdir DIR]
+               [--nodelay] [--clients 20] [--only miss|go] [--fixture DIR]
+               [--workdir DIR]
 """
 
 import argparse
@@ -42,6 +49,7 @@ import gen_modules  # noqa: E402
 from bench import CLIENT_CPU, SERVER_CPU, Modgate, Nginx, free_port, loadavg, start_origin, wait_http  # noqa: E402
 from verify_cost import stop, sumdb_env  # noqa: E402
 
+NODELAY_ORIGIN_PY = os.path.join(bench.REPO, "test", "integration", "nodelay_origin.py")
 FIRST_BYTE_TARGET_S = 0.2
 DONE_TARGET_S = 1.4
 GO_RATIO_TARGET = 1.0
@@ -216,7 +224,8 @@ def verdict(ok):
 
 def report(opts, miss, go, load_start, load_end, nmods):
     print()
-    print("cold path (issue 12): --delay-ms %d --rate %d, %d repetition(s)" % (opts.delay_ms, opts.rate, opts.reps))
+    print("cold path (issue 12): --delay-ms %d --rate %d%s, %d repetition(s)" % (
+        opts.delay_ms, opts.rate, " --nodelay" if opts.nodelay else "", opts.reps))
     if miss:
         print()
         print("Target 4, cold miss: %d clients on one uncached %d MiB zip (seconds, min/median/max over clients)"
@@ -260,6 +269,8 @@ def main():
     p.add_argument("--delay-ms", type=int, default=20, help="the relay's delay before each answer (default 20)")
     p.add_argument("--rate", type=int, default=100 * 1024 * 1024,
                    help="the relay's bytes/s per response (default 104857600)")
+    p.add_argument("--nodelay", action="store_true",
+                   help="the relay with Nagle off (nodelay_origin.py); default: origin.py as is")
     p.add_argument("--clients", type=int, default=20, help="clients on the cold zip (default 20)")
     p.add_argument("--only", choices=("miss", "go"), help="one target only")
     p.add_argument("--fixture", default=os.environ.get(
@@ -272,6 +283,7 @@ def main():
     opts.workdir = opts.workdir or tempfile.mkdtemp(prefix="modgate-cold-path-")
     os.makedirs(opts.workdir, exist_ok=True)
     relay = ["--delay-ms", str(opts.delay_ms), "--rate", str(opts.rate)]
+    script = NODELAY_ORIGIN_PY if opts.nodelay else bench.ORIGIN_PY
     load_start = loadavg()
     log("load average at start: %s" % load_start)
     miss, go, mods = [], [], []
@@ -279,7 +291,8 @@ def main():
         if opts.only in (None, "miss"):
             origin_log = os.path.join(opts.workdir, "miss-origin.log")
             open(origin_log, "w").close()
-            origin, origin_url = start_origin(opts.workdir, miss_tree(opts.workdir), relay + ["--log", origin_log])
+            origin, origin_url = start_origin(opts.workdir, miss_tree(opts.workdir), relay + ["--log", origin_log],
+                                              script)
             try:
                 for rep in range(opts.reps):
                     miss.append(run_miss(opts, rep, origin_url, origin_log))
@@ -293,7 +306,7 @@ def main():
             open(origin_log, "w").close()
             open(conn_log, "w").close()
             origin, origin_url = start_origin(opts.workdir, opts.fixture,
-                                              relay + ["--log", origin_log, "--conn-log", conn_log])
+                                              relay + ["--log", origin_log, "--conn-log", conn_log], script)
             try:
                 for rep in range(opts.reps):
                     go.append(run_go(opts, rep, origin_url, origin_log, conn_log, mods, gosumdb_key))
@@ -301,6 +314,8 @@ def main():
                 stop(origin)
     finally:
         if not keep:
+            # The go command leaves its module cache read-only.
+            subprocess.run(["chmod", "-R", "u+w", opts.workdir], check=False)
             shutil.rmtree(opts.workdir, ignore_errors=True)
     report(opts, miss, go, load_start, loadavg(), len(mods))
 
