@@ -40,13 +40,18 @@ class DiskCacheTest : public testing::Test {
     cache_ = *std::move(cache);
   }
 
-  // The file size of an entry of `body` under a key as long as `key`, found
-  // by storing and removing one: for caps that leave room for N entries.
-  uint64_t entryFileSize(const std::string& key, const std::string& body) {
+  // Reopens the cache capped to hold `n` entries of `body` under keys as
+  // long as `key` (not n + 1); returns the size of one such entry's file,
+  // found by storing and removing one.
+  uint64_t openCacheWithRoomFor(uint64_t n, const std::string& key, const std::string& body) {
+    openCache();
     auto probe = InsertSync(*cache_, key, okMeta(), body);
     EXPECT_TRUE(probe.ok()) << probe.status();
     cache_->remove(key);
-    return probe.ok() ? (*probe)->file_size : 0;
+    const uint64_t file_size = probe.ok() ? (*probe)->file_size : 0;
+    options_.max_bytes = n * file_size + file_size / 2;
+    openCache();
+    return file_size;
   }
 
   EntryMeta okMeta(std::string content_type = "application/octet-stream") {
@@ -322,10 +327,7 @@ TEST_F(DiskCacheTest, RestartKeepsEntriesAndMetadata) {
 
 TEST_F(DiskCacheTest, LruEvictionRespectsAccessOrder) {
   const std::string body(10000, 'x');
-  openCache();
-  const uint64_t file_size = entryFileSize("key-x", body);
-  options_.max_bytes = 3 * file_size + file_size / 2;  // room for three
-  openCache();
+  const uint64_t file_size = openCacheWithRoomFor(3, "key-x", body);
 
   ASSERT_TRUE(InsertSync(*cache_, "key-a", okMeta(), body).ok());
   ASSERT_TRUE(InsertSync(*cache_, "key-b", okMeta(), body).ok());
@@ -445,10 +447,7 @@ TEST_F(DiskCacheTest, CountsByKindAndHitsPerEntry) {
 
 TEST_F(DiskCacheTest, PeekCountsNothingAndKeepsTheLruOrder) {
   const std::string body(10000, 'x');
-  openCache();
-  const uint64_t file_size = entryFileSize("example.com/a/@v/v1.0.0.mod", body);
-  options_.max_bytes = 2 * file_size + file_size / 2;  // room for two
-  openCache();
+  openCacheWithRoomFor(2, "example.com/a/@v/v1.0.0.mod", body);
   ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body).ok());
   ASSERT_TRUE(InsertSync(*cache_, "example.com/b/@v/v1.0.0.mod", okMeta(), body).ok());
 
