@@ -59,6 +59,11 @@ class Cache {
   // recently used and may start loading a small body into memory for next
   // time. Freshness is the caller's call: Entry::fresh(now).
   virtual std::shared_ptr<const Entry> lookup(std::string_view key) = 0;
+  // The entry for `key`, or nullptr, as lookup() finds it but without
+  // counting a hit or miss or touching recency: for a fill the proxy starts
+  // on its own (the .mod a .info miss fetches ahead), which is no client's
+  // use of the entry.
+  virtual std::shared_ptr<const Entry> peek(std::string_view key) const = 0;
 
   // Opens `entry`'s file on the thread pool and posts the fd, positioned at
   // entry->body_offset, to `reply_to`. When the file is gone (evicted,

@@ -185,6 +185,12 @@ std::shared_ptr<const Entry> DiskCache::lookup(std::string_view key) {
   return entry;
 }
 
+std::shared_ptr<const Entry> DiskCache::peek(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(AbslView(key));
+  return it == index_.end() ? nullptr : it->second->entry;
+}
+
 void DiskCache::loadHotBody(std::shared_ptr<const Entry> entry) {
   auto body = std::make_shared<std::string>(entry->meta.body_size, '\0');
   bool ok = false, vanished = false;

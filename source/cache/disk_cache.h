@@ -56,6 +56,7 @@ class DiskCache : public Cache, private WriterHost {
 
   // Cache
   std::shared_ptr<const Entry> lookup(std::string_view key) override;
+  std::shared_ptr<const Entry> peek(std::string_view key) const override;
   void openBody(std::shared_ptr<const Entry> entry, event::Dispatcher& reply_to,
                 OpenBodyCallback cb) override;
   EntryWriterPtr beginWrite(std::string_view key) override;

@@ -247,4 +247,13 @@ std::variant<Request, RequestError> ParseRequest(std::string_view target) {
   return ParseModuleRequest(path);
 }
 
+std::optional<Request> ModRequestFor(const Request& info) {
+  if (info.kind != RequestKind::kInfo || !info.canonical_version) return std::nullopt;
+  Request mod = info;
+  mod.kind = RequestKind::kMod;
+  mod.cache_key = EncodeUrlPath(Concat({mod.escaped_module, "/@v/", mod.escaped_version, ".mod"}));
+  mod.upstream_path = Concat({"/", mod.cache_key});
+  return mod;
+}
+
 }  // namespace modgate::goproxy

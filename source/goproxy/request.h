@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -86,5 +87,12 @@ inline constexpr size_t kMaxRequestTargetLength = 2048;
 // `invalid escaped module path "github.com/X/y": ...`; a well-formed path that
 // names no endpoint is a 404 "not found".
 std::variant<Request, RequestError> ParseRequest(std::string_view target);
+
+// The .mod request that goes with `info`, a .info of a canonical version:
+// what ParseRequest gives for "/<module>/@v/<version>.mod", built from the
+// parts `info` already validated. nullopt for any other request (a query
+// .info such as "master" names no fixed version). The go command asks for a
+// version's .mod right after its .info, so a proxy may fetch both at once.
+std::optional<Request> ModRequestFor(const Request& info);
 
 }  // namespace modgate::goproxy

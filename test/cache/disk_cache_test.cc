@@ -40,6 +40,20 @@ class DiskCacheTest : public testing::Test {
     cache_ = *std::move(cache);
   }
 
+  // Reopens the cache capped to hold `n` entries of `body` under keys as
+  // long as `key` (not n + 1); returns the size of one such entry's file,
+  // found by storing and removing one.
+  uint64_t openCacheWithRoomFor(uint64_t n, const std::string& key, const std::string& body) {
+    openCache();
+    auto probe = InsertSync(*cache_, key, okMeta(), body);
+    EXPECT_TRUE(probe.ok()) << probe.status();
+    cache_->remove(key);
+    const uint64_t file_size = probe.ok() ? (*probe)->file_size : 0;
+    options_.max_bytes = n * file_size + file_size / 2;
+    openCache();
+    return file_size;
+  }
+
   EntryMeta okMeta(std::string content_type = "application/octet-stream") {
     EntryMeta meta;
     meta.status = 200;
@@ -313,13 +327,7 @@ TEST_F(DiskCacheTest, RestartKeepsEntriesAndMetadata) {
 
 TEST_F(DiskCacheTest, LruEvictionRespectsAccessOrder) {
   const std::string body(10000, 'x');
-  openCache();
-  auto probe = InsertSync(*cache_, "probe", okMeta(), body);
-  ASSERT_TRUE(probe.ok());
-  const uint64_t file_size = (*probe)->file_size;  // same for every key of this length
-  cache_->remove("probe");
-  options_.max_bytes = 3 * file_size + file_size / 2;  // room for three
-  openCache();
+  const uint64_t file_size = openCacheWithRoomFor(3, "key-x", body);
 
   ASSERT_TRUE(InsertSync(*cache_, "key-a", okMeta(), body).ok());
   ASSERT_TRUE(InsertSync(*cache_, "key-b", okMeta(), body).ok());
@@ -435,6 +443,29 @@ TEST_F(DiskCacheTest, CountsByKindAndHitsPerEntry) {
   EXPECT_EQ(after.kinds[static_cast<size_t>(CacheKind::kZip)].evictions, 1u);
   EXPECT_EQ(after.kinds[static_cast<size_t>(CacheKind::kZip)].entries, 1u);
   EXPECT_EQ(after.evictions, 1u);
+}
+
+TEST_F(DiskCacheTest, PeekCountsNothingAndKeepsTheLruOrder) {
+  const std::string body(10000, 'x');
+  openCacheWithRoomFor(2, "example.com/a/@v/v1.0.0.mod", body);
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/a/@v/v1.0.0.mod", okMeta(), body).ok());
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/b/@v/v1.0.0.mod", okMeta(), body).ok());
+
+  std::shared_ptr<const Entry> a = cache_->peek("example.com/a/@v/v1.0.0.mod");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->key, "example.com/a/@v/v1.0.0.mod");
+  EXPECT_EQ(cache_->peek("example.com/c/@v/v1.0.0.mod"), nullptr);
+  const CacheStats stats = cache_->stats();
+  EXPECT_EQ(stats.hits, 0u);
+  EXPECT_EQ(stats.misses, 0u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kMod)].hits, 0u);
+  EXPECT_EQ(stats.kinds[static_cast<size_t>(CacheKind::kMod)].misses, 0u);
+  for (const EntryUsage& usage : cache_->usage()) EXPECT_EQ(usage.hits, 0u) << usage.key;
+
+  // Still the least recently used: a third entry evicts it, not b.
+  ASSERT_TRUE(InsertSync(*cache_, "example.com/c/@v/v1.0.0.mod", okMeta(), body).ok());
+  EXPECT_EQ(cache_->peek("example.com/a/@v/v1.0.0.mod"), nullptr);
+  EXPECT_NE(cache_->peek("example.com/b/@v/v1.0.0.mod"), nullptr);
 }
 
 TEST(CacheKindTest, KindAndModuleOfKeys) {

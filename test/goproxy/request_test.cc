@@ -3,6 +3,7 @@
 // malformed variants.
 #include "source/goproxy/request.h"
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -386,6 +387,51 @@ TEST(RequestTest, Immutability) {
   EXPECT_FALSE(MustParse("/github.com/a/b/@v/latest.info").immutable());
   EXPECT_FALSE(MustParse("/github.com/a/b/@v/list").immutable());
   EXPECT_FALSE(MustParse("/github.com/a/b/@latest").immutable());
+}
+
+// ModRequestFor builds, from a parsed .info, exactly what ParseRequest gives
+// for the .mod target: the prefetched fill and the client's later request
+// must name one cache entry.
+void ExpectModRequestFor(std::string_view info_target, std::string_view mod_target) {
+  SCOPED_TRACE(info_target);
+  const std::optional<Request> got = ModRequestFor(MustParse(info_target));
+  ASSERT_TRUE(got.has_value());
+  const Request want = MustParse(mod_target);
+  EXPECT_EQ(got->kind, RequestKind::kMod);
+  EXPECT_EQ(got->module, want.module);
+  EXPECT_EQ(got->escaped_module, want.escaped_module);
+  EXPECT_EQ(got->version, want.version);
+  EXPECT_EQ(got->escaped_version, want.escaped_version);
+  EXPECT_TRUE(got->canonical_version);
+  EXPECT_EQ(got->upstream_path, want.upstream_path);
+  EXPECT_EQ(got->cache_key, want.cache_key);
+  EXPECT_TRUE(got->sumdb_name.empty());
+  EXPECT_TRUE(got->immutable());
+}
+
+TEST(RequestTest, ModRequestForCanonicalInfo) {
+  ExpectModRequestFor("/github.com/%21burnt%21sushi/toml/@v/v1.2.0.info",
+                      "/github.com/%21burnt%21sushi/toml/@v/v1.2.0.mod");
+  ExpectModRequestFor("/github.com/patrickmn/go-cache/@v/v2.1.0+incompatible.info",
+                      "/github.com/patrickmn/go-cache/@v/v2.1.0+incompatible.mod");
+  ExpectModRequestFor("/github.com/a/b/@v/v0.0.0-20191109021931-daa7c04131f5.info",
+                      "/github.com/a/b/@v/v0.0.0-20191109021931-daa7c04131f5.mod");
+  ExpectModRequestFor("/github.com/a/b/v2/@v/v2.0.0-rc.1.info",
+                      "/github.com/a/b/v2/@v/v2.0.0-rc.1.mod");
+}
+
+TEST(RequestTest, NoModRequestForOtherRequests) {
+  // Queries: no fixed version, so no .mod to fetch ahead.
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/master.info")).has_value());
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/v1.2.info")).has_value());
+  // A version of the wrong major for the path is a query too.
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/v2.0.0.info")).has_value());
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/v1.0.0.mod")).has_value());
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/v1.0.0.zip")).has_value());
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@v/list")).has_value());
+  EXPECT_FALSE(ModRequestFor(MustParse("/github.com/a/b/@latest")).has_value());
+  EXPECT_FALSE(
+      ModRequestFor(MustParse("/sumdb/sum.golang.org/lookup/github.com/a/b@v1.0.0")).has_value());
 }
 
 }  // namespace

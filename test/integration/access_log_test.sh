@@ -59,7 +59,9 @@ line_for() {
 field() { json_field "$1" "$2"; }
 
 INFO=/github.com/google/uuid/@v/v1.3.0.info
-MOD=/github.com/google/uuid/@v/v1.3.0.mod
+# Another version's .mod: a .info miss fetches its own version's .mod too, so
+# v1.3.0.mod is cached by the time the coalescing case below runs.
+MOD=/github.com/google/uuid/@v/v1.2.0.mod
 
 # ---- a miss, with the client's request id ----------------------------------------
 code="$(http_get "$PROXY_URL$INFO" "$WORK/b" -H 'x-request-id: rid-miss-1')"

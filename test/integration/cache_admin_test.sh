@@ -16,7 +16,9 @@ M=github.com/google/uuid
 INFO=/$M/@v/v1.3.0.info
 MOD=/$M/@v/v1.3.0.mod
 LIST=/$M/@v/list
-for p in "$INFO" "$MOD" "$LIST" "$INFO"; do http_get "$PROXY_URL$p" >/dev/null; sleep 0.3; done
+# The .mod before the .info: a .info miss fetches its .mod too, which would
+# make the client's .mod a hit.
+for p in "$MOD" "$INFO" "$LIST" "$INFO"; do http_get "$PROXY_URL$p" >/dev/null; sleep 0.3; done
 x="$(http_get "$PROXY_URL$INFO" >/dev/null; header X-Cache)"
 assert_eq "the .info is cached (HIT)" HIT "$x"
 
@@ -95,10 +97,12 @@ n0="$(origin_count "^$INFO\$")"
 x="$(http_get "$PROXY_URL$INFO" >/dev/null; header X-Cache)"
 n1="$(origin_count "^$INFO\$")"
 assert_eq "after the purge the .info is a MISS fetched from the origin again" "MISS 1" "$x $((n1 - n0))"
-sleep 0.3
+# That miss fetched the .info's .mod too; wait for both to be committed.
+wait_until 30 cached_no_fetch "$INFO" || log "$INFO not cached after 30 s"
+wait_until 30 cached_no_fetch "$MOD" || log "$MOD not cached after 30 s"
 code="$(admin_get "/cache/purge?module=$M" -X POST)"
 removed="$(json_field "$(cat "$WORK/admin.body")" removed)"
-assert_eq "purging the whole module removes the refetched .info" "200 1" "$code $removed"
+assert_eq "purging the whole module removes the refetched .info and the .mod its miss fetched" "200 2" "$code $removed"
 code="$(admin_get "/cache/purge?module=example.com/none" -X POST)"
 assert_eq "purging a module with nothing cached removes nothing" "200 0" "$code $(json_field "$(cat "$WORK/admin.body")" removed)"
 

@@ -21,10 +21,11 @@ INFO=/github.com/google/uuid/@v/v1.3.0.info
 MOD=/github.com/google/uuid/@v/v1.3.0.mod
 HITS=25
 scrape 0
+# The .mod first: a .info miss would fetch its .mod too, making the .mod a hit.
+http_get "$PROXY_URL$MOD" >/dev/null
 http_get "$PROXY_URL$INFO" >/dev/null
 sleep 0.5 # the cache commit may trail the response
 for ((i = 0; i < HITS; i++)); do http_get "$PROXY_URL$INFO" >/dev/null; done
-http_get "$PROXY_URL$MOD" >/dev/null
 http_get "$PROXY_URL/github.com/google/uuid/@v/v1.3.0.exe" >/dev/null
 scrape 1
 

@@ -126,13 +126,14 @@ def wait_http(url, timeout=20.0, want=None):
     raise RuntimeError("%s not ready after %.0fs: %s" % (url, timeout, last))
 
 
-def start_origin(workdir, data, args=()):
-    """origin.py serving data, pinned with the clients: (process, its URL)."""
+def start_origin(workdir, data, args=(), script=ORIGIN_PY):
+    """origin.py (or `script`, a variant with its flags) serving data, pinned with the clients:
+    (process, its URL)."""
     port_file = os.path.join(workdir, "origin.port")
     if os.path.exists(port_file):
         os.unlink(port_file)
     proc = subprocess.Popen(
-        ["taskset", "-c", CLIENT_CPU, sys.executable, ORIGIN_PY, "--root", data, "--port", "0",
+        ["taskset", "-c", CLIENT_CPU, sys.executable, script, "--root", data, "--port", "0",
          "--port-file", port_file] + list(args), stderr=open(os.path.join(workdir, "origin.err"), "w"))
     deadline = time.monotonic() + 10
     while not os.path.exists(port_file) and time.monotonic() < deadline:
@@ -980,7 +981,8 @@ def machine_facts(opts):
 # Sections of docs/benchmarks.md written from other tools' runs (run.sh
 # --memory, sidecar_memory.py, xds_fleet.py, verify_cost.py, tls_bench.py): a full run keeps them.
 KEPT_SECTIONS = ("## Sidecar memory", "## Memory beside nginx", "## Control plane at",
-                 "## Checksum verification on a cold miss", "## TLS downstream beside nginx")
+                 "## Checksum verification on a cold miss", "## TLS downstream beside nginx",
+                 "## Cold path (issue 12)")
 
 
 def kept_sections(path):

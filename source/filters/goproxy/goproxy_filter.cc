@@ -7,9 +7,9 @@
 #include "source/common/http/byte_range.h"
 #include "source/common/http/conditional.h"
 #include "source/common/http/http1/http_date.h"
+#include "source/filters/goproxy/cache_fill.h"
 #include "source/filters/goproxy/cache_fill_sink.h"
-#include "source/filters/goproxy/shadow_sinks.h"
-#include "source/filters/goproxy/verifying_sink.h"
+#include "source/filters/goproxy/mod_prefetch.h"
 #include "source/upstream/load_balancer/module_path_hash.h"
 
 namespace modgate::filters::goproxy {
@@ -17,17 +17,6 @@ namespace modgate::filters::goproxy {
 using modgate::goproxy::RequestKind;
 
 namespace {
-
-const char* artifactName(RequestKind kind) {
-  switch (kind) {
-    case RequestKind::kMod:
-      return "mod";
-    case RequestKind::kZip:
-      return "zip";
-    default:
-      return "info";
-  }
-}
 
 // The access log's "kind": the GOPROXY request types, sumdb as one.
 std::string_view kindName(RequestKind kind) {
@@ -251,31 +240,6 @@ void GoproxyFilter::chooseFromSplit(const router::WeightedSplit& split,
                                              router::Fallthrough::kNotFound,
                                              rollout.stable_outcomes});
   }
-}
-
-std::optional<Fetch::Target> GoproxyFilter::shadowTarget(const Fetch::Target& served) {
-  // Module content only: .mod, .zip and the .info of a canonical version.
-  const bool artifact = request_->kind == RequestKind::kMod ||
-                        request_->kind == RequestKind::kZip ||
-                        (request_->kind == RequestKind::kInfo && request_->canonical_version);
-  if (route_ == nullptr || !route_->shadow.has_value() || !artifact) return std::nullopt;
-  const router::ShadowPolicy& shadow = *route_->shadow;
-  if (static_cast<double>(worker_.random() % 10000) >= shadow.percent * 100) return std::nullopt;
-  upstream::ClusterSharedPtr cluster = shadow.cluster;
-  std::shared_ptr<canary::OutcomeRecorder> outcomes = shadow.outcomes;
-  if (served.chain.front().cluster == cluster) {
-    if (!route_->split.has_value() || !route_->split->rollout.has_value()) return std::nullopt;
-    // This client was served by the canary: compare with stable instead.
-    const router::RolloutBinding& rollout = *route_->split->rollout;
-    cluster = route_->split->clusters[rollout.stable].cluster;
-    outcomes = rollout.stable_outcomes;
-  }
-  Fetch::Target target;
-  target.chain.push_back(router::ChainStep{cluster, router::Fallthrough::kNotFound, outcomes});
-  target.paths.push_back(request_->upstream_path);
-  target.kind = request_->kind;
-  target.hash_key = served.hash_key;
-  return target;
 }
 
 void GoproxyFilter::sendHeaders(int status, const std::string& content_type, int64_t content_length,
@@ -502,29 +466,15 @@ void GoproxyFilter::fetchThroughCache(Fetch::Target target,
     addConditions(target, expired);
     target.upstream_info = std::make_shared<http::UpstreamInfo>();
     callbacks_->streamInfo().upstream = target.upstream_info;
-    // Module content to verify is held back from every waiter until the
-    // checksum database vouched for it (VerifyingSink, outermost); a zip
-    // with stream_zips all but its last byte.
-    const bool verify = VerifyingSink::applies(*config_, *request_);
-    std::unique_ptr<FetchSink> sink =
-        std::make_unique<CacheFillSink>(config_, *request_, inflight_, std::move(expired),
-                                        VerifyingSink::hold(*config_, *request_));
-    std::optional<Fetch::Target> shadow = shadowTarget(target);
-    if (shadow.has_value()) {
-      canary::ArtifactKey key{request_->module, request_->version, artifactName(request_->kind)};
-      const auto& comparator = route_->shadow->comparator;
-      sink = std::make_unique<ServedDigestSink>(std::move(sink), worker_.dispatcher(), comparator,
-                                                key);
-      // The client never waits for the shadow: it runs as a separate fetch
-      // that only hashes what it receives.
-      worker_.startFetch(std::move(*shadow),
-                         std::make_unique<ShadowSink>(worker_.dispatcher(), comparator, key), 0);
+    std::optional<Fetch::Target> info_target;
+    if (request_->kind == RequestKind::kInfo) info_target = target;
+    startCacheFill(config_, worker_, *request_, route_, inflight_, std::move(target),
+                   std::move(expired));
+    // The go command asks for the .mod next: its round trip starts now,
+    // beside the .info's (which has the idle upstream connection).
+    if (info_target.has_value()) {
+      prefetchModForInfo(config_, worker_, *request_, route_, *info_target);
     }
-    if (verify) {
-      sink =
-          std::make_unique<VerifyingSink>(std::move(sink), inflight_, config_, worker_, *request_);
-    }
-    worker_.startFetch(std::move(target), std::move(sink), config_->max_pending_disk_bytes);
   } else if (config_->stats != nullptr) {
     config_->stats->singleflight_joined->Increment();
   }

@@ -56,9 +56,6 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
   Fetch::Target buildTarget(const http::RequestHeaders& headers);
   void chooseFromSplit(const router::WeightedSplit& split, const http::RequestHeaders& headers,
                        Fetch::Target& target);
-  // A fetch of the same artifact from the route's shadow cluster, when this
-  // fill is sampled for shadowing.
-  std::optional<Fetch::Target> shadowTarget(const Fetch::Target& served);
   void serveEntry(std::shared_ptr<const cache::Entry> entry, const char* cache_status);
   // Bytes [first, first + length) of a stored body, from a file.
   void serveBody(const std::shared_ptr<const cache::Entry>& entry, uint64_t first, uint64_t length);
