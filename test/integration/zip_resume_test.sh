@@ -118,13 +118,15 @@ go_partial_zip_bytes() {
   echo "$n"
 }
 zip_partly_downloaded() { (($(go_partial_zip_bytes) >= 300000)); }
+# The origin that was asked for the zip (its .start log has the request as
+# it arrives) and has not answered it in full yet. Not modgate's rq_active:
+# the .mod fetched beside the .info may still count as active on the other
+# origin after that origin logged it.
 streaming_origin() {
   local o
   for o in K1 K2; do
-    if zip_lines "$o" v0.3.0 | grep -q . || [[ "$(host_field zr "${O_HOST[$o]}" rq_active)" != 1 ]]; then continue; fi
-    # rq_active 1 while nothing is logged yet: the zip is on its way (the
-    # .info/.mod before it are logged as soon as answered).
-    if awk -v p="/$MOD/@v/v0.3.0.mod" '$2 == p' "${O_LOG[K1]}" "${O_LOG[K2]}" | grep -q .; then
+    zip_lines "$o" v0.3.0 | grep -q . && continue
+    if awk -v p="/$MOD/@v/v0.3.0.zip" '$2 == p' "${O_LOG[$o]}.start" 2>/dev/null | grep -q .; then
       VICTIM="$o"; return 0
     fi
   done
