@@ -62,12 +62,24 @@ void ZipBodyHasher::finish(uint64_t total, Done done) {
   pump();
 }
 
-void ZipBodyHasher::runOnPool(std::function<void()> work) {
-  if (pool_ != nullptr) {
-    pool_->post(std::move(work));
+void ZipBodyHasher::StepRunner::run(bool on_pool,
+                                    std::function<std::function<void()>()> work) const {
+  auto task = [work = std::move(work), dispatcher = dispatcher, alive = alive] {
+    std::function<void()> then = work();
+    dispatcher->post([alive, then = std::move(then)] {
+      if (!alive.expired()) then();
+    });
+  };
+  if (on_pool && pool != nullptr) {
+    pool->post(std::move(task));
   } else {
-    work();
+    task();
   }
+}
+
+ZipBodyHasher::StepRunner ZipBodyHasher::startStep() {
+  busy_ = true;
+  return StepRunner{pool_, &dispatcher_, alive_};
 }
 
 void ZipBodyHasher::pump() {
@@ -86,27 +98,17 @@ void ZipBodyHasher::pump() {
 }
 
 void ZipBodyHasher::readUpTo(uint64_t target) {
-  busy_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  const StepRunner runner = startStep();
   std::shared_ptr<cache::Inflight> inflight = inflight_;
   std::shared_ptr<sumdb::StreamingZipHasher> hasher = hasher_;
-  event::Dispatcher* dispatcher = &dispatcher_;
   const uint64_t from = hashed_;
   inflight_->whenWritten(target, [=, this](absl::Status written) {
-    auto read = [=, this] {
+    runner.run(written.ok(), [=, this]() -> std::function<void()> {
       ReadResult result;
       result.status = written.ok() ? feedFromFile(*inflight, *hasher, from, target) : written;
       result.gave_up = hasher->gaveUp();
-      dispatcher->post([=, this] {
-        if (alive.expired()) return;
-        onRead(target, result);
-      });
-    };
-    if (written.ok()) {
-      runOnPool(read);
-    } else {
-      read();
-    }
+      return [this, target, result] { onRead(target, result); };
+    });
   });
 }
 
@@ -120,14 +122,12 @@ void ZipBodyHasher::onRead(uint64_t target, ReadResult result) {
 }
 
 void ZipBodyHasher::finishStreamed() {
-  busy_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  const StepRunner runner = startStep();
   std::shared_ptr<cache::Inflight> inflight = inflight_;
   std::shared_ptr<sumdb::StreamingZipHasher> hasher = hasher_;
-  event::Dispatcher* dispatcher = &dispatcher_;
   const uint64_t total = *total_;
   // Every byte was read back, so the whole body is in the file.
-  runOnPool([=, this] {
+  runner.run(true, [=, this]() -> std::function<void()> {
     absl::StatusOr<std::string> hash = absl::UnavailableError("body file gone");
     bool file_pass = false;
     if (const int fd = inflight->dupReadFd(); fd >= 0) {
@@ -140,21 +140,16 @@ void ZipBodyHasher::finishStreamed() {
       }
       ::close(fd);
     }
-    dispatcher->post([=, this] {
-      if (alive.expired()) return;
-      deliver(hash, file_pass);
-    });
+    return [this, hash, file_pass] { deliver(hash, file_pass); };
   });
 }
 
 void ZipBodyHasher::hashWholeFile() {
-  busy_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  const StepRunner runner = startStep();
   std::shared_ptr<cache::Inflight> inflight = inflight_;
-  event::Dispatcher* dispatcher = &dispatcher_;
   const uint64_t total = *total_;
   inflight_->whenWritten(total, [=, this](absl::Status written) {
-    auto hash = [=, this] {
+    runner.run(written.ok(), [=, this]() -> std::function<void()> {
       absl::StatusOr<std::string> result;
       if (!written.ok()) {
         result = absl::Status(written.code(),
@@ -165,16 +160,8 @@ void ZipBodyHasher::hashWholeFile() {
         result = sumdb::HashZipFile(fd, inflight->bodyOffset(), total);
         ::close(fd);
       }
-      dispatcher->post([=, this] {
-        if (alive.expired()) return;
-        deliver(result, /*file_pass=*/true);
-      });
-    };
-    if (written.ok()) {
-      runOnPool(hash);
-    } else {
-      hash();
-    }
+      return [this, result] { deliver(result, /*file_pass=*/true); };
+    });
   });
 }
 

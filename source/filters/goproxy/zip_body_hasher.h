@@ -64,8 +64,21 @@ class ZipBodyHasher {
   void finishStreamed();
   void hashWholeFile();
   void deliver(absl::StatusOr<std::string> hash, bool file_pass);
-  // Runs `work` on the pool (or here without one).
-  void runOnPool(std::function<void()> work);
+
+  // How a step's work reports back. Made on the dispatcher by startStep();
+  // run() may be called from the disk thread (a whenWritten callback), so
+  // it holds copies and touches no member of the hasher.
+  struct StepRunner {
+    common::ThreadPool* pool;
+    event::Dispatcher* dispatcher;
+    std::weak_ptr<bool> alive;
+    // Runs `work` on the pool (here when `on_pool` is false or there is no
+    // pool: a failed write is reported without queueing behind hashes),
+    // then what it returns on the dispatcher, unless the hasher is gone.
+    void run(bool on_pool, std::function<std::function<void()>()> work) const;
+  };
+  // Marks a read or the final pass as under way.
+  StepRunner startStep();
 
   std::shared_ptr<cache::Inflight> inflight_;
   common::ThreadPool* pool_;
