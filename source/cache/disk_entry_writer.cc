@@ -37,6 +37,9 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
     buffer::Buffer data;
     EntryMeta meta;
     CommitCallback done;
+    // Where a write's bytes were also counted when queued (null if nowhere):
+    // the same total gets them back, whenever countPendingIn() was called.
+    SharedPendingBytes counted_in;
   };
 
   void enqueue(Op op) {
@@ -96,9 +99,12 @@ class DiskEntryWriter::State : public std::enable_shared_from_this<DiskEntryWrit
         known_body = known_body_;
       }
       switch (op.kind) {
-        case OpKind::kWrite:
+        case OpKind::kWrite: {
+          const uint64_t queued = op.data.length();
           write(op.data, progress);
+          if (op.counted_in != nullptr) op.counted_in->fetch_sub(queued);
           break;
+        }
         case OpKind::kCommit:
           commit(std::move(op.meta), std::move(op.done), std::move(known_body));
           break;
@@ -258,9 +264,10 @@ void DiskEntryWriter::append(buffer::Buffer& data) {
     data.drain(length);
     return;
   }
-  State::Op op{State::OpKind::kWrite, buffer::Buffer(), EntryMeta(), nullptr};
+  State::Op op{State::OpKind::kWrite, buffer::Buffer(), EntryMeta(), nullptr, shared_pending_};
   op.data.move(data);
   state_->pending_bytes_.fetch_add(length);
+  if (shared_pending_ != nullptr) shared_pending_->fetch_add(length);
   state_->enqueue(std::move(op));
 }
 
@@ -270,14 +277,15 @@ void DiskEntryWriter::commit(EntryMeta meta, CommitCallback done) {
     return;
   }
   finished_ = true;
-  state_->enqueue(
-      State::Op{State::OpKind::kCommit, buffer::Buffer(), std::move(meta), std::move(done)});
+  state_->enqueue(State::Op{State::OpKind::kCommit, buffer::Buffer(), std::move(meta),
+                            std::move(done), nullptr});
 }
 
 void DiskEntryWriter::abort() {
   if (finished_) return;
   finished_ = true;
-  state_->enqueue(State::Op{State::OpKind::kAbort, buffer::Buffer(), EntryMeta(), nullptr});
+  state_->enqueue(
+      State::Op{State::OpKind::kAbort, buffer::Buffer(), EntryMeta(), nullptr, nullptr});
 }
 
 uint64_t DiskEntryWriter::bytesWritten() const { return state_->bytes_written_.load(); }

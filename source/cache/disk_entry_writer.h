@@ -46,6 +46,7 @@ class DiskEntryWriter : public EntryWriter {
   void setKnownBody(std::shared_ptr<const std::string> body);
 
   void setProgressCallback(WriteProgressCallback cb) override;
+  void countPendingIn(SharedPendingBytes total) override { shared_pending_ = std::move(total); }
   void append(buffer::Buffer& data) override;
   void commit(EntryMeta meta, CommitCallback done) override;
   void abort() override;
@@ -61,6 +62,7 @@ class DiskEntryWriter : public EntryWriter {
   // Shared with queued thread-pool work, which may outlive this handle.
   std::shared_ptr<State> state_;
   bool finished_ = false;  // commit() or abort() called
+  SharedPendingBytes shared_pending_;
 };
 
 }  // namespace modgate::cache

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,12 @@ using CommitCallback = std::function<void(absl::StatusOr<std::shared_ptr<const E
 using WriteProgressCallback =
     std::function<void(const absl::Status& status, uint64_t bytes_written)>;
 
+// Bytes queued for the disk by several writers together: the fetches of one
+// worker share one, so a single budget bounds all of them. Each writer adds
+// what append() queues and subtracts the same bytes once they are written or
+// dropped, on whatever thread that happens.
+using SharedPendingBytes = std::shared_ptr<std::atomic<uint64_t>>;
+
 // Streams one body into a temp file and then publishes it as a cache entry
 // in one atomic rename. All file work happens on the thread pool, in the
 // order of the calls (a per-writer serial queue), so append() never blocks
@@ -41,6 +48,10 @@ class EntryWriter {
 
   // Must be called before the first append(); see WriteProgressCallback.
   virtual void setProgressCallback(WriteProgressCallback cb) = 0;
+
+  // Counts this writer's queued bytes in `total` too (besides
+  // pendingWriteBytes()), from the next append() on.
+  virtual void countPendingIn(SharedPendingBytes total) = 0;
 
   // Moves all of `data` (in-memory slices; no copy) to the write queue.
   virtual void append(buffer::Buffer& data) = 0;

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -214,6 +216,72 @@ TEST_F(DiskCacheTest, StreamedWriteIsInvisibleUntilCommit) {
   auto [rfd, body] = readBody(entry, nullptr);
   EXPECT_GE(rfd, 0);
   EXPECT_TRUE(body == expected);
+}
+
+// Writers that share one total (a worker's fetches) add what they queue and
+// take it back when written or dropped: blocked, the total is exactly what
+// waits; drained, committed, aborted or not, it is zero again.
+TEST_F(DiskCacheTest, SharedPendingTotalCountsQueuedBytesAndReturnsToZero) {
+  openCache();
+  SharedPendingBytes total = std::make_shared<std::atomic<uint64_t>>(0);
+  // Every pool thread waits until released: nothing is written meanwhile.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  int blocked = 0;
+  for (int i = 0; i < 4; ++i) {
+    pool_.post([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      ++blocked;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return blocked == 4; }));
+  }
+  auto append = [](EntryWriter& writer, size_t size) {
+    buffer::Buffer data;
+    data.add(test::PatternBytes(0, size));
+    writer.append(data);
+  };
+  auto committed = cache_->beginWrite("example.com/a/@v/v1.0.0.zip");
+  auto aborted = cache_->beginWrite("example.com/b/@v/v1.0.0.zip");
+  auto late = cache_->beginWrite("example.com/c/@v/v1.0.0.zip");
+  committed->countPendingIn(total);
+  aborted->countPendingIn(total);
+  append(*late, 5000);  // queued before it counts in the total: never in it
+  late->countPendingIn(total);
+  for (int i = 0; i < 8; ++i) {
+    append(*committed, 100000);
+    append(*aborted, 70000);
+    append(*late, 30000);
+  }
+  EXPECT_EQ(total->load(), 8u * (100000 + 70000 + 30000));
+  EXPECT_EQ(late->pendingWriteBytes(), 5000u + 8 * 30000);
+  aborted.reset();  // its queued writes still run, then the file goes
+  append(*late, 1000);
+  test::Notification done;
+  absl::StatusOr<std::shared_ptr<const Entry>> result;
+  committed->commit(okMeta("application/zip"), [&](absl::StatusOr<std::shared_ptr<const Entry>> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  append(*committed, 50000);  // after commit: dropped, never counted
+  EXPECT_EQ(total->load(), 8u * (100000 + 70000 + 30000) + 1000);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  done.WaitForNotification();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ((*result)->meta.body_size, 800000u);
+  ASSERT_TRUE(WaitFor([&] { return late->bytesWritten() == 5000u + 8 * 30000 + 1000; }));
+  EXPECT_TRUE(WaitFor([&] { return total->load() == 0; })) << total->load();
+  late->abort();
+  EXPECT_EQ(total->load(), 0u);
 }
 
 TEST_F(DiskCacheTest, AbortDeletesTempFile) {

@@ -50,6 +50,7 @@ void CacheFillSink::onFetchStart(int64_t content_length) {
     inflight_->failWithResponse(500, "cache refused the key");
     return;
   }
+  if (pending_total_ != nullptr) writer->countPendingIn(pending_total_);
   inflight_->start(meta(200, content_length > 0 ? static_cast<uint64_t>(content_length) : 0,
                         freshFor(*config_, request_)),
                    std::move(writer), hold_);

@@ -33,6 +33,9 @@ class CacheFillSink : public FetchSink {
   void onFetchValidators(const std::string& etag, const std::string& last_modified) override;
   void onFetchNotModified() override;
   uint64_t pendingBytes() const override;
+  void countPendingIn(cache::SharedPendingBytes total) override {
+    pending_total_ = std::move(total);
+  }
   void onFetchDiscarded() override;
 
  private:
@@ -45,6 +48,8 @@ class CacheFillSink : public FetchSink {
   std::string upstream_etag_;
   std::string upstream_last_modified_;
   const cache::Inflight::Hold hold_;
+  // Handed to each body's writer (countPendingIn); null: not counted.
+  cache::SharedPendingBytes pending_total_;
   bool started_ = false;
   int64_t started_at_unix_ms_ = 0;
   bool finished_ = false;

@@ -34,10 +34,14 @@ Fetch::Fetch(event::Dispatcher& dispatcher, UpstreamContext& upstream, Target ta
       target_(std::move(target)),
       sink_(sink),
       max_pending_bytes_(max_pending_bytes),
-      on_done_(std::move(on_done)) {}
+      on_done_(std::move(on_done)),
+      backlog_(max_pending_bytes == 0 ? nullptr : upstream.diskBacklog()) {
+  if (backlog_ != nullptr) sink_.countPendingIn(backlog_->total());
+}
 
 Fetch::~Fetch() {
   alive_.reset();
+  setReading(false);
   if (request_ != nullptr) {
     request_->cancel();
     request_ = nullptr;
@@ -522,24 +526,49 @@ void Fetch::finishFailed(int status, std::string reason) {
 }
 
 void Fetch::checkBackPressure() {
-  if (request_ == nullptr || max_pending_bytes_ == 0) return;
-  if (!paused_ && sink_.pendingBytes() > max_pending_bytes_) {
+  if (request_ == nullptr || max_pending_bytes_ == 0 || state_ != State::kStreaming) {
+    setReading(false);
+    return;
+  }
+  const uint64_t own = sink_.pendingBytes();
+  // The worker's total, which holds this fetch's own bytes too (max(): a
+  // sink that does not count in it is bounded alone).
+  const uint64_t total = backlog_ == nullptr ? own : std::max(own, backlog_->bytes());
+  if (!paused_ && own > 0 && total > max_pending_bytes_) {
     paused_ = true;
     request_->readDisable(true);
+    setReading(false);
     if (!resume_timer_) resume_timer_ = dispatcher_.createTimer([this] { checkBackPressure(); });
+    // The others with bytes queued stop too, before their next read adds to
+    // the total.
+    if (backlog_ != nullptr) backlog_->overBudget(*this);
   }
   if (paused_) {
-    if (sink_.pendingBytes() <= max_pending_bytes_ / 2) {
+    if (own == 0 || total <= max_pending_bytes_ / 2) {
       paused_ = false;
       request_->readDisable(false);
+      setReading(true);
     } else {
       // The disk queue drains on other threads; look again shortly.
       resume_timer_->enableTimer(std::chrono::milliseconds(5));
     }
+    return;
+  }
+  setReading(true);
+}
+
+void Fetch::setReading(bool reading) {
+  if (backlog_ == nullptr || reading_ == reading) return;
+  reading_ = reading;
+  if (reading) {
+    backlog_->addReader(*this);
+  } else {
+    backlog_->removeReader(*this);
   }
 }
 
 void Fetch::done() {
+  setReading(false);
   if (resume_timer_) resume_timer_->disableTimer();
   if (backoff_timer_) backoff_timer_->disableTimer();
   if (on_done_) {

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "source/cache/entry_writer.h"
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/filter.h"
 #include "source/common/stats/stats.h"
+#include "source/filters/goproxy/disk_backlog.h"
 #include "source/goproxy/request.h"
 #include "source/router/route_table.h"
 #include "source/upstream/cluster/cluster.h"
@@ -52,9 +54,14 @@ class FetchSink {
   // A conditional fetch (Target::if_none_match / if_modified_since) got a
   // 304: what the sink already holds is still current.
   virtual void onFetchNotModified() { onFetchFailed(502, "upstream answered 304 unasked"); }
-  // Bytes handed over but not yet stored; the fetch pauses the upstream
-  // while this is above its bound, so a slow disk cannot fill memory.
+  // Bytes handed over but not yet stored. Only a fetch with some pending
+  // pauses its upstream (while its worker's total is over the budget), so
+  // a slow disk cannot fill memory.
   virtual uint64_t pendingBytes() const { return 0; }
+  // Where to count those bytes too, from now on: the worker's total over
+  // all its fetches (DiskBacklog::total), which they are added to when
+  // queued and taken from when written or dropped, on any thread.
+  virtual void countPendingIn(cache::SharedPendingBytes /*total*/) {}
 
   // A sink that must check a whole body before it is accepted (module
   // content against the checksum database) says so here; the fetch then
@@ -78,6 +85,9 @@ class UpstreamContext {
   virtual upstream::HostSharedPtr chooseHost(const upstream::Cluster& cluster,
                                              upstream::LoadBalancerContext* context) = 0;
   virtual upstream::HttpClient& clientFor(const upstream::Endpoint& endpoint) = 0;
+  // The worker's bytes waiting for the disk, under one budget for all its
+  // fetches; nullptr: each fetch is bounded alone.
+  virtual DiskBacklog* diskBacklog() { return nullptr; }
 };
 
 // One GET walked along a fallback chain with GOPROXY semantics: within a
@@ -89,8 +99,16 @@ class UpstreamContext {
 // come back as the same file (206, same total, same ETag). A fetch lives on the worker that started
 // it and does not depend on any client stream: clients come and go, the fetch completes and fills
 // the cache.
+//
+// Back-pressure: while the worker's bytes waiting for the disk (DiskBacklog)
+// are over `max_pending_bytes` and some of them are this fetch's own, the
+// fetch stops reading its upstream; it reads again once the total is down to
+// half the budget, or its own bytes are all written. A fetch with nothing
+// queued never waits: it cannot lower the total by waiting, and fetches
+// waiting on each other would never resume.
 class Fetch : public upstream::ResponseCallbacks,
               public upstream::LoadBalancerContext,
+              public DiskBacklog::Reader,
               public event::DeferredDeletable {
  public:
   struct Target {
@@ -131,6 +149,9 @@ class Fetch : public upstream::ResponseCallbacks,
   uint32_t hostSelectionRetryCount() const override;
 
  private:
+  // DiskBacklog::Reader
+  void onBacklogOverBudget() override { checkBackPressure(); }
+
   enum class State {
     kIdle,
     kBackoff,
@@ -173,6 +194,8 @@ class Fetch : public upstream::ResponseCallbacks,
   void finishError();
   void done();
   void checkBackPressure();
+  // Whether the worker's backlog counts this fetch among those reading.
+  void setReading(bool reading);
 
   event::Dispatcher& dispatcher_;
   UpstreamContext& upstream_;
@@ -180,6 +203,9 @@ class Fetch : public upstream::ResponseCallbacks,
   FetchSink& sink_;
   const uint64_t max_pending_bytes_;
   std::function<void(Fetch&)> on_done_;
+  // nullptr when the budget is this fetch's alone (or there is none).
+  DiskBacklog* const backlog_;
+  bool reading_ = false;
 
   size_t step_ = 0;
   uint32_t retries_ = 0;

@@ -47,7 +47,10 @@ struct GoproxyConfig {
   std::chrono::milliseconds stale_while_revalidate{3600 * 1000};
   // Serve only what the cache holds; never ask an upstream.
   bool offline = false;
-  // Pause the upstream while this many fetched bytes wait for the disk.
+  // Fetched bytes that may wait for the disk, per worker: all of a worker's
+  // fetches together, not each (DiskBacklog). Over it, the fetches with
+  // bytes of their own queued stop reading their upstreams until it is down
+  // to half; a fetch with nothing queued is never paused.
   uint64_t max_pending_disk_bytes = 8 << 20;
   // nullptr: module content is cached as the upstream sent it.
   std::shared_ptr<const ModuleVerification> verification;

@@ -35,6 +35,9 @@ class ServedDigestSink : public FetchSink {
   }
   void onFetchNotModified() override { inner_->onFetchNotModified(); }
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
+  void countPendingIn(cache::SharedPendingBytes total) override {
+    inner_->countPendingIn(std::move(total));
+  }
   void onFetchDiscarded() override {
     // Another upstream's body follows: hash that one.
     sha_.reset();

@@ -60,6 +60,9 @@ class VerifyingSink : public FetchSink {
     inner_->onFetchFailed(status, std::move(reason));
   }
   uint64_t pendingBytes() const override { return inner_->pendingBytes(); }
+  void countPendingIn(cache::SharedPendingBytes total) override {
+    inner_->countPendingIn(std::move(total));
+  }
   bool checksBody() const override { return true; }
   void checkBody(uint64_t total_bytes, std::function<void(BodyVerdict)> verdict) override;
   void onFetchDiscarded() override;

@@ -5,6 +5,7 @@
 
 #include "source/common/common/thread_pool.h"
 #include "source/common/event/dispatcher.h"
+#include "source/filters/goproxy/disk_backlog.h"
 #include "source/filters/goproxy/fetch.h"
 #include "source/filters/goproxy/open_file_cache.h"
 #include "source/goproxy/request_cache.h"
@@ -42,11 +43,17 @@ class WorkerContext : public UpstreamContext {
     return random_state_ * 0x2545F4914F6CDD1Dull;
   }
 
+  DiskBacklog* diskBacklog() override { return &disk_backlog_; }
+
   // Runs a fetch whose result goes to `sink`, independent of any client
-  // stream; both are freed when the fetch is done.
+  // stream; both are freed when the fetch is done. `max_pending_bytes`
+  // bounds what all of this worker's fetches hold for the disk together.
   void startFetch(Fetch::Target target, std::unique_ptr<FetchSink> sink,
                   uint64_t max_pending_bytes);
   size_t activeFetches() const { return jobs_.size(); }
+  // Bytes this worker's fetches handed to the disk that are not written
+  // yet (fetches done or not).
+  uint64_t pendingDiskBytes() const { return disk_backlog_.bytes(); }
 
  private:
   struct Job : public event::DeferredDeletable {
@@ -62,6 +69,8 @@ class WorkerContext : public UpstreamContext {
   modgate::goproxy::RequestCache request_cache_{8192};
   uint64_t random_state_;
   std::unordered_map<std::string, std::unique_ptr<upstream::HttpClient>> clients_;
+  // Before jobs_: the fetches leave it as they go.
+  DiskBacklog disk_backlog_;
   std::unordered_map<Fetch*, std::unique_ptr<Job>> jobs_;
 };
 
