@@ -306,6 +306,8 @@ void ServerConnectionImpl::onConnectionClosed() {
   for (const auto& [id, stream] : streams_) {
     if (stream->attached()) ids.push_back(id);
   }
+  // In stream order, whatever order the hash map keeps.
+  std::sort(ids.begin(), ids.end());
   // A callback may reset or finish other streams: look each one up again.
   for (int32_t id : ids) {
     ResponseEncoderImpl* stream = findStream(id);
