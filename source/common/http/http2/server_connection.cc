@@ -52,7 +52,10 @@ bool isLowerCase(std::string_view text) {
 // per response and push the fields that do repeat (content-type,
 // cache-control, x-cache, date) out of the 4 KiB table, so those would be
 // Huffman-coded and inserted again too (benchmark: warm h2c .info, where the
-// deflater was ~14% of the CPU). Sent as literals that are never indexed.
+// deflater was ~14% of the CPU). Sent as literals that are never indexed,
+// the one non-indexing choice nghttp2 offers (clients such as nghttp show
+// them as "sensitive"; an intermediary must not index them either, which
+// suits values that never repeat).
 bool changesPerResponse(std::string_view name) {
   return name == "x-request-id" || name == "last-modified";
 }
@@ -63,28 +66,29 @@ nghttp2_nv makeNv(std::string_view name, std::string_view value, uint8_t flags) 
                     value.size(), flags};
 }
 
-// The fields of `headers` as nghttp2 name/value pairs pointing into
-// `headers` (nghttp2 copies them on submit), without pseudo-headers and
-// connection-specific fields. Names are lower-case by HeaderMap's contract;
-// one that is not is lower-cased into `lowered`, which must outlive `nva`.
-// Returns whether a "date" field was among them.
-bool appendFields(const HeaderMap& headers, NvArray& nva, std::vector<std::string>& lowered) {
-  bool has_date = false;
-  for (const HeaderMap::Entry& entry : headers.entries()) {
-    std::string_view name = entry.name;
-    if (!isLowerCase(name)) {
-      // Reserved for all, so earlier names do not move.
-      if (lowered.capacity() == 0) lowered.reserve(headers.size());
-      lowered.push_back(lowerCase(name));
-      name = lowered.back();
-    }
-    if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) continue;
-    if (name == "date") has_date = true;
-    nva.push_back(
-        makeNv(name, entry.value,
-               changesPerResponse(name) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE));
+// Appends a field as an nghttp2 name/value pair pointing into `entry`,
+// unless it is a pseudo-header or connection-specific. nghttp2 copies it on
+// submit, unless `in_place`: then `entry` outlives the HEADERS frame and
+// nghttp2 reads it where it lies. Names are lower-case by HeaderMap's
+// contract; one that is not is lower-cased into `lowered` (room reserved for
+// `count` fields, so earlier names do not move), which must outlive `nva`.
+// Returns whether it was a "date" field.
+bool appendField(const HeaderMap::Entry& entry, bool in_place, size_t count, NvArray& nva,
+                 std::vector<std::string>& lowered) {
+  std::string_view name = entry.name;
+  uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+  if (!isLowerCase(name)) {
+    if (lowered.capacity() == 0) lowered.reserve(count);
+    lowered.push_back(lowerCase(name));
+    name = lowered.back();
+  } else if (in_place) {
+    flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;
   }
-  return has_date;
+  if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) return false;
+  if (in_place) flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+  if (changesPerResponse(name)) flags |= NGHTTP2_NV_FLAG_NO_INDEX;
+  nva.push_back(makeNv(name, entry.value, flags));
+  return name == "date";
 }
 
 ServerConnectionImpl* self(void* user_data) {
@@ -557,7 +561,7 @@ int ServerConnectionImpl::onDataChunkRecv(int32_t stream_id, const uint8_t* data
 void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
                                           const ResponseHeaders& headers, bool end_stream) {
   // Everything points into `headers` or the locals below; nghttp2 copies it
-  // all on submit.
+  // on submit, except what is said to stay (NO_COPY flags).
   NvArray nva;
   std::vector<std::string> lowered;
   // Three digits (RFC 9110 15); anything else is the layer above's bug,
@@ -574,12 +578,27 @@ void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
     status_text = std::to_string(headers.status);
     status = status_text;
   }
-  nva.push_back(makeNv(":status", status, NGHTTP2_NV_FLAG_NONE));
-  const bool has_date = appendFields(headers.headers, nva, lowered);
+  // Literal names stay; values are copied.
+  nva.push_back(makeNv(":status", status, NGHTTP2_NV_FLAG_NO_COPY_NAME));
+  const size_t count = headers.headers.size() + (headers.shared ? headers.shared->size() : 0);
+  bool has_date = false;
+  if (headers.shared != nullptr) {
+    // The stream keeps the shared fields until it is destroyed, which is
+    // after nghttp2 packed its HEADERS, or dropped them unread with the
+    // closed stream: nghttp2 may read them in place instead of copying
+    // (and lower-casing) each name and value, as it must for the rest.
+    stream.shared_response_fields_ = headers.shared;
+    for (const HeaderMap::Entry& entry : headers.shared->entries()) {
+      has_date = appendField(entry, true, count, nva, lowered) || has_date;
+    }
+  }
+  for (const HeaderMap::Entry& entry : headers.headers.entries()) {
+    has_date = appendField(entry, false, count, nva, lowered) || has_date;
+  }
   if (!has_date) {
     // The cached date lives until the next second's refresh on this thread,
     // which cannot happen before nghttp2 copies it.
-    nva.push_back(makeNv("date", http1::cachedHttpDate(), NGHTTP2_NV_FLAG_NONE));
+    nva.push_back(makeNv("date", http1::cachedHttpDate(), NGHTTP2_NV_FLAG_NO_COPY_NAME));
   }
 
   int rv;
@@ -604,7 +623,9 @@ bool ServerConnectionImpl::submitTrailers(ResponseEncoderImpl& stream) {
   std::unique_ptr<HeaderMap> trailers = std::move(stream.trailers_);
   NvArray nva;
   std::vector<std::string> lowered;
-  appendFields(*trailers, nva, lowered);
+  for (const HeaderMap::Entry& entry : trailers->entries()) {
+    appendField(entry, false, trailers->size(), nva, lowered);
+  }
   if (nva.empty()) return false;  // nothing to send: END_STREAM on the data
   return nghttp2_submit_trailer(session_, stream.stream_id_, nva.data(), nva.size()) == 0;
 }
