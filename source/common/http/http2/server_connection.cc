@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "source/common/http/http1/http_date.h"
+#include "source/common/http/http2/session_memory.h"
 
 namespace modgate::http::http2 {
 namespace {
@@ -199,7 +200,7 @@ bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_p
   nghttp2_option_set_max_settings(options, settings_.http2_max_settings_entries);
   nghttp2_option_set_max_outbound_ack(options, settings_.http2_max_outbound_control_frames);
 
-  int rv = nghttp2_session_server_new2(&session_, callbacks, this, options);
+  int rv = nghttp2_session_server_new3(&session_, callbacks, this, options, SessionMemory::get());
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   if (rv != 0) {
@@ -387,6 +388,7 @@ void ServerConnectionImpl::maybeSendFinalGoaway() {
 
 void ServerConnectionImpl::maybeRetire(ResponseEncoderImpl& stream) {
   if (!stream.closed_ || stream.attached()) return;
+  if (decoding_ == &stream) decoding_ = nullptr;
   auto it = streams_.find(stream.stream_id_);
   if (it == streams_.end()) return;
   std::unique_ptr<ResponseEncoderImpl> owned = std::move(it->second);
@@ -429,8 +431,10 @@ void ServerConnectionImpl::rejectRequest(ResponseEncoderImpl& stream, int status
 int ServerConnectionImpl::onBeginHeaders(const nghttp2_frame& frame) {
   if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const int32_t id = frame.hd.stream_id;
-  if (streams_.count(id) != 0) return 0;
-  streams_.emplace(id, std::make_unique<ResponseEncoderImpl>(*this, id));
+  auto [it, inserted] = streams_.try_emplace(id);
+  if (!inserted) return 0;
+  it->second = std::make_unique<ResponseEncoderImpl>(*this, id);
+  decoding_ = it->second.get();
   open_streams_++;
   return 0;
 }
@@ -440,7 +444,9 @@ int ServerConnectionImpl::onHeader(const nghttp2_frame& frame, std::string_view 
   if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;  // trailers are ignored
   }
-  ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+  ResponseEncoderImpl* stream = decoding_ != nullptr && decoding_->stream_id_ == frame.hd.stream_id
+                                    ? decoding_
+                                    : findStream(frame.hd.stream_id);
   if (stream == nullptr || stream->reject_status_ != 0 || stream->request_ == nullptr) return 0;
   const bool pseudo = !name.empty() && name[0] == ':';
   stream->header_bytes_ += name.size() + value.size();

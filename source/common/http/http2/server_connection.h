@@ -177,6 +177,10 @@ class ServerConnectionImpl : public ServerConnection {
   // connection closes, which sorts the ids itself.
   absl::flat_hash_map<int32_t, std::unique_ptr<ResponseEncoderImpl>> streams_;
   size_t open_streams_ = 0;
+  // The stream whose request header block is being decoded: each header
+  // field is a callback, and looking the stream up for every one cost more
+  // than the field. Cleared when the stream is retired.
+  ResponseEncoderImpl* decoding_ = nullptr;
 
   // Frames pulled from nghttp2, written to the connection once per flush.
   buffer::Buffer output_;
