@@ -6,6 +6,9 @@
 namespace modgate::server {
 
 void WorkerFilterChain::createFilterChain(std::vector<http::StreamFilterPtr>& chain) {
+  // Room for every filter below (six at most): growing 1, 2, 4, 8 cost three
+  // allocations per request (benchmark: warm h2c .info).
+  chain.reserve(6);
   chain.push_back(std::make_unique<filters::request_stats::RequestStatsFilter>(latency_));
   if (access_log_.enabled()) {
     chain.push_back(std::make_unique<filters::access_log::AccessLogFilter>(access_log_));

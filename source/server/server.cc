@@ -194,8 +194,8 @@ absl::Status Server::initialize() {
     WorkerSlot slot;
     slot.worker = std::make_unique<Worker>(absl::StrCat("worker_", i));
     event::Dispatcher& dispatcher = slot.worker->dispatcher();
-    slot.context = std::make_unique<filters::goproxy::WorkerContext>(dispatcher, *disk_pool_, i + 1,
-                                                                     open_files_per_worker);
+    slot.context = std::make_unique<filters::goproxy::WorkerContext>(
+        dispatcher, *disk_pool_, i + 1, open_files_per_worker, &stats_);
     for (const auto& [name, cluster] : cluster_manager_->clusters()) {
       slot.context->clusters().update(cluster, cluster_manager_->currentFactory(name));
     }

@@ -9,8 +9,14 @@
 
 namespace modgate::buffer {
 
-Buffer::Buffer() : buffer_(evbuffer_new()) {
-  if (buffer_ == nullptr) abort();
+Buffer::Buffer() = default;
+
+evbuffer* Buffer::ensure() {
+  if (buffer_ == nullptr) {
+    buffer_ = evbuffer_new();
+    if (buffer_ == nullptr) abort();
+  }
+  return buffer_;
 }
 
 Buffer::~Buffer() {
@@ -39,16 +45,16 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
-void Buffer::add(std::string_view data) { evbuffer_add(buffer_, data.data(), data.size()); }
+void Buffer::add(std::string_view data) { evbuffer_add(ensure(), data.data(), data.size()); }
 
-void Buffer::add(const void* data, size_t length) { evbuffer_add(buffer_, data, length); }
+void Buffer::add(const void* data, size_t length) { evbuffer_add(ensure(), data, length); }
 
 size_t Buffer::addInPlace(size_t length,
                           absl::FunctionRef<size_t(uint8_t* block, size_t length)> fill) {
   if (length == 0) return 0;
   // One iovec: libevent then guarantees a single contiguous block.
   evbuffer_iovec block;
-  if (evbuffer_reserve_space(buffer_, static_cast<ev_ssize_t>(length), &block, 1) != 1 ||
+  if (evbuffer_reserve_space(ensure(), static_cast<ev_ssize_t>(length), &block, 1) != 1 ||
       block.iov_len < length) {
     abort();  // out of memory, as evbuffer_new() failing is
   }
@@ -67,7 +73,7 @@ void Buffer::addShared(std::shared_ptr<const std::string> keepalive, size_t offs
   if (length == 0) return;
   auto* holder = new std::shared_ptr<const std::string>(std::move(keepalive));
   evbuffer_add_reference(
-      buffer_, (*holder)->data() + offset, length,
+      ensure(), (*holder)->data() + offset, length,
       [](const void*, size_t, void* arg) {
         delete static_cast<std::shared_ptr<const std::string>*>(arg);
       },
@@ -79,7 +85,7 @@ bool Buffer::addFile(int fd, off_t offset, size_t length) {
     ::close(fd);
     return true;
   }
-  if (evbuffer_add_file(buffer_, fd, offset, static_cast<ev_off_t>(length)) != 0) {
+  if (evbuffer_add_file(ensure(), fd, offset, static_cast<ev_off_t>(length)) != 0) {
     // libevent leaves the fd open on failure; the contract says we own it.
     ::close(fd);
     return false;
@@ -95,7 +101,7 @@ bool Buffer::addFileForSendfile(int fd, off_t offset, size_t length) {
   // libevent builds a sendfile chain only for buffers that drain to a
   // socket; the chain keeps that nature when moved into the socket's own
   // output buffer.
-  evbuffer_set_flags(buffer_, EVBUFFER_FLAG_DRAINS_TO_FD);
+  evbuffer_set_flags(ensure(), EVBUFFER_FLAG_DRAINS_TO_FD);
   evbuffer_file_segment* segment = evbuffer_file_segment_new(
       fd, offset, static_cast<ev_off_t>(length), EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP);
   if (segment == nullptr) {
@@ -116,7 +122,7 @@ FileHandle::~FileHandle() {
 bool Buffer::addFileRange(std::shared_ptr<const FileHandle> file, off_t offset, size_t length,
                           bool sendfile) {
   if (length == 0) return true;
-  if (sendfile) evbuffer_set_flags(buffer_, EVBUFFER_FLAG_DRAINS_TO_FD);
+  if (sendfile) evbuffer_set_flags(ensure(), EVBUFFER_FLAG_DRAINS_TO_FD);
   // Not EVBUF_FS_CLOSE_ON_FREE: the handle owns the fd; the segment holds a
   // reference to the handle until libevent frees the segment.
   evbuffer_file_segment* segment =
@@ -131,7 +137,7 @@ bool Buffer::addFileRange(std::shared_ptr<const FileHandle> file, off_t offset, 
       },
       holder);
   const size_t at = this->length();
-  const int rc = evbuffer_add_file_segment(buffer_, segment, 0, static_cast<ev_off_t>(length));
+  const int rc = evbuffer_add_file_segment(ensure(), segment, 0, static_cast<ev_off_t>(length));
   evbuffer_file_segment_free(segment);  // the buffer holds its own reference
   if (rc == 0 && sendfile) noteSendfileAppended(at);
   return rc == 0;
@@ -157,8 +163,9 @@ void Buffer::noteDrained(size_t length) {
 }
 
 void Buffer::move(Buffer& other) {
+  if (other.buffer_ == nullptr) return;  // never held a byte
   const size_t before = length();
-  evbuffer_add_buffer(buffer_, other.buffer_);
+  evbuffer_add_buffer(ensure(), other.buffer_);
   if (other.sendfile_untracked_) {
     sendfile_untracked_ = true;
     sendfile_at_ = kNoSendfile;
@@ -170,10 +177,11 @@ void Buffer::move(Buffer& other) {
 }
 
 void Buffer::move(Buffer& other, size_t length) {
+  if (other.buffer_ == nullptr || length == 0) return;
   const size_t before = this->length();
   const bool moves_sendfile = other.sendfile_untracked_ ||
                               (other.sendfile_at_ != kNoSendfile && other.sendfile_at_ < length);
-  evbuffer_remove_buffer(other.buffer_, buffer_, length);
+  evbuffer_remove_buffer(other.buffer_, ensure(), length);
   if (moves_sendfile) {
     // Whether (and where) the moved part holds a range is not tracked.
     sendfile_untracked_ = true;
@@ -182,15 +190,17 @@ void Buffer::move(Buffer& other, size_t length) {
   other.noteDrained(this->length() - before);
 }
 
-size_t Buffer::length() const { return evbuffer_get_length(buffer_); }
+size_t Buffer::length() const { return buffer_ == nullptr ? 0 : evbuffer_get_length(buffer_); }
 
 void Buffer::drain(size_t length) {
+  if (buffer_ == nullptr) return;
   const size_t before = this->length();
   evbuffer_drain(buffer_, length);
   noteDrained(before - this->length());
 }
 
 int Buffer::writeTo(int fd) {
+  if (buffer_ == nullptr) return 0;  // nothing to write, as evbuffer_write says
   if (sendfile_at_ != kNoSendfile && sendfile_at_ > 0) {
     constexpr int kMaxVecs = 16;
     evbuffer_iovec vecs[kMaxVecs];
@@ -219,28 +229,31 @@ int Buffer::writeTo(int fd) {
 }
 
 size_t Buffer::copyOut(void* out, size_t length) const {
+  if (buffer_ == nullptr) return 0;
   ev_ssize_t n = evbuffer_copyout(buffer_, out, length);
   return n < 0 ? 0 : static_cast<size_t>(n);
 }
 
 const uint8_t* Buffer::linearize(size_t length) {
-  return evbuffer_pullup(buffer_, static_cast<ev_ssize_t>(length));
+  return evbuffer_pullup(ensure(), static_cast<ev_ssize_t>(length));
 }
 
 int Buffer::peek(iovec* vecs, int max, size_t length) const {
   static_assert(sizeof(iovec) == sizeof(evbuffer_iovec));
+  if (buffer_ == nullptr) return 0;
   return evbuffer_peek(buffer_, static_cast<ev_ssize_t>(length), nullptr,
                        reinterpret_cast<evbuffer_iovec*>(vecs), max);
 }
 
 ssize_t Buffer::search(std::string_view needle) const {
+  if (buffer_ == nullptr) return -1;
   evbuffer_ptr p = evbuffer_search(buffer_, needle.data(), needle.size(), nullptr);
   return p.pos;
 }
 
 std::string Buffer::toString() const {
   std::string out(length(), '\0');
-  evbuffer_copyout(buffer_, out.data(), out.size());
+  if (!out.empty()) evbuffer_copyout(buffer_, out.data(), out.size());
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,7 +47,21 @@ struct RequestHeaders {
 
 struct ResponseHeaders {
   int status = 200;
-  HeaderMap headers;  // content-length is set here when known
+  // Fields built once and shared by many responses (a cached answer's
+  // content-type, length, validators...: see goproxy's ResponseHeadCache),
+  // sent before `headers`; may be null. Immutable: codecs read it, and a
+  // response's own additions go to `headers`.
+  std::shared_ptr<const HeaderMap> shared;
+  HeaderMap headers;  // content-length is set here (or in `shared`) when known
+
+  // Calls `visit` for each field, `shared` ones first.
+  template <typename Visit>
+  void forEach(Visit&& visit) const {
+    if (shared != nullptr) {
+      for (const HeaderMap::Entry& entry : shared->entries()) visit(entry);
+    }
+    for (const HeaderMap::Entry& entry : headers.entries()) visit(entry);
+  }
 };
 
 }  // namespace modgate::http

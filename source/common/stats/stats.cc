@@ -104,6 +104,24 @@ Stats::Stats() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Entries evicted to stay under the size cap")
                          .Register(*registry_)
                          .Add({});
+  auto& response_head_lookups =
+      prometheus::BuildCounter()
+          .Name("modgate_response_head_cache_lookups_total")
+          .Help("Lookups of precomputed response fields for small cached answers")
+          .Register(*registry_);
+  response_head_hit = &response_head_lookups.Add({{"result", "hit"}});
+  response_head_miss = &response_head_lookups.Add({{"result", "miss"}});
+  response_head_evictions =
+      &prometheus::BuildCounter()
+           .Name("modgate_response_head_cache_evictions_total")
+           .Help("Precomputed response fields dropped to stay under the workers' byte bound")
+           .Register(*registry_)
+           .Add({});
+  response_head_bytes = &prometheus::BuildGauge()
+                             .Name("modgate_response_head_cache_bytes")
+                             .Help("Bytes of precomputed response fields, all workers")
+                             .Register(*registry_)
+                             .Add({});
   auto& kind_bytes = prometheus::BuildGauge()
                          .Name("modgate_cache_kind_bytes")
                          .Help("Bytes held by the disk cache, by kind")

@@ -47,6 +47,14 @@ class Stats {
   prometheus::Gauge* cache_hot_bytes;
   prometheus::Gauge* cache_hot_entries;
   prometheus::Counter* cache_evictions;
+  // The workers' precomputed response fields of small cached answers
+  // (filters/goproxy/response_head_cache.h), updated by the workers:
+  // modgate_response_head_cache_lookups_total{result="hit|miss"},
+  // modgate_response_head_cache_evictions_total, modgate_response_head_cache_bytes.
+  prometheus::Counter* response_head_hit;
+  prometheus::Counter* response_head_miss;
+  prometheus::Counter* response_head_evictions;
+  prometheus::Gauge* response_head_bytes;
   // The same by cache kind (RequestLatency::kKinds order, "other" left
   // out: no cache key has it), from the cache's own counts at scrape:
   // modgate_cache_kind_{bytes,entries}, modgate_cache_kind_lookups_total

@@ -249,32 +249,64 @@ void GoproxyFilter::sendHeaders(int status, const std::string& content_type, int
   http::ResponseHeaders response;
   response.headers.reserve(8);
   response.status = status;
-  response.headers.add("content-type", content_type);
-  if (content_length >= 0) response.headers.add("content-length", std::to_string(content_length));
-  if (content_range != nullptr) response.headers.add("content-range", *content_range);
-  response.headers.add("x-cache", cache_status);
+  addAnswerFields(response.headers, status, content_type, content_length, cache_status, validators,
+                  content_range);
+  sendBuiltHeaders(response, cache_status, end_stream);
+}
+
+void GoproxyFilter::addAnswerFields(http::HeaderMap& fields, int status,
+                                    const std::string& content_type, int64_t content_length,
+                                    const char* cache_status, const cache::EntryMeta* validators,
+                                    const std::string* content_range) const {
+  fields.add("content-type", content_type);
+  if (content_length >= 0) fields.add("content-length", std::to_string(content_length));
+  if (content_range != nullptr) fields.add("content-range", *content_range);
+  fields.add("x-cache", cache_status);
   if (validators != nullptr) {
     // A body of known size: ranges can be asked for; the validators (kept
     // with the entry) let a cache in front revalidate.
-    if (content_length >= 0) response.headers.add("accept-ranges", "bytes");
-    if (!validators->etag.empty()) response.headers.add("etag", validators->etag);
+    if (content_length >= 0) fields.add("accept-ranges", "bytes");
+    if (!validators->etag.empty()) fields.add("etag", validators->etag);
     if (validators->stored_at_unix_ms > 0) {
       char date[32];
       size_t length = http::http1::formatHttpDate(
           static_cast<time_t>(validators->stored_at_unix_ms / 1000), date);
-      response.headers.add("last-modified", std::string(date, length));
+      fields.add("last-modified", std::string(date, length));
     }
   }
   if (status == 200 || status == 206 || status == 304) {
-    response.headers.add("cache-control",
-                         request_->immutable() ? "public, max-age=604800" : "public, max-age=60");
+    fields.add("cache-control",
+               request_->immutable() ? "public, max-age=604800" : "public, max-age=60");
   } else {
-    response.headers.add("cache-control", "public, max-age=60");
+    fields.add("cache-control", "public, max-age=60");
   }
+}
+
+void GoproxyFilter::sendBuiltHeaders(http::ResponseHeaders& response, const char* cache_status,
+                                     bool end_stream) {
   headers_sent_ = true;
   countResult(cache_status);
-  if (config_->stats != nullptr) config_->stats->downstreamResponses(status).Increment();
+  if (config_->stats != nullptr) config_->stats->downstreamResponses(response.status).Increment();
   callbacks_->encodeHeaders(response, end_stream || head_);
+}
+
+void GoproxyFilter::sendHitHeaders(const std::shared_ptr<const cache::Entry>& entry,
+                                   bool end_stream) {
+  constexpr const char* kHit = "HIT";
+  ResponseHeadCache& heads = worker_.responseHeads();
+  const bool immutable = request_->immutable();
+  http::ResponseHeaders response;
+  response.status = 200;
+  response.shared = heads.find(entry, immutable);
+  if (response.shared == nullptr) {
+    auto fields = std::make_shared<http::HeaderMap>();
+    fields->reserve(7);
+    addAnswerFields(*fields, 200, entry->meta.content_type,
+                    static_cast<int64_t>(entry->meta.body_size), kHit, &entry->meta, nullptr);
+    heads.insert(entry, immutable, fields);
+    response.shared = std::move(fields);
+  }
+  sendBuiltHeaders(response, kHit, end_stream);
 }
 
 void GoproxyFilter::serveEntry(std::shared_ptr<const cache::Entry> entry,
@@ -304,8 +336,12 @@ void GoproxyFilter::serveEntry(std::shared_ptr<const cache::Entry> entry,
     content_range = absl::StrCat("bytes ", first, "-", first + length - 1, "/", meta.body_size);
   }
   const bool empty = length == 0;
-  sendHeaders(partial_ ? 206 : 200, meta.content_type, static_cast<int64_t>(length), cache_status,
-              empty, &meta, partial_ ? &content_range : nullptr);
+  if (!partial_ && entry->hot_body != nullptr && std::string_view(cache_status) == "HIT") {
+    sendHitHeaders(entry, empty);
+  } else {
+    sendHeaders(partial_ ? 206 : 200, meta.content_type, static_cast<int64_t>(length), cache_status,
+                empty, &meta, partial_ ? &content_range : nullptr);
+  }
   if (empty || head_) return;
   // Memory beats the disk for small bodies, but writing a large one from
   // memory copies it into the kernel; sendfile() to a plain socket does not

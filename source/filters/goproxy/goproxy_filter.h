@@ -74,6 +74,15 @@ class GoproxyFilter : public http::StreamFilter, public cache::InflightCallbacks
                    const char* cache_status, bool end_stream,
                    const cache::EntryMeta* validators = nullptr,
                    const std::string* content_range = nullptr);
+  // The fields sendHeaders() sends (the same arguments), into `fields`.
+  void addAnswerFields(http::HeaderMap& fields, int status, const std::string& content_type,
+                       int64_t content_length, const char* cache_status,
+                       const cache::EntryMeta* validators, const std::string* content_range) const;
+  // Sends headers built by the above (or precomputed) and counts them.
+  void sendBuiltHeaders(http::ResponseHeaders& response, const char* cache_status, bool end_stream);
+  // A full 200 HIT of a small in-memory answer: its fields come from the
+  // worker's ResponseHeadCache, built on the first request only.
+  void sendHitHeaders(const std::shared_ptr<const cache::Entry>& entry, bool end_stream);
   // 304 for a conditional GET/HEAD whose copy is current.
   void sendNotModified(const cache::EntryMeta& meta, const char* cache_status);
   // 416 for a Range past the end of a body of `size` bytes.

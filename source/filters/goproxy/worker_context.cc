@@ -5,11 +5,12 @@
 namespace modgate::filters::goproxy {
 
 WorkerContext::WorkerContext(event::Dispatcher& dispatcher, common::ThreadPool& file_pool,
-                             uint64_t seed, size_t open_file_capacity)
+                             uint64_t seed, size_t open_file_capacity, stats::Stats* stats)
     : dispatcher_(dispatcher),
       file_pool_(file_pool),
       clusters_(seed),
       open_files_(open_file_capacity),
+      response_heads_(kResponseHeadCacheBytes, stats),
       // Never zero (xorshift's fixed point); distinct per worker and run.
       random_state_(
           (seed * 0x9E3779B97F4A7C15ull) ^

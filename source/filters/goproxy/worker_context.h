@@ -8,6 +8,7 @@
 #include "source/filters/goproxy/disk_backlog.h"
 #include "source/filters/goproxy/fetch.h"
 #include "source/filters/goproxy/open_file_cache.h"
+#include "source/filters/goproxy/response_head_cache.h"
 #include "source/goproxy/request_cache.h"
 #include "source/upstream/cluster/cluster_manager.h"
 #include "source/upstream/http_client.h"
@@ -19,9 +20,10 @@ namespace modgate::filters::goproxy {
 class WorkerContext : public UpstreamContext {
  public:
   // `open_file_capacity`: how many cache files this worker keeps open.
-  // `file_pool` runs the reads of file:// endpoints.
+  // `file_pool` runs the reads of file:// endpoints. `stats` (may be null)
+  // counts the response head cache.
   WorkerContext(event::Dispatcher& dispatcher, common::ThreadPool& file_pool, uint64_t seed,
-                size_t open_file_capacity);
+                size_t open_file_capacity, stats::Stats* stats = nullptr);
   ~WorkerContext() override;
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
@@ -33,6 +35,7 @@ class WorkerContext : public UpstreamContext {
   // A new balancer factory for `cluster`, posted by the cluster manager.
   upstream::ThreadLocalClusters& clusters() { return clusters_; }
   OpenFileCache& openFiles() { return open_files_; }
+  ResponseHeadCache& responseHeads() { return response_heads_; }
   modgate::goproxy::RequestCache& requestCache() { return request_cache_; }
   // A fast per-worker pseudo-random number (weighted splits, shadow
   // sampling): xorshift64*, no locks, not for secrets.
@@ -65,6 +68,9 @@ class WorkerContext : public UpstreamContext {
   common::ThreadPool& file_pool_;
   upstream::ThreadLocalClusters clusters_;
   OpenFileCache open_files_;
+  // About 1500 .info answers' fields (~200 bytes each, plus a slot's overhead).
+  static constexpr size_t kResponseHeadCacheBytes = 1 << 20;
+  ResponseHeadCache response_heads_;
   // Sized for the distinct targets of a large build's module graph.
   modgate::goproxy::RequestCache request_cache_{8192};
   uint64_t random_state_;

@@ -96,6 +96,36 @@ TEST(BufferTest, MovedFromBufferIsEmptyAndSafe) {
   EXPECT_EQ(c.toString(), "x");
 }
 
+// A buffer that never held a byte has no evbuffer yet: every operation
+// still behaves as on an empty one, and the first write creates it.
+TEST(BufferTest, NeverWrittenBufferBehavesAsEmpty) {
+  Buffer empty;
+  EXPECT_EQ(empty.length(), 0u);
+  empty.drain(10);
+  char out[4];
+  EXPECT_EQ(empty.copyOut(out, sizeof(out)), 0u);
+  iovec vecs[2];
+  EXPECT_EQ(empty.peek(vecs, 2, 10), 0);
+  EXPECT_EQ(empty.search("x"), -1);
+  EXPECT_EQ(empty.toString(), "");
+  int pair[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  EXPECT_EQ(empty.writeTo(pair[0]), 0);
+  ::close(pair[0]);
+  ::close(pair[1]);
+
+  Buffer target;
+  target.move(empty);
+  target.move(empty, 0);
+  EXPECT_EQ(target.length(), 0u);
+  empty.add("late");
+  target.move(empty);
+  EXPECT_EQ(target.toString(), "late");
+  EXPECT_EQ(empty.length(), 0u);
+  Buffer raw;
+  EXPECT_NE(raw.raw(), nullptr);
+}
+
 // A temp file holding `content`, opened for reading.
 std::shared_ptr<const FileHandle> TempFile(const std::string& content) {
   char path[] = "/tmp/buffer_test.XXXXXX";

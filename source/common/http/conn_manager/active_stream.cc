@@ -3,7 +3,6 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "source/common/http/conn_manager/connection_manager.h"
 
 namespace modgate::http {
@@ -45,10 +44,18 @@ bool usableRequestId(const std::string& id) {
 }
 
 // 128 random bits as 32 hex digits. Per thread, so no lock: every stream of
-// a worker runs on its thread.
+// a worker runs on its thread. Spelled out rather than StrFormat'ed: this
+// runs for every request (benchmark: warm h2c .info, where formatting cost
+// about 1% of the CPU).
 std::string generateRequestId() {
   thread_local std::mt19937_64 random{std::random_device{}()};
-  return absl::StrFormat("%016x%016x", random(), random());
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (size_t half = 0; half < 2; ++half) {
+    uint64_t bits = random();
+    for (size_t i = 16; i-- > 0; bits >>= 4) id[half * 16 + i] = kHexDigits[bits & 0xf];
+  }
+  return id;
 }
 
 }  // namespace

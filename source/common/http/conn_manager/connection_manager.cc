@@ -1,5 +1,6 @@
 #include "source/common/http/conn_manager/connection_manager.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "source/common/common/logger.h"
@@ -147,7 +148,9 @@ RequestDecoder& ConnectionManager::newStream(ResponseEncoder& encoder) {
 }
 
 void ConnectionManager::onStreamDone(ActiveStream& stream) {
-  streams_.remove(&stream);
+  if (auto it = std::find(streams_.begin(), streams_.end(), &stream); it != streams_.end()) {
+    streams_.erase(it);
+  }
   dispatcher().deferredDelete(event::DeferredDeletablePtr(&stream));
   if (!streams_.empty() || closed_) return;
   // A finished response may still be on its way (an HTTP/1.1 body handed

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <functional>
-#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
@@ -107,7 +107,9 @@ class ConnectionManager : public network::ConnectionCallbacks,
   // An h2c upgrade waiting for the client's preface (see onUpgradeToH2c).
   std::unique_ptr<RequestHeaders> pending_upgrade_request_;
   std::string pending_upgrade_settings_;
-  std::list<ActiveStream*> streams_;
+  // In arrival order. A vector, not a list: no node to allocate per stream,
+  // and an h2 connection holds at most max_concurrent_streams to search.
+  std::vector<ActiveStream*> streams_;
   ProtocolCounters::Counts* protocol_counts_ = nullptr;
   event::TimerPtr idle_timer_;
   event::TimerPtr drain_timer_;

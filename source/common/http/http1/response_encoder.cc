@@ -52,21 +52,21 @@ void ResponseEncoderImpl::appendHead(const ResponseHeaders& headers, bool end_st
   head.append("\r\n");
   bool has_content_length = false;
   bool has_date = false;
-  for (const HeaderMap::Entry& entry : headers.headers.entries()) {
+  headers.forEach([&](const HeaderMap::Entry& entry) {
     const std::string& name = entry.name;
     // Framing and connection management are this codec's business.
     if (name == "connection") {
       close = close || hasCloseToken(entry.value);
-      continue;
+      return;
     }
-    if (name == "transfer-encoding" || name == "keep-alive") continue;
+    if (name == "transfer-encoding" || name == "keep-alive") return;
     if (name == "content-length") has_content_length = true;
     if (name == "date") has_date = true;
     head.append(name);
     head.append(": ");
     head.append(entry.value);
     head.append("\r\n");
-  }
+  });
   if (!has_content_length && !drop_body_) {
     if (end_stream) {
       head.append("content-length: 0\r\n");

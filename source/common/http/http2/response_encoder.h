@@ -87,6 +87,9 @@ class ResponseEncoderImpl : public ResponseEncoder, public event::DeferredDeleta
   buffer::Buffer pending_;
   // Trailers to send once pending_ is framed (then END_STREAM is on them).
   std::unique_ptr<HeaderMap> trailers_;
+  // The response's shared fields (ResponseHeaders::shared), which nghttp2
+  // reads in place when it packs HEADERS: kept for the stream's life.
+  std::shared_ptr<const HeaderMap> shared_response_fields_;
 
   // nghttp2 closed the stream.
   bool closed_ = false;

@@ -4,9 +4,11 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "source/common/http/http1/http_date.h"
+#include "source/common/http/http2/session_memory.h"
 
 namespace modgate::http::http2 {
 namespace {
@@ -22,9 +24,39 @@ constexpr uint64_t kSmallRequestRemainder = 16 * 1024;
 constexpr int kMaxFlushRounds = 64;
 constexpr size_t kFrameHeaderLength = 9;
 
+// A response's fields for nghttp2, sized once for all of them: a .info
+// answer has ten, so they sit on the stack, and each append is a store
+// (an InlinedVector's push_back was a call per field, ~1.4% of a warm
+// h2c .info request).
+class NvArray {
+ public:
+  explicit NvArray(size_t capacity) : slots_(capacity) {}
+  void push_back(const nghttp2_nv& nv) { slots_[size_++] = nv; }
+  nghttp2_nv* data() { return slots_.data(); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  absl::FixedArray<nghttp2_nv, 16> slots_;
+  size_t size_ = 0;
+};
+
 bool isConnectionSpecific(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
-         name == "upgrade" || name == "proxy-connection" || name == "te";
+  // By length first: every response field is checked.
+  switch (name.size()) {
+    case 2:
+      return name == "te";
+    case 7:
+      return name == "upgrade";
+    case 10:
+      return name == "connection" || name == "keep-alive";
+    case 16:
+      return name == "proxy-connection";
+    case 17:
+      return name == "transfer-encoding";
+    default:
+      return false;
+  }
 }
 
 std::string lowerCase(std::string_view text) {
@@ -35,10 +67,56 @@ std::string lowerCase(std::string_view text) {
   return out;
 }
 
-nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+bool isLowerCase(std::string_view text) {
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') return false;
+  }
+  return true;
+}
+
+// Response fields whose value differs on (nearly) every response. nghttp2
+// adds a field to the HPACK dynamic table unless told otherwise (it already
+// skips content-length and etag); indexing these would cost a table insert
+// per response and push the fields that do repeat (content-type,
+// cache-control, x-cache, date) out of the 4 KiB table, so those would be
+// Huffman-coded and inserted again too (benchmark: warm h2c .info, where the
+// deflater was ~14% of the CPU). Sent as literals that are never indexed,
+// the one non-indexing choice nghttp2 offers (clients such as nghttp show
+// them as "sensitive"; an intermediary must not index them either, which
+// suits values that never repeat).
+bool changesPerResponse(std::string_view name) {
+  return name == "x-request-id" || name == "last-modified";
+}
+
+nghttp2_nv makeNv(std::string_view name, std::string_view value, uint8_t flags) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
+                    value.size(), flags};
+}
+
+// Appends a field as an nghttp2 name/value pair pointing into `entry`,
+// unless it is a pseudo-header or connection-specific. nghttp2 copies it on
+// submit, unless `in_place`: then `entry` outlives the HEADERS frame and
+// nghttp2 reads it where it lies. Names are lower-case by HeaderMap's
+// contract; one that is not is lower-cased into `lowered` (room reserved for
+// `count` fields, so earlier names do not move), which must outlive `nva`.
+// Returns whether it was a "date" field.
+bool appendField(const HeaderMap::Entry& entry, bool in_place, size_t count, NvArray& nva,
+                 std::vector<std::string>& lowered) {
+  std::string_view name = entry.name;
+  uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+  if (!isLowerCase(name)) {
+    if (lowered.capacity() == 0) lowered.reserve(count);
+    lowered.push_back(lowerCase(name));
+    name = lowered.back();
+  } else if (in_place) {
+    flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;
+  }
+  if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) return false;
+  if (in_place) flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+  if (changesPerResponse(name)) flags |= NGHTTP2_NV_FLAG_NO_INDEX;
+  nva.push_back(makeNv(name, entry.value, flags));
+  return name == "date";
 }
 
 ServerConnectionImpl* self(void* user_data) {
@@ -149,7 +227,7 @@ bool ServerConnectionImpl::initSession(bool upgrade, std::string_view settings_p
   nghttp2_option_set_max_settings(options, settings_.http2_max_settings_entries);
   nghttp2_option_set_max_outbound_ack(options, settings_.http2_max_outbound_control_frames);
 
-  int rv = nghttp2_session_server_new2(&session_, callbacks, this, options);
+  int rv = nghttp2_session_server_new3(&session_, callbacks, this, options, SessionMemory::get());
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
   if (rv != 0) {
@@ -260,6 +338,8 @@ void ServerConnectionImpl::onConnectionClosed() {
   for (const auto& [id, stream] : streams_) {
     if (stream->attached()) ids.push_back(id);
   }
+  // In stream order, whatever order the hash map keeps.
+  std::sort(ids.begin(), ids.end());
   // A callback may reset or finish other streams: look each one up again.
   for (int32_t id : ids) {
     ResponseEncoderImpl* stream = findStream(id);
@@ -335,6 +415,7 @@ void ServerConnectionImpl::maybeSendFinalGoaway() {
 
 void ServerConnectionImpl::maybeRetire(ResponseEncoderImpl& stream) {
   if (!stream.closed_ || stream.attached()) return;
+  if (decoding_ == &stream) decoding_ = nullptr;
   auto it = streams_.find(stream.stream_id_);
   if (it == streams_.end()) return;
   std::unique_ptr<ResponseEncoderImpl> owned = std::move(it->second);
@@ -377,8 +458,10 @@ void ServerConnectionImpl::rejectRequest(ResponseEncoderImpl& stream, int status
 int ServerConnectionImpl::onBeginHeaders(const nghttp2_frame& frame) {
   if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const int32_t id = frame.hd.stream_id;
-  if (streams_.count(id) != 0) return 0;
-  streams_.emplace(id, std::make_unique<ResponseEncoderImpl>(*this, id));
+  auto [it, inserted] = streams_.try_emplace(id);
+  if (!inserted) return 0;
+  it->second = std::make_unique<ResponseEncoderImpl>(*this, id);
+  decoding_ = it->second.get();
   open_streams_++;
   return 0;
 }
@@ -388,7 +471,9 @@ int ServerConnectionImpl::onHeader(const nghttp2_frame& frame, std::string_view 
   if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;  // trailers are ignored
   }
-  ResponseEncoderImpl* stream = findStream(frame.hd.stream_id);
+  ResponseEncoderImpl* stream = decoding_ != nullptr && decoding_->stream_id_ == frame.hd.stream_id
+                                    ? decoding_
+                                    : findStream(frame.hd.stream_id);
   if (stream == nullptr || stream->reject_status_ != 0 || stream->request_ == nullptr) return 0;
   const bool pseudo = !name.empty() && name[0] == ':';
   stream->header_bytes_ += name.size() + value.size();
@@ -508,31 +593,45 @@ int ServerConnectionImpl::onDataChunkRecv(int32_t stream_id, const uint8_t* data
 
 void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
                                           const ResponseHeaders& headers, bool end_stream) {
-  // Storage for the lower-cased names; nghttp2 copies everything on submit.
-  std::vector<std::string> names;
-  names.reserve(headers.headers.size() + 1);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(headers.headers.size() + 2);
-  static const std::string kStatus = ":status";
-  static const std::string kDate = "date";
-  const std::string status = std::to_string(headers.status);
-  nva.push_back(makeNv(kStatus, status));
-  bool has_date = false;
-  for (const HeaderMap::Entry& entry : headers.headers.entries()) {
-    names.push_back(lowerCase(entry.name));
-    const std::string& name = names.back();
-    if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) {
-      names.pop_back();
-      continue;
-    }
-    if (name == "date") has_date = true;
-    nva.push_back(makeNv(name, entry.value));
+  // Everything points into `headers` or the locals below; nghttp2 copies it
+  // on submit, except what is said to stay (NO_COPY flags).
+  const size_t count = headers.headers.size() + (headers.shared ? headers.shared->size() : 0);
+  NvArray nva(count + 2);  // and :status, date
+  std::vector<std::string> lowered;
+  // Three digits (RFC 9110 15); anything else is the layer above's bug,
+  // passed on as is.
+  char status_digits[3];
+  std::string status_text;
+  std::string_view status;
+  if (headers.status >= 100 && headers.status <= 999) {
+    status_digits[0] = static_cast<char>('0' + headers.status / 100);
+    status_digits[1] = static_cast<char>('0' + headers.status / 10 % 10);
+    status_digits[2] = static_cast<char>('0' + headers.status % 10);
+    status = std::string_view(status_digits, sizeof(status_digits));
+  } else {
+    status_text = std::to_string(headers.status);
+    status = status_text;
   }
-  std::string date;
+  // Literal names stay; values are copied.
+  nva.push_back(makeNv(":status", status, NGHTTP2_NV_FLAG_NO_COPY_NAME));
+  bool has_date = false;
+  if (headers.shared != nullptr) {
+    // The stream keeps the shared fields until it is destroyed, which is
+    // after nghttp2 packed its HEADERS, or dropped them unread with the
+    // closed stream: nghttp2 may read them in place instead of copying
+    // (and lower-casing) each name and value, as it must for the rest.
+    stream.shared_response_fields_ = headers.shared;
+    for (const HeaderMap::Entry& entry : headers.shared->entries()) {
+      has_date = appendField(entry, true, count, nva, lowered) || has_date;
+    }
+  }
+  for (const HeaderMap::Entry& entry : headers.headers.entries()) {
+    has_date = appendField(entry, false, count, nva, lowered) || has_date;
+  }
   if (!has_date) {
-    std::string_view now = http1::cachedHttpDate();
-    date.assign(now.data(), now.size());
-    nva.push_back(makeNv(kDate, date));
+    // The cached date lives until the next second's refresh on this thread,
+    // which cannot happen before nghttp2 copies it.
+    nva.push_back(makeNv("date", http1::cachedHttpDate(), NGHTTP2_NV_FLAG_NO_COPY_NAME));
   }
 
   int rv;
@@ -555,18 +654,10 @@ void ServerConnectionImpl::submitResponse(ResponseEncoderImpl& stream,
 
 bool ServerConnectionImpl::submitTrailers(ResponseEncoderImpl& stream) {
   std::unique_ptr<HeaderMap> trailers = std::move(stream.trailers_);
-  std::vector<std::string> names;
-  names.reserve(trailers->size());
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(trailers->size());
+  NvArray nva(trailers->size());
+  std::vector<std::string> lowered;
   for (const HeaderMap::Entry& entry : trailers->entries()) {
-    names.push_back(lowerCase(entry.name));
-    const std::string& name = names.back();
-    if (name.empty() || name[0] == ':' || isConnectionSpecific(name)) {
-      names.pop_back();
-      continue;
-    }
-    nva.push_back(makeNv(name, entry.value));
+    appendField(entry, false, trailers->size(), nva, lowered);
   }
   if (nva.empty()) return false;  // nothing to send: END_STREAM on the data
   return nghttp2_submit_trailer(session_, stream.stream_id_, nva.data(), nva.size()) == 0;

@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "source/common/buffer/buffer.h"
 #include "source/common/event/dispatcher.h"
@@ -172,9 +172,15 @@ class ServerConnectionImpl : public ServerConnection {
   const CodecSettings settings_;
   nghttp2_session* session_ = nullptr;
 
-  // Streams by id. Ordered only for deterministic iteration.
-  std::map<int32_t, std::unique_ptr<ResponseEncoderImpl>> streams_;
+  // Streams by id. Looked up several times per frame (a hash, not a tree:
+  // warm h2c .info spent ~1.3% in the lookups); iterated only when the
+  // connection closes, which sorts the ids itself.
+  absl::flat_hash_map<int32_t, std::unique_ptr<ResponseEncoderImpl>> streams_;
   size_t open_streams_ = 0;
+  // The stream whose request header block is being decoded: each header
+  // field is a callback, and looking the stream up for every one cost more
+  // than the field. Cleared when the stream is retired.
+  ResponseEncoderImpl* decoding_ = nullptr;
 
   // Frames pulled from nghttp2, written to the connection once per flush.
   buffer::Buffer output_;
