@@ -4,18 +4,19 @@
 An idle modgate's RSS is mostly code pages, and the kernel maps 64 KiB
 around every page fault in a file mapping. Start-up code spread over the
 whole 5 MiB .text therefore makes nearly all of it resident, although
-start-up runs only about 1.5 MiB of it. The linker script this tool writes
+the input sections it runs code in come to about 1.6 MiB. The linker script this tool writes
 places those input sections together ahead of .text (--config=release
 links with it; see docs/benchmarks.md, "Idle RSS").
 
-How: build the release binary with a link map, run it (the embedded
-default config, --upstream, then each --config given) under `perf record`
-counting every page fault with its address, at the default log level,
-until it answers /ready as a kubelet's probe asks it and two seconds after, and move each input section of .text
-that took a fault into the ordered section; repeat until start-up faults
-in no section of .text. Each round adds one section per 64 KiB window
-that start-up still touches, so it takes a few dozen rounds (a link of a
-few seconds and a 3-second run per config). The result is exact: only sections
+How: build the release binary with a link map; run it (the embedded
+default config, --upstream, then each --config given) under `perf record`,
+which counts every page fault with its address, with the defaults a
+deployment has (log level info, the config file watched), until it answers
+/ready as a kubelet's probe asks and for two seconds after; move each input
+section of .text that took a fault into the ordered section; repeat until
+start-up faults in no section of .text. A round finds one section per
+64 KiB window that start-up still touches, so it takes a few dozen rounds
+(a link of a few seconds and a 3-second run per config). Only sections
 that start-up executes are listed.
 
 Needs: bazel, perf (Debian: linux-perf) allowed to count page faults
@@ -131,7 +132,7 @@ def faulting_addresses(workdir, extra_args):
     admin = free_port()
     perf = subprocess.Popen(["perf", "record", "-q", "-e", "minor-faults,major-faults", "-c", "1", "-d",
                              "-o", data, "--", binary, "--concurrency", "1", "--cache-dir", cache,
-                             "--no-watch", "--listen", "127.0.0.1:%d" % free_port(),
+                             "--listen", "127.0.0.1:%d" % free_port(),
                              "--admin", "127.0.0.1:%d" % admin] + extra_args,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
